@@ -1,0 +1,391 @@
+/* pcs: the command line. `pcs score` and `pcs simulate` score a partner document offline
+ * (interfaces.md §2). Exit codes: 0 success, 2 bad input or usage, 1 internal failure. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcs_date.h"
+#include "pcs_doc.h"
+#include "pcs_engine.h"
+#include "pcs_file.h"
+#include "pcs_result_json.h"
+#include "pcs_rules.h"
+
+#define MAX_INPUT (512u << 20)
+
+static const char usage_text[] =
+    "usage: pcs COMMAND [ARGS]\n"
+    "\n"
+    "Offline scoring (no database needed):\n"
+    "  pcs score [--rules VERSION|FILE] [--as-of YYYY-MM-DD] [--area AREA] [--explain] FILE|-\n"
+    "      Score one partner document and print the result document (JSON).\n"
+    "  pcs simulate FILE [--add-cert PERSON:CERT[:EARNED]]... [--remove-cert PERSON:CERT]...\n"
+    "               [--add-customer FILE]... [--as-of D] [--rules V] --json\n"
+    "      Print {\"current\": R1, \"simulated\": R2} for the document as given and with the changes.\n"
+    "\n"
+    "Options:\n"
+    "  --rules VERSION|FILE  rule set: pcs-2026 (default) or pcs-2023, or a rule file path\n"
+    "  --as-of DATE          score as of DATE (wins over the document's as_of; default today, UTC)\n"
+    "  --area AREA           only this area: data_ai, infrastructure, digital_app_innovation,\n"
+    "                        business_applications, modern_work, security\n"
+    "  --explain             add per-tenant eligibility and per-person skilling rows\n"
+    "\n"
+    "Environment: PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
+    "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: FILE:LINE:COL: reason).\n";
+
+static const char *const shipped[] = {"pcs-2026", "pcs-2023"};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pcs: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+static void report(const char *file, const pcs_err_t *err)
+{
+    if (err->line > 0)
+        fprintf(stderr, "pcs: %s:%d:%d: %s\n", file, err->line, err->column, err->msg);
+    else
+        fprintf(stderr, "pcs: %s: %s\n", file, err->msg);
+}
+
+/* Loads a rule set by shipped name or path; prints the error and returns NULL on failure. */
+static pcs_rules_t *load_rules(const char *spec, int *rc)
+{
+    char path[4096];
+    bool is_name = false;
+    for (size_t i = 0; i < sizeof shipped / sizeof *shipped; i++)
+        is_name = is_name || strcmp(spec, shipped[i]) == 0;
+    if (is_name) {
+        const char *dir = getenv("PCS_RULES_DIR");
+        snprintf(path, sizeof path, "%s/%s.json", dir && *dir ? dir : PCS_RULES_DIR, spec);
+    } else if (strchr(spec, '/') || strstr(spec, ".json")) {
+        snprintf(path, sizeof path, "%s", spec);
+    } else {
+        *rc = usage_error("--rules: unknown rule set '%s' (shipped: pcs-2026, pcs-2023, or a file path)", spec);
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    pcs_err_t err = {0};
+    pcs_rules_t *r = NULL;
+    if (pcs_file_read(path, 64u << 20, &text, &len, &err) == 0)
+        r = pcs_rules_load(text, len, &err);
+    if (!r) {
+        report(path, &err);
+        *rc = err.code == PCS_ENOMEM ? 1 : 2;
+    }
+    free(text);
+    return r;
+}
+
+typedef struct {
+    const char *rules;
+    const char *as_of;
+    const char *area;
+    bool explain, json;
+    const char *file;
+    const char **add_cert, **remove_cert, **add_customer;
+    int n_add_cert, n_remove_cert, n_add_customer;
+} args_t;
+
+static int parse_args(int argc, char **argv, bool simulate, args_t *a)
+{
+    enum { O_RULES = 1, O_ASOF, O_AREA, O_EXPLAIN, O_JSON, O_ADDCERT, O_RMCERT, O_ADDCUST, O_HELP };
+    static const struct option opts[] = {
+        {"rules", required_argument, NULL, O_RULES},         {"as-of", required_argument, NULL, O_ASOF},
+        {"area", required_argument, NULL, O_AREA},           {"explain", no_argument, NULL, O_EXPLAIN},
+        {"json", no_argument, NULL, O_JSON},                 {"add-cert", required_argument, NULL, O_ADDCERT},
+        {"remove-cert", required_argument, NULL, O_RMCERT},  {"add-customer", required_argument, NULL, O_ADDCUST},
+        {"help", no_argument, NULL, O_HELP},                 {NULL, 0, NULL, 0}};
+    memset(a, 0, sizeof *a);
+    a->add_cert = calloc((size_t)argc + 1, sizeof *a->add_cert);
+    a->remove_cert = calloc((size_t)argc + 1, sizeof *a->remove_cert);
+    a->add_customer = calloc((size_t)argc + 1, sizeof *a->add_customer);
+    if (!a->add_cert || !a->remove_cert || !a->add_customer)
+        return 1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_RULES: a->rules = optarg; break;
+        case O_ASOF: a->as_of = optarg; break;
+        case O_AREA: a->area = optarg; break;
+        case O_EXPLAIN: a->explain = true; break;
+        case O_JSON: a->json = true; break;
+        case O_ADDCERT:
+            if (!simulate)
+                return usage_error("%s: --add-cert is for pcs simulate", argv[0]);
+            a->add_cert[a->n_add_cert++] = optarg;
+            break;
+        case O_RMCERT:
+            if (!simulate)
+                return usage_error("%s: --remove-cert is for pcs simulate", argv[0]);
+            a->remove_cert[a->n_remove_cert++] = optarg;
+            break;
+        case O_ADDCUST:
+            if (!simulate)
+                return usage_error("%s: --add-customer is for pcs simulate", argv[0]);
+            a->add_customer[a->n_add_customer++] = optarg;
+            break;
+        case O_HELP:
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            return usage_error("unknown or incomplete option '%s' (see pcs --help)", argv[optind - 1]);
+        }
+    }
+    /* getopt_long permutes, so options may follow the file (pcs simulate FILE --add-cert ...) */
+    if (optind < argc)
+        a->file = argv[optind++];
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!a->file)
+        return usage_error("%s", "missing input file (use - for standard input)");
+    if (a->area && pcs_area_index(a->area) < 0)
+        return usage_error("--area: unknown area '%s'", a->area);
+    int32_t d;
+    if (a->as_of && pcs_day_parse(a->as_of, &d) < 0)
+        return usage_error("--as-of: bad date '%s' (expected YYYY-MM-DD)", a->as_of);
+    return 0;
+}
+
+static void free_args(args_t *a)
+{
+    free(a->add_cert);
+    free(a->remove_cert);
+    free(a->add_customer);
+}
+
+/* Scores one document; returns the result JSON or NULL (error printed, *rc set). */
+static json_t *score_doc(pcs_engine_t *e, json_t *doc, const char *file, const char *text, size_t len,
+                         const args_t *a, int32_t *as_of_out, int *rc)
+{
+    pcs_err_t err = {0};
+    int32_t doc_as_of;
+    if (pcs_doc_load(e, doc, text, len, &doc_as_of, &err) < 0) {
+        report(file, &err);
+        *rc = err.code == PCS_ENOMEM ? 1 : 2;
+        return NULL;
+    }
+    int32_t as_of = doc_as_of != PCS_DAY_NONE ? doc_as_of : pcs_day_today_utc();
+    if (a->as_of)
+        pcs_day_parse(a->as_of, &as_of);
+    if (as_of_out)
+        *as_of_out = as_of;
+    pcs_score_opts_t opts = {.explain = a->explain};
+    if (a->area)
+        opts.area_mask = 1u << pcs_area_index(a->area);
+    const pcs_result_t *res = pcs_engine_score(e, as_of, &opts);
+    json_t *out = res ? pcs_result_to_json(pcs_engine_rules(e), res, a->explain) : NULL;
+    if (!out) {
+        fprintf(stderr, "pcs: %s: out of memory\n", file);
+        *rc = 1;
+    }
+    return out;
+}
+
+static int print_json(json_t *j)
+{
+    char *s = json_dumps(j, PCS_JSON_DUMP_FLAGS);
+    if (!s)
+        return 1;
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- simulate ------------------------------------------------------------------------------------- */
+
+static json_t *array_member(json_t *doc, const char *key)
+{
+    json_t *a = json_object_get(doc, key);
+    if (!json_is_array(a)) {
+        a = json_array();
+        json_object_set_new(doc, key, a);
+    }
+    return a;
+}
+
+static json_t *find_person(json_t *doc, const char *id, bool create)
+{
+    json_t *people = array_member(doc, "people"), *p;
+    size_t i;
+    json_array_foreach(people, i, p) {
+        json_t *pid = json_object_get(p, "person_id");
+        if (json_is_string(pid) && strcmp(json_string_value(pid), id) == 0)
+            return p;
+    }
+    if (!create)
+        return NULL;
+    p = json_pack("{s:s, s:[]}", "person_id", id, "certifications");
+    json_array_append_new(people, p);
+    return p;
+}
+
+static int apply_changes(json_t *doc, const pcs_rules_t *r, const args_t *a, int32_t as_of)
+{
+    for (int i = 0; i < a->n_remove_cert; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", a->remove_cert[i]);
+        char *colon = strchr(buf, ':');
+        if (!colon || colon == buf || !colon[1])
+            return usage_error("--remove-cert: expected PERSON:CERT, got '%s'", a->remove_cert[i]);
+        *colon = '\0';
+        json_t *p = find_person(doc, buf, false);
+        json_t *certs = p ? json_object_get(p, "certifications") : NULL;
+        int want = pcs_rules_find_cert(r, colon + 1);
+        for (size_t k = json_array_size(certs); k-- > 0;) {
+            json_t *name = json_object_get(json_array_get(certs, k), "name");
+            if (!json_is_string(name))
+                continue;
+            int have = pcs_rules_find_cert(r, json_string_value(name));
+            if ((want >= 0 && have == want) || strcmp(json_string_value(name), colon + 1) == 0)
+                json_array_remove(certs, k);
+        }
+    }
+    for (int i = 0; i < a->n_add_cert; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", a->add_cert[i]);
+        char *c1 = strchr(buf, ':');
+        if (!c1 || c1 == buf || !c1[1])
+            return usage_error("--add-cert: expected PERSON:CERT[:EARNED], got '%s'", a->add_cert[i]);
+        *c1 = '\0';
+        char *cert = c1 + 1, *c2 = strrchr(cert, ':');
+        int32_t earned = as_of;
+        if (c2 && pcs_day_parse(c2 + 1, &earned) == 0)
+            *c2 = '\0';
+        else
+            earned = as_of;
+        int y, m, d;
+        pcs_day_to_civil(earned, &y, &m, &d);
+        int32_t expires = pcs_day_from_civil(y + 1, m, m == 2 && d == 29 ? 28 : d);
+        char e1[11], e2[11];
+        json_t *p = find_person(doc, buf, true);
+        json_t *certs = json_object_get(p, "certifications");
+        if (!json_is_array(certs)) {
+            certs = json_array();
+            json_object_set_new(p, "certifications", certs);
+        }
+        json_array_append_new(certs, json_pack("{s:s, s:s, s:s}", "name", cert, "earned", pcs_day_format(earned, e1),
+                                               "expires", pcs_day_format(expires, e2)));
+    }
+    for (int i = 0; i < a->n_add_customer; i++) {
+        char *text = NULL;
+        size_t len;
+        pcs_err_t err = {0};
+        json_t *frag = NULL;
+        if (pcs_file_read(a->add_customer[i], MAX_INPUT, &text, &len, &err) < 0 ||
+            pcs_doc_parse(text, len, &frag, &err) < 0) {
+            report(a->add_customer[i], &err);
+            free(text);
+            return 2;
+        }
+        free(text);
+        const char *k;
+        json_t *v;
+        json_object_foreach(frag, k, v) {
+            if (strcmp(k, "customers") && strcmp(k, "associations") && strcmp(k, "usage")) {
+                fprintf(stderr, "pcs: %s: %s: unknown key (a fragment has customers, associations, usage)\n",
+                        a->add_customer[i], k);
+                json_decref(frag);
+                return 2;
+            }
+            if (!json_is_array(v) && !json_is_null(v)) {
+                fprintf(stderr, "pcs: %s: %s: expected an array\n", a->add_customer[i], k);
+                json_decref(frag);
+                return 2;
+            }
+            if (json_is_array(v))
+                json_array_extend(array_member(doc, k), v);
+        }
+        json_decref(frag);
+    }
+    return 0;
+}
+
+static int cmd_score(int argc, char **argv, bool simulate)
+{
+    args_t a;
+    int rc = parse_args(argc, argv, simulate, &a);
+    if (rc) {
+        free_args(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    if (simulate && !a.json) {
+        free_args(&a);
+        return usage_error("%s", "simulate: --json is required (the only output format so far)");
+    }
+    char *text = NULL;
+    size_t len = 0;
+    pcs_err_t err = {0};
+    json_t *doc = NULL, *cur = NULL, *sim = NULL, *sim_doc = NULL;
+    pcs_rules_t *rules = NULL;
+    pcs_engine_t *e = NULL;
+    const char *name = strcmp(a.file, "-") == 0 ? "-" : a.file;
+
+    rules = load_rules(a.rules ? a.rules : "pcs-2026", &rc);
+    if (!rules)
+        goto out;
+    if (pcs_file_read(a.file, MAX_INPUT, &text, &len, &err) < 0 || pcs_doc_parse(text, len, &doc, &err) < 0) {
+        report(name, &err);
+        rc = err.code == PCS_ENOMEM ? 1 : 2;
+        goto out;
+    }
+    e = pcs_engine_new(rules);
+    if (!e) {
+        rc = 1;
+        goto out;
+    }
+    int32_t as_of;
+    sim_doc = simulate ? json_deep_copy(doc) : NULL;
+    cur = score_doc(e, doc, name, text, len, &a, &as_of, &rc);
+    if (!cur)
+        goto out;
+    if (!simulate) {
+        rc = print_json(cur);
+        goto out;
+    }
+    if ((rc = apply_changes(sim_doc, rules, &a, as_of)) != 0)
+        goto out;
+    sim = score_doc(e, sim_doc, name, NULL, 0, &a, NULL, &rc);
+    if (!sim)
+        goto out;
+    json_t *both = json_pack("{s:O, s:O}", "current", cur, "simulated", sim);
+    rc = both ? print_json(both) : 1;
+    json_decref(both);
+out:
+    json_decref(cur);
+    json_decref(sim);
+    json_decref(doc);
+    json_decref(sim_doc);
+    pcs_engine_destroy(&e);
+    pcs_rules_destroy(&rules);
+    free(text);
+    free_args(&a);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("pcs %s\n", PCS_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "score") == 0)
+        return cmd_score(argc - 1, argv + 1, false);
+    if (strcmp(argv[1], "simulate") == 0)
+        return cmd_score(argc - 1, argv + 1, true);
+    return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
+}

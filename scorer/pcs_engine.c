@@ -1,0 +1,699 @@
+/* pcs_engine: facts of one partner, normalisation (§1.1), crediting (§4) and the monthly
+ * aggregates every metric reads. */
+#include "pcs_engine_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcs_arena.h"
+#include "pcs_date.h"
+
+const char *const pcs_status_ids[5] = {"not_started", "in_progress", "qualified", "enrolled", "renewal_due"};
+const char *const pcs_event_ids[PCS_EV_N] = {"cert_expiring",        "certs_expiring_combined",
+                                             "nca_at_risk",          "metric_zero_blocking",
+                                             "near_threshold",       "renewal_reminder",
+                                             "designation_at_risk",  "other_track_qualifies"};
+const char *const pcs_severity_ids[3] = {"info", "warning", "critical"};
+
+double pcs_round2(double x)
+{
+    return floor(x * 100.0 + 0.5 + 1e-6) / 100.0;
+}
+
+double pcs_points(double units, double max, double units_for_max)
+{
+    double p = (units * max) / units_for_max;
+    if (p > max)
+        p = max;
+    if (!(p > 0))
+        p = 0;
+    return p;
+}
+
+int pcs_grow(pcs_engine_t *e, void *pp, int *cap, int need, size_t elem)
+{
+    void **p = pp;
+    if (need <= *cap)
+        return 0;
+    int ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = realloc(*p, (size_t)ncap * elem);
+    if (!n) {
+        e->oom = true;
+        return -1;
+    }
+    *p = n;
+    *cap = ncap;
+    return 0;
+}
+
+pcs_engine_t *pcs_engine_new(const pcs_rules_t *rules)
+{
+    pcs_engine_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->r = rules;
+    e->wl_map = pcs_strmap_new();
+    e->tenant_map = pcs_strmap_new();
+    e->customer_map = pcs_strmap_new();
+    e->person_map = pcs_strmap_new();
+    e->warn_arena = pcs_arena_new(4096);
+    if (!e->wl_map || !e->tenant_map || !e->customer_map || !e->person_map || !e->warn_arena)
+        pcs_engine_destroy(&e);
+    return e;
+}
+
+void pcs_engine_destroy(pcs_engine_t **pe)
+{
+    if (!pe || !*pe)
+        return;
+    pcs_engine_t *e = *pe;
+    pcs_strmap_destroy(&e->wl_map);
+    pcs_strmap_destroy(&e->tenant_map);
+    pcs_strmap_destroy(&e->customer_map);
+    pcs_strmap_destroy(&e->person_map);
+    pcs_arena_destroy(&e->warn_arena);
+    free(e->wl);
+    free(e->tenants);
+    free(e->customers);
+    free(e->tenant_listed);
+    free(e->assocs);
+    free(e->rows);
+    free(e->certs);
+    free(e->persons);
+    free(e->enrolls);
+    free(e->stored);
+    free(e->warnings);
+    free(e->tenant_ids);
+    free(e->customer_of_tenant);
+    free(e->month_first);
+    free(e->month_last);
+    free(e->block_of);
+    free(e->cells);
+    free(e->wl_local);
+    free(e->local_wl);
+    free(e->wl_acr);
+    free(e->pv);
+    free(e->events);
+    free(e->items);
+    free(e->elig);
+    free(e->skill);
+    free(e);
+    *pe = NULL;
+}
+
+const pcs_rules_t *pcs_engine_rules(const pcs_engine_t *e)
+{
+    return e->r;
+}
+
+void pcs_engine_warn(pcs_engine_t *e, const char *fmt, ...)
+{
+    if (e->n_warnings >= 200) {
+        e->dropped_warnings++;
+        return;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = pcs_arena_strdup(e->warn_arena, buf);
+    if (!s || GROW(e, e->warnings, e->cap_warnings, e->n_warnings + 1) < 0) {
+        e->oom = true;
+        return;
+    }
+    e->warnings[e->n_warnings++] = s;
+}
+
+int pcs_engine_begin(pcs_engine_t *e, const char *partner_id, pcs_err_t *err)
+{
+    snprintf(e->partner_id, sizeof e->partner_id, "%s", partner_id ? partner_id : "");
+    pcs_strmap_reset(e->tenant_map);
+    pcs_strmap_reset(e->customer_map);
+    pcs_strmap_reset(e->person_map);
+    pcs_arena_reset(e->warn_arena);
+    e->n_tenants = e->n_customers = e->n_assocs = e->n_rows = e->n_certs = e->n_persons = 0;
+    e->n_enrolls = e->n_stored = e->n_warnings = e->dropped_warnings = 0;
+    e->n_events = e->n_items = e->n_elig = e->n_skill = 0;
+    for (int i = 0; i < e->n_local; i++)
+        e->wl_local[e->local_wl[i]] = -1;
+    e->n_local = 0;
+    e->oom = false;
+    return 0;
+}
+
+/* ---- interning ------------------------------------------------------------------------------ */
+
+static int workload_id(pcs_engine_t *e, const char *name)
+{
+    size_t len = strlen(name);
+    int32_t id = pcs_strmap_get(e->wl_map, name, len);
+    if (id >= 0)
+        return id;
+    if (GROW(e, e->wl, e->cap_wl, e->n_wl + 1) < 0 || GROW(e, e->wl_local, e->cap_wl_local, e->n_wl + 1) < 0)
+        return -1;
+    const char *stored;
+    id = pcs_strmap_put(e->wl_map, name, len, e->n_wl, &stored);
+    if (id < 0) {
+        e->oom = true;
+        return -1;
+    }
+    workload_t *w = &e->wl[id];
+    memset(w, 0, sizeof *w);
+    w->name = stored;
+    w->any = strcmp(name, "*") == 0;
+    w->pattern = !w->any && len >= 2 && name[len - 1] == '*' && name[len - 2] == '/';
+    w->prefix_len = w->pattern ? (int)len - 1 : 0;
+    w->rate = w->any || w->pattern ? -1 : pcs_rules_rate(e->r, name);
+    if (!w->any && !w->pattern)
+        for (int s = 0; s < e->r->n_wsets; s++)
+            if (pcs_wset_contains(&e->r->wsets[s], name))
+                w->wsets |= 1ull << s;
+    e->wl_local[id] = -1;
+    e->n_wl++;
+    return id;
+}
+
+static int tenant_index(pcs_engine_t *e, const char *id)
+{
+    const char *stored;
+    int32_t t = pcs_strmap_put(e->tenant_map, id, strlen(id), e->n_tenants, &stored);
+    if (t < 0) {
+        e->oom = true;
+        return -1;
+    }
+    if (t == e->n_tenants) {
+        if (GROW(e, e->tenants, e->cap_tenants, t + 1) < 0 ||
+            GROW(e, e->tenant_listed, e->cap_tenant_listed, t + 1) < 0)
+            return -1;
+        memset(&e->tenants[t], 0, sizeof e->tenants[t]);
+        e->tenants[t].id = stored;
+        e->tenants[t].customer = -1;
+        e->tenant_listed[t] = false;
+        e->n_tenants++;
+    }
+    return t;
+}
+
+static int customer_index(pcs_engine_t *e, const char *id)
+{
+    const char *stored;
+    int32_t c = pcs_strmap_put(e->customer_map, id, strlen(id), e->n_customers, &stored);
+    if (c < 0) {
+        e->oom = true;
+        return -1;
+    }
+    if (c == e->n_customers) {
+        if (GROW(e, e->customers, e->cap_customers, c + 1) < 0)
+            return -1;
+        e->customers[c].id = stored;
+        e->customers[c].all_smb = true;
+        e->n_customers++;
+    }
+    return c;
+}
+
+static int person_index(pcs_engine_t *e, const char *id)
+{
+    const char *stored;
+    int32_t p = pcs_strmap_put(e->person_map, id, strlen(id), e->n_persons, &stored);
+    if (p < 0) {
+        e->oom = true;
+        return -1;
+    }
+    if (p == e->n_persons) {
+        if (GROW(e, e->persons, e->cap_persons, p + 1) < 0)
+            return -1;
+        e->persons[p] = stored;
+        e->n_persons++;
+    }
+    return p;
+}
+
+static int oom(pcs_err_t *err)
+{
+    return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+}
+
+/* ---- facts ------------------------------------------------------------------------------------ */
+
+int pcs_engine_add_customer(pcs_engine_t *e, const char *tenant, const char *customer, bool segment_smb,
+                            pcs_err_t *err)
+{
+    int t = tenant_index(e, tenant);
+    int c = customer_index(e, customer ? customer : tenant);
+    if (t < 0 || c < 0)
+        return oom(err);
+    /* §17.5: the first entry of a tenant gives its customer; every entry's segment counts for
+     * the customer it names. */
+    if (!e->tenant_listed[t]) {
+        e->tenant_listed[t] = true;
+        e->tenants[t].customer = c;
+    }
+    if (!segment_smb)
+        e->customers[c].all_smb = false;
+    return 0;
+}
+
+int pcs_engine_add_association(pcs_engine_t *e, const char *tenant, pcs_assoc_type_t type, const char *workload,
+                               int32_t start, int32_t end, pcs_err_t *err)
+{
+    if ((int)type < 0 || type >= PCS_AT_N)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown association type");
+    if (end != PCS_DAY_NONE && end < start) {
+        char a[11], b[11];
+        pcs_engine_warn(e, "association %s %s %s: end %s before start %s, ignored", tenant,
+                        pcs_assoc_type_ids[type], workload, pcs_day_format(end, b), pcs_day_format(start, a));
+        return 0;
+    }
+    int t = tenant_index(e, tenant);
+    int w = workload_id(e, workload);
+    if (t < 0 || w < 0 || GROW(e, e->assocs, e->cap_assocs, e->n_assocs + 1) < 0)
+        return oom(err);
+    e->assocs[e->n_assocs++] = (assoc_t){.tenant = t, .wl = w, .type_bit = (uint16_t)(1u << type),
+                                         .start = start, .end = end};
+    return 0;
+}
+
+static int64_t to_cents(double usd)
+{
+    return llround(usd * 100.0);   /* §17.1: from the parsed double, never the text */
+}
+
+static int64_t to_units(pcs_engine_t *e, const char *tenant, const char *what, double v)
+{
+    double t = trunc(v);
+    if (t < 0)
+        t = 0;
+    if (t != v)
+        pcs_engine_warn(e, "usage %s: %s %.17g normalised to %.0f", tenant, what, v, t);
+    return (int64_t)t;
+}
+
+int pcs_engine_add_usage(pcs_engine_t *e, const char *tenant, const char *workload, int32_t month, double acr_usd,
+                         double revenue_usd, double paid_units, double active_units, pcs_err_t *err)
+{
+    const double money_max = 1e13, units_max = 1e12;
+    if (!(fabs(acr_usd) <= money_max) || !(fabs(revenue_usd) <= money_max))
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "amount beyond 10^13 USD");
+    if (!(fabs(paid_units) <= units_max) || !(fabs(active_units) <= units_max))
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unit count beyond 10^12");
+    int t = tenant_index(e, tenant);
+    int w = workload_id(e, workload);
+    if (t < 0 || w < 0 || GROW(e, e->rows, e->cap_rows, e->n_rows + 1) < 0)
+        return oom(err);
+    if (e->wl_local[w] < 0) {
+        if (GROW(e, e->local_wl, e->cap_local, e->n_local + 1) < 0)
+            return oom(err);
+        e->wl_local[w] = e->n_local;
+        e->local_wl[e->n_local++] = w;
+    }
+    row_t *r = &e->rows[e->n_rows++];
+    r->tenant = t;
+    r->wl = w;
+    r->month = month;
+    r->acr = to_cents(acr_usd);
+    r->rev = to_cents(revenue_usd);
+    r->paid = to_units(e, tenant, "paid_units", paid_units);
+    r->active = to_units(e, tenant, "active_units", active_units);
+    r->credit = r->credit_next = 0;
+    return 0;
+}
+
+int pcs_engine_add_person(pcs_engine_t *e, const char *person, pcs_err_t *err)
+{
+    return person_index(e, person) < 0 ? oom(err) : 0;
+}
+
+int pcs_engine_add_cert(pcs_engine_t *e, const char *person, const char *cert, int32_t earned, int32_t expires,
+                        pcs_err_t *err)
+{
+    int p = person_index(e, person);
+    if (p < 0)
+        return oom(err);
+    int c = pcs_rules_find_cert(e->r, cert);
+    if (c < 0) {
+        pcs_engine_warn(e, "person %s: unknown certification '%s' ignored", person, cert);
+        return 0;
+    }
+    /* §3 as one interval: the record is valid on [earned, last]. */
+    const pcs_cert_entry_t *ce = &e->r->certs[c];
+    int32_t last = expires;
+    if (ce->retired_on != PCS_DAY_NONE && (expires == PCS_DAY_NONE || expires >= ce->retired_on))
+        last = PCS_DAY_NONE;   /* not lapsed before retirement: its own expiry no longer matters */
+    if (ce->eligible_until != PCS_DAY_NONE && (last == PCS_DAY_NONE || last > ce->eligible_until))
+        last = ce->eligible_until;
+    if (GROW(e, e->certs, e->cap_certs, e->n_certs + 1) < 0)
+        return oom(err);
+    e->certs[e->n_certs++] = (certrec_t){.person = p, .cert = c, .earned = earned, .last = last};
+    return 0;
+}
+
+int pcs_engine_add_enrollment(pcs_engine_t *e, int area, int32_t enrolled, int32_t anniversary, pcs_err_t *err)
+{
+    if (area < 0 || area >= PCS_AREA_N)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown area");
+    if (GROW(e, e->enrolls, e->cap_enrolls, e->n_enrolls + 1) < 0)
+        return oom(err);
+    e->enrolls[e->n_enrolls++] = (enroll_t){.area = area, .enrolled = enrolled, .anniversary = anniversary};
+    return 0;
+}
+
+int pcs_engine_add_stored(pcs_engine_t *e, int area, int32_t as_of, double total, bool qualified, int track,
+                          pcs_err_t *err)
+{
+    if (area < 0 || area >= PCS_AREA_N || track < 0 || track >= PCS_TRACK_N)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown area or track");
+    if (GROW(e, e->stored, e->cap_stored, e->n_stored + 1) < 0)
+        return oom(err);
+    e->stored[e->n_stored++] =
+        (stored_t){.area = area, .as_of = as_of, .total = total, .qualified = qualified, .track = track};
+    return 0;
+}
+
+/* ---- normalisation ---------------------------------------------------------------------------- */
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    if (x->tenant != y->tenant)
+        return x->tenant < y->tenant ? -1 : 1;
+    if (x->wl != y->wl)
+        return x->wl < y->wl ? -1 : 1;
+    return (x->month > y->month) - (x->month < y->month);
+}
+
+static int cmp_assoc(const void *a, const void *b)
+{
+    const assoc_t *x = a, *y = b;
+    if (x->tenant != y->tenant)
+        return x->tenant < y->tenant ? -1 : 1;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static bool rows_sorted(const pcs_engine_t *e)
+{
+    for (int i = 1; i < e->n_rows; i++)
+        if (cmp_row(&e->rows[i - 1], &e->rows[i]) > 0)
+            return false;
+    return true;
+}
+
+static void normalise(pcs_engine_t *e)
+{
+    /* §1.1.3: rows with one key merge into one. Streams usually arrive sorted: skip the sort. */
+    if (!rows_sorted(e))
+        qsort(e->rows, (size_t)e->n_rows, sizeof *e->rows, cmp_row);
+    int o = 0;
+    for (int i = 0; i < e->n_rows; i++) {
+        row_t *r = &e->rows[i];
+        if (o > 0 && cmp_row(&e->rows[o - 1], r) == 0) {
+            row_t *d = &e->rows[o - 1];
+            d->acr += r->acr;
+            d->rev += r->rev;
+            d->paid += r->paid;
+            d->active += r->active;
+            continue;
+        }
+        e->rows[o++] = *r;
+    }
+    e->n_rows = o;
+    qsort(e->assocs, (size_t)e->n_assocs, sizeof *e->assocs, cmp_assoc);
+    for (int t = 0; t < e->n_tenants; t++) {
+        e->tenants[t].n_rows = e->tenants[t].n_assoc = 0;
+        e->tenants[t].first_row = e->tenants[t].first_assoc = 0;
+    }
+    for (int i = e->n_rows - 1; i >= 0; i--) {
+        tenant_t *t = &e->tenants[e->rows[i].tenant];
+        t->first_row = i;
+        t->n_rows++;
+    }
+    for (int i = e->n_assocs - 1; i >= 0; i--) {
+        tenant_t *t = &e->tenants[e->assocs[i].tenant];
+        t->first_assoc = i;
+        t->n_assoc++;
+    }
+    /* §1.1.5: a tenant missing from customers[] is its own enterprise customer. */
+    for (int t = 0; t < e->n_tenants; t++) {
+        if (e->tenant_listed[t])
+            continue;
+        int c = customer_index(e, e->tenants[t].id);
+        if (c < 0)
+            return;
+        e->customers[c].all_smb = false;
+        e->tenants[t].customer = c;
+        e->tenant_listed[t] = true;
+        pcs_engine_warn(e, "tenant %s is not in customers[]: taken as its own enterprise customer",
+                        e->tenants[t].id);
+    }
+}
+
+/* ---- crediting and aggregates ------------------------------------------------------------------ */
+
+bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last)
+{
+    if (a->start > month_last || (a->end != PCS_DAY_NONE && a->end < month_first))
+        return false;
+    if (a->wl == wl)
+        return true;
+    const workload_t *aw = &e->wl[a->wl];
+    return aw->any || (aw->pattern && strncmp(e->wl[wl].name, aw->name, (size_t)aw->prefix_len) == 0);
+}
+
+static uint64_t credit_mask(const pcs_engine_t *e, int wl, uint16_t types)
+{
+    uint64_t mask = 0, wsets = e->wl[wl].wsets;
+    for (int s = 0; s < e->r->n_scopes; s++) {
+        const pcs_scope_t *sc = &e->r->scopes[s];
+        for (int k = 0; k < sc->n; k++) {
+            if ((wsets >> sc->src[k].wset & 1) && (types & sc->src[k].types)) {
+                mask |= 1ull << s;
+                break;
+            }
+        }
+    }
+    return mask;
+}
+
+static int slot_of(const pcs_engine_t *e, int32_t month)
+{
+    int32_t s = month - e->slot_lo;
+    return s >= 0 && s < e->n_slots ? (int)s : -1;
+}
+
+static cell_t *cell_for(pcs_engine_t *e, int tenant, int scope, int slot)
+{
+    int *b = &e->block_of[tenant * e->r->n_scopes + scope];
+    if (*b < 0) {
+        if (GROW(e, e->cells, e->cap_blocks, (e->n_blocks + 1) * e->n_slots) < 0)
+            return NULL;
+        *b = e->n_blocks++;
+        memset(&e->cells[(size_t)*b * (size_t)e->n_slots], 0, sizeof(cell_t) * (size_t)e->n_slots);
+    }
+    return &e->cells[(size_t)*b * (size_t)e->n_slots + (size_t)slot];
+}
+
+static const cell_t zero_cell;
+
+const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month)
+{
+    int slot = slot_of(e, month);
+    if (slot < 0)
+        return &zero_cell;
+    int b = e->block_of[tenant * e->r->n_scopes + scope];
+    return b < 0 ? &zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
+}
+
+static void add_to_cell(pcs_engine_t *e, const row_t *r, uint64_t mask, int slot)
+{
+    const pcs_rules_t *R = e->r;
+    const workload_t *w = &e->wl[r->wl];
+    int64_t mcv = w->rate >= 0 ? r->active * w->rate : 0;
+    uint32_t bands = 0;
+    for (int b = 0; b < R->n_bands; b++)
+        if (r->paid >= R->band_lo[b] && (R->band_open[b] || r->paid <= R->band_hi[b]))
+            bands |= 1u << b;
+    while (mask) {
+        int s = __builtin_ctzll(mask);
+        mask &= mask - 1;
+        cell_t *c = cell_for(e, r->tenant, s, slot);
+        if (!c)
+            return;
+        c->f[PCS_F_ACR] += r->acr;
+        c->f[PCS_F_REVENUE] += r->rev;
+        c->f[PCS_F_MCV] += mcv;
+        c->f[PCS_F_PAID] += r->paid;
+        c->f[PCS_F_ACTIVE] += r->active;
+        if (r->paid > c->max_paid)
+            c->max_paid = r->paid;
+        c->n++;
+        c->bands |= bands;
+        const pcs_scope_t *sc = &R->scopes[s];
+        if (sc->per_workload && slot < e->n_slots - 1) {
+            size_t i = ((size_t)sc->wl_slot * (size_t)e->n_local + (size_t)e->wl_local[r->wl]) * (size_t)e->n_slots;
+            e->wl_acr[i + (size_t)slot] += r->acr;
+        }
+    }
+}
+
+/* Builds the aggregates for data months slot_lo..M (and the M+1 projection slot). */
+static int aggregate(pcs_engine_t *e, int32_t oldest_eval_month)
+{
+    const pcs_rules_t *R = e->r;
+    /* The oldest month any metric reads: comparison p-12, sticky p-12 again, a TTM before it. */
+    e->slot_lo = oldest_eval_month - 12 - 12 - 11 - 1;
+    e->n_slots = (int)(e->M + 1 - e->slot_lo + 1);
+    if (GROW(e, e->month_first, e->cap_month, e->n_slots) < 0 || GROW(e, e->month_last, e->cap_month, e->n_slots) < 0)
+        return -1;
+    for (int s = 0; s < e->n_slots; s++) {
+        e->month_first[s] = pcs_month_first_day(e->slot_lo + s);
+        e->month_last[s] = pcs_month_last_day(e->slot_lo + s);
+    }
+    int nb = e->n_tenants * R->n_scopes;
+    if (GROW(e, e->block_of, e->cap_block_of, nb + 1) < 0)
+        return -1;
+    for (int i = 0; i < nb; i++)
+        e->block_of[i] = -1;
+    e->n_blocks = 0;
+    size_t nwl = (size_t)R->n_wl_scopes * (size_t)e->n_local * (size_t)e->n_slots;
+    if (nwl > e->cap_wl_acr) {
+        int64_t *n = realloc(e->wl_acr, nwl * sizeof *n);
+        if (!n) {
+            e->oom = true;
+            return -1;
+        }
+        e->wl_acr = n;
+        e->cap_wl_acr = nwl;
+    }
+    if (nwl)
+        memset(e->wl_acr, 0, nwl * sizeof *e->wl_acr);
+
+    const int32_t next_first = pcs_month_first_day(e->M + 1);
+    for (int t = 0; t < e->n_tenants; t++) {
+        const tenant_t *tn = &e->tenants[t];
+        const assoc_t *as = &e->assocs[tn->first_assoc];
+        for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
+            row_t *r = &e->rows[i];
+            r->credit = r->credit_next = 0;
+            int slot = slot_of(e, r->month);
+            if (slot < 0 || r->month > e->M)
+                continue;   /* never read month(D) or later (§2) */
+            uint16_t types = 0, types_next = 0;
+            for (int k = 0; k < tn->n_assoc; k++) {
+                if (pcs_cover(e, &as[k], r->wl, e->month_first[slot], e->month_last[slot])) {
+                    types |= as[k].type_bit;
+                    if (as[k].end == PCS_DAY_NONE || as[k].end >= next_first)
+                        types_next |= as[k].type_bit;
+                }
+            }
+            if (!types)
+                continue;
+            r->credit = credit_mask(e, r->wl, types);
+            add_to_cell(e, r, r->credit, slot);
+            if (r->month == e->M) {
+                r->credit_next = credit_mask(e, r->wl, types_next);
+                add_to_cell(e, r, r->credit_next, slot + 1);
+            }
+        }
+    }
+    return e->oom ? -1 : 0;
+}
+
+/* ---- certification validity (§3) -------------------------------------------------------------- */
+
+void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, int n_ovr)
+{
+    if (GROW(e, e->pv, e->cap_pv, e->n_persons + 1) < 0)
+        return;
+    memset(e->pv, 0, sizeof *e->pv * (size_t)e->n_persons);
+    for (int i = 0; i < e->n_certs; i++) {
+        const certrec_t *c = &e->certs[i];
+        if (c->earned > day || (c->last != PCS_DAY_NONE && c->last < day))
+            continue;
+        bool removed = false;
+        for (int k = 0; k < n_ovr && !removed; k++)
+            removed = ovr[k].person == c->person && ovr[k].cert == c->cert;
+        if (!removed)
+            e->pv[c->person].w[c->cert / 64] |= 1ull << (c->cert % 64);
+    }
+    e->pv_day = day;
+}
+
+/* ---- scoring ----------------------------------------------------------------------------------- */
+
+int pcs_push_item(pcs_engine_t *e, int a, int b, int32_t day, double x, double y)
+{
+    if (GROW(e, e->items, e->cap_items, e->n_items + 1) < 0)
+        return -1;
+    e->items[e->n_items++] = (pcs_event_item_t){.a = a, .b = b, .day = day, .x = x, .y = y};
+    return 0;
+}
+
+const pcs_result_t *pcs_engine_score(pcs_engine_t *e, int32_t as_of, const pcs_score_opts_t *opts)
+{
+    static const pcs_score_opts_t defaults;
+    if (!opts)
+        opts = &defaults;
+    e->n_events = e->n_items = e->n_elig = e->n_skill = 0;
+    e->explain = opts->explain;
+    normalise(e);
+    e->D = as_of;
+    e->M = pcs_month_of_day(as_of) - 1;
+    if (e->oom || aggregate(e, e->M - (opts->no_history ? 0 : HIST_MONTHS - 1)) < 0)
+        return NULL;
+    memset(e->cache, 0, sizeof e->cache);
+
+    pcs_result_t *res = &e->res;
+    memset(res, 0, sizeof *res);
+    res->partner_id = e->partner_id;
+    res->rules = e->r->name;
+    res->as_of = as_of;
+    res->data_month = e->M;
+    for (int a = 0; a < PCS_AREA_N; a++) {
+        res->areas[a].area = a;
+        if (opts->area_mask && !(opts->area_mask & (1u << a)))
+            continue;
+        pcs_area_score(e, a, opts);
+        if (e->oom)
+            return NULL;
+    }
+    /* auto_enroll_eligible needs every area's enrollment state (§11.2). */
+    for (int a = 0; a < PCS_AREA_N; a++) {
+        pcs_area_result_t *ar = &res->areas[a];
+        if (!ar->scored || ar->status != PCS_ST_QUALIFIED)
+            continue;
+        for (int i = 0; i < e->n_enrolls; i++) {
+            const enroll_t *en = &e->enrolls[i];
+            if (en->area != a && en->enrolled <= as_of && as_of <= pcs_month_last_day(pcs_month_of_day(en->anniversary)))
+                ar->auto_enroll_eligible = true;
+        }
+    }
+    if (e->dropped_warnings)
+        pcs_engine_warn(e, "%d more warnings not shown", e->dropped_warnings);
+    if (GROW(e, e->tenant_ids, e->cap_tenant_ids, e->n_tenants + 1) < 0 ||
+        GROW(e, e->customer_of_tenant, e->cap_tenant_ids, e->n_tenants + 1) < 0)
+        return NULL;
+    for (int t = 0; t < e->n_tenants; t++) {
+        e->tenant_ids[t] = e->tenants[t].id;
+        e->customer_of_tenant[t] = e->tenants[t].customer >= 0 ? e->customers[e->tenants[t].customer].id : NULL;
+    }
+    res->events = e->events;
+    res->n_events = e->n_events;
+    res->items = e->items;
+    res->n_items = e->n_items;
+    res->elig = e->elig;
+    res->n_elig = e->n_elig;
+    res->skill = e->skill;
+    res->n_skill = e->n_skill;
+    res->warnings = (const char *const *)e->warnings;
+    res->n_warnings = e->n_warnings;
+    res->tenant_ids = e->tenant_ids;
+    res->customer_of_tenant = e->customer_of_tenant;
+    res->person_ids = e->persons;
+    return e->oom ? NULL : res;
+}

@@ -1,0 +1,172 @@
+/* Engine internals shared by pcs_engine.c (facts, aggregation), pcs_metrics.c (metric kinds)
+ * and pcs_area.c (tracks, status, history, events). Not part of the public API. */
+#ifndef PCS_ENGINE_INT_H
+#define PCS_ENGINE_INT_H
+
+#include "pcs_engine.h"
+#include "pcs_strmap.h"
+
+#define EPS 1e-9
+
+typedef struct tenant {
+    const char *id;
+    int customer;
+    int first_row, n_rows;       /* rows sorted by (tenant, workload, month) */
+    int first_assoc, n_assoc;    /* associations sorted by tenant */
+} tenant_t;
+
+typedef struct customer {
+    const char *id;
+    bool all_smb;
+} customer_t;
+
+typedef struct assoc {
+    int tenant;
+    int wl;                      /* global workload id */
+    uint16_t type_bit;
+    int32_t start, end;
+} assoc_t;
+
+typedef struct row {
+    int tenant, wl;
+    int32_t month;
+    int64_t acr, rev, paid, active;
+    uint64_t credit, credit_next;   /* credit bit per scope at the row's month / projected M+1 */
+} row_t;
+
+typedef struct certrec {
+    int person, cert;
+    int32_t earned, last;        /* valid on [earned, last] (§3), last PCS_DAY_NONE = open */
+} certrec_t;
+
+typedef struct enroll {
+    int area;
+    int32_t enrolled, anniversary;
+} enroll_t;
+
+typedef struct stored {
+    int area;
+    int32_t as_of;
+    double total;
+    bool qualified;
+    int track;
+} stored_t;
+
+typedef struct workload {
+    const char *name;
+    uint64_t wsets;              /* membership bit per workload set */
+    int64_t rate;                /* cents per active unit, -1 none */
+    bool any, pattern;           /* "*" or a family prefix pattern (associations only) */
+    int prefix_len;
+} workload_t;
+
+typedef struct cell {
+    int64_t f[5];                /* acr, revenue, mcv, paid, active (pcs_field_t order) */
+    int64_t max_paid;
+    uint32_t n, bands;
+} cell_t;
+
+/* Per (tenant, person) validity at one day: the catalogue entries valid then. */
+typedef struct override {
+    int person, cert;
+} override_t;
+
+typedef struct usage_key {
+    bool valid;
+    pcs_track_result_t tr;
+} usage_cache_t;
+
+#define HIST_MONTHS 6
+
+struct pcs_engine {
+    const pcs_rules_t *r;
+    /* workloads: engine lifetime */
+    pcs_strmap_t *wl_map;
+    workload_t *wl;
+    int n_wl, cap_wl;
+    /* per-partner facts */
+    pcs_strmap_t *strs;          /* tenants, customers, persons: separate maps below */
+    pcs_strmap_t *tenant_map, *customer_map, *person_map;
+    char partner_id[256];
+    tenant_t *tenants;
+    int n_tenants, cap_tenants;
+    customer_t *customers;
+    int n_customers, cap_customers;
+    bool *tenant_listed;
+    int cap_tenant_listed;
+    assoc_t *assocs;
+    int n_assocs, cap_assocs;
+    row_t *rows;
+    int n_rows, cap_rows;
+    certrec_t *certs;
+    int n_certs, cap_certs;
+    const char **persons;
+    int n_persons, cap_persons;
+    enroll_t *enrolls;
+    int n_enrolls, cap_enrolls;
+    stored_t *stored;
+    int n_stored, cap_stored;
+    char **warnings;
+    int n_warnings, cap_warnings, dropped_warnings;
+    struct pcs_arena *warn_arena;
+    const char **tenant_ids, **customer_of_tenant;
+    int cap_tenant_ids;
+    /* scoring state */
+    int32_t D, M, slot_lo, n_slots;
+    int32_t *month_first, *month_last;
+    int cap_month;
+    int *block_of;               /* (tenant * n_scopes + scope) -> cell block or -1 */
+    int cap_block_of;
+    cell_t *cells;
+    int n_blocks, cap_blocks;
+    int *wl_local;               /* global workload -> local index or -1 */
+    int cap_wl_local;
+    int *local_wl;               /* local index -> global workload */
+    int n_local, cap_local;
+    int64_t *wl_acr;             /* [wl_scope][local][slot] credited ACR */
+    size_t cap_wl_acr;
+    pcs_certset_t *pv;           /* person -> certs valid at the day being evaluated */
+    int cap_pv;
+    int32_t pv_day;
+    const override_t *pv_ovr;
+    int pv_n_ovr;
+    usage_cache_t cache[PCS_AREA_N][PCS_TRACK_N][HIST_MONTHS];
+    /* results */
+    pcs_result_t res;
+    pcs_event_t *events;
+    int n_events, cap_events;
+    pcs_event_item_t *items;
+    int n_items, cap_items;
+    pcs_elig_row_t *elig;
+    int n_elig, cap_elig;
+    pcs_skill_row_t *skill;
+    int n_skill, cap_skill;
+    bool oom;
+    bool explain;
+};
+
+/* Grows *p to hold at least need elements; sets e->oom and returns -1 on failure. */
+int pcs_grow(pcs_engine_t *e, void *pp, int *cap, int need, size_t elem);
+#define GROW(e, arr, cap, need) pcs_grow((e), &(arr), &(cap), (need), sizeof *(arr))
+
+/* pcs_engine.c */
+const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month);
+bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
+void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, int n_ovr);
+
+/* pcs_metrics.c: metric kinds. Md is the data month evaluated; proj = nca_at_risk projection
+ * (current period M+1, comparison M-11). */
+void pcs_metric_usage(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m, int32_t Md,
+                      bool proj, pcs_metric_result_t *out, bool explain);
+void pcs_metric_skill(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m,
+                      pcs_metric_result_t *out, bool explain);
+/* Tenants whose net_count effect drops in the projection (nca_at_risk payload). */
+void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M);
+bool pcs_pred_holds(const pcs_engine_t *e, int tenant, int scope, const pcs_pred_t *p, int32_t month);
+
+/* pcs_area.c */
+void pcs_area_score(pcs_engine_t *e, int area, const pcs_score_opts_t *opts);
+
+int pcs_push_item(pcs_engine_t *e, int a, int b, int32_t day, double x, double y);
+
+#endif

@@ -1,0 +1,566 @@
+/* pcs_metrics: the four metric kinds (§6.2–§6.5), parts and options (§6.7), the Modern Work
+ * adjustments on raw rows (§6.8) and the per-tenant explanation rows (§12). */
+#include "pcs_engine_int.h"
+
+#include <string.h>
+
+#include "pcs_date.h"
+
+/* ---- predicates (§6.1) -------------------------------------------------------------------------- */
+
+static bool op_lo(pcs_op_t op, int64_t x, int64_t v)
+{
+    return op == PCS_OP_GT ? x > v : x >= v;
+}
+
+static bool op_hi(pcs_op_t op, int64_t x, int64_t v)
+{
+    return op == PCS_OP_NONE || (op == PCS_OP_LT ? x < v : x <= v);
+}
+
+static int64_t ttm_sum(const pcs_engine_t *e, int t, int scope, pcs_field_t f, int32_t p)
+{
+    int64_t s = 0;
+    for (int32_t m = p - 11; m <= p; m++)
+        s += pcs_cell(e, t, scope, m)->f[f];
+    return s;
+}
+
+static bool pred_plain(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
+{
+    const cell_t *c = pcs_cell(e, t, scope, month);
+    switch (p->kind) {
+    case PCS_P_MONTH_SUM_ANY2:
+        return op_lo(p->lo_op, pcs_cell(e, t, scope, month - 1)->f[p->field], p->lo) ||
+               op_lo(p->lo_op, c->f[p->field], p->lo);
+    case PCS_P_MONTH_SUM:
+        return op_lo(p->lo_op, c->f[p->field], p->lo);
+    case PCS_P_TTM_RANGE: {
+        int64_t x = ttm_sum(e, t, scope, p->field, month);
+        return op_lo(p->lo_op, x, p->lo) && op_hi(p->hi_op, x, p->hi);
+    }
+    case PCS_P_SEAT_BAND:
+        return c->bands >> p->band & 1;
+    case PCS_P_ACTIVE_RATIO:
+        return c->f[PCS_F_PAID] > 0 && 100 * c->f[PCS_F_ACTIVE] >= p->pct * c->f[PCS_F_PAID];
+    }
+    return false;
+}
+
+bool pcs_pred_holds(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
+{
+    if (pred_plain(e, t, scope, p, month))
+        return true;
+    /* Sticky SMB (§6.1): enterprise-sized now but SMB-sized a year earlier. */
+    return p->sticky && pred_plain(e, t, scope, p->sticky, month) && pred_plain(e, t, scope, p, month - 12);
+}
+
+static bool preds_hold(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *ps, int n, int32_t month)
+{
+    for (int i = 0; i < n; i++)
+        if (!pcs_pred_holds(e, t, scope, &ps[i], month))
+            return false;
+    return true;
+}
+
+/* The quantity a person reads for a tenant (§12 current_value), from the first predicate. */
+static double measured(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
+{
+    const cell_t *c = pcs_cell(e, t, scope, month);
+    bool money = p->field == PCS_F_ACR || p->field == PCS_F_REVENUE || p->field == PCS_F_MCV;
+    double k = money ? 100.0 : 1.0;
+    switch (p->kind) {
+    case PCS_P_MONTH_SUM_ANY2: {
+        int64_t a = pcs_cell(e, t, scope, month - 1)->f[p->field], b = c->f[p->field];
+        return (double)(a > b ? a : b) / k;
+    }
+    case PCS_P_MONTH_SUM:
+        return (double)c->f[p->field] / k;
+    case PCS_P_TTM_RANGE:
+        return (double)ttm_sum(e, t, scope, p->field, month) / k;
+    case PCS_P_SEAT_BAND:
+        return (double)c->max_paid;
+    case PCS_P_ACTIVE_RATIO:
+        return c->f[PCS_F_PAID] > 0 ? 100.0 * (double)c->f[PCS_F_ACTIVE] / (double)c->f[PCS_F_PAID] : 0;
+    }
+    return 0;
+}
+
+static bool has_rows(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *ps, int n, int32_t month)
+{
+    int back = 0;
+    for (int i = 0; i < n; i++) {
+        int b = ps[i].kind == PCS_P_TTM_RANGE ? 11 : ps[i].kind == PCS_P_MONTH_SUM_ANY2 ? 1 : 0;
+        back = b > back ? b : back;
+    }
+    for (int32_t m = month - back; m <= month; m++)
+        if (pcs_cell(e, t, scope, m)->n)
+            return true;
+    return false;
+}
+
+/* ---- raw rows (§6.8) ------------------------------------------------------------------------------- */
+
+static int64_t row_field(const pcs_engine_t *e, const row_t *r, pcs_field_t f)
+{
+    switch (f) {
+    case PCS_F_ACR: return r->acr;
+    case PCS_F_REVENUE: return r->rev;
+    case PCS_F_MCV: return e->wl[r->wl].rate >= 0 ? r->active * e->wl[r->wl].rate : 0;
+    case PCS_F_PAID: return r->paid;
+    case PCS_F_ACTIVE: return r->active;
+    }
+    return 0;
+}
+
+static bool eligible(const pcs_engine_t *e, const pcs_scope_t *sc, int wl)
+{
+    return (e->wl[wl].wsets & sc->wsets) != 0;
+}
+
+/* Earliest start among the scope's associations of tenant t that cover one of t's eligible rows in
+ * months lo..hi; PCS_DAY_NONE when none does. */
+static int32_t earliest_start(const pcs_engine_t *e, const pcs_scope_t *sc, int t, int32_t lo, int32_t hi)
+{
+    const tenant_t *tn = &e->tenants[t];
+    int32_t s = PCS_DAY_NONE;
+    for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
+        const row_t *r = &e->rows[i];
+        if (r->month < lo || r->month > hi)
+            continue;
+        int32_t first = pcs_month_first_day(r->month), last = pcs_month_last_day(r->month);
+        for (int k = 0; k < sc->n; k++) {
+            if (!(e->wl[r->wl].wsets >> sc->src[k].wset & 1))
+                continue;
+            for (int j = tn->first_assoc; j < tn->first_assoc + tn->n_assoc; j++) {
+                const assoc_t *a = &e->assocs[j];
+                if ((a->type_bit & sc->src[k].types) && a->start < s && pcs_cover(e, a, r->wl, first, last))
+                    s = a->start;
+            }
+        }
+    }
+    return s;
+}
+
+typedef struct {
+    int64_t f[5];
+    bool band;
+} raw_t;
+
+static raw_t raw_month(const pcs_engine_t *e, const pcs_scope_t *sc, int t, int32_t month, const pcs_pred_t *band)
+{
+    raw_t x = {{0}, false};
+    const tenant_t *tn = &e->tenants[t];
+    for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
+        const row_t *r = &e->rows[i];
+        if (r->month != month || !eligible(e, sc, r->wl))
+            continue;
+        for (int f = 0; f < 5; f++)
+            x.f[f] += row_field(e, r, (pcs_field_t)f);
+        if (band && r->paid >= band->lo && (band->hi_op == PCS_OP_NONE || r->paid <= band->hi))
+            x.band = true;
+    }
+    return x;
+}
+
+/* §6.8 "already deployed": claimed within 12 months of p, and deployed (ratio) the month before. */
+static bool already_deployed(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p)
+{
+    const pcs_scope_t *sc = &e->r->scopes[m->scope];
+    int32_t month = p > e->M ? e->M : p;
+    int32_t s = earliest_start(e, sc, t, month, month);
+    if (s == PCS_DAY_NONE || s < pcs_month_first_day(p - 11))
+        return false;
+    raw_t raw = raw_month(e, sc, t, pcs_month_of_day(s) - 1, NULL);
+    return raw.f[PCS_F_PAID] > 0 && 100 * raw.f[PCS_F_ACTIVE] >= m->already_deployed_pct * raw.f[PCS_F_PAID];
+}
+
+/* ---- explanation rows (§12) ------------------------------------------------------------------------ */
+
+static pcs_elig_row_t *elig_row(pcs_engine_t *e, int area, int track, int metric, int sub, int tenant)
+{
+    if (GROW(e, e->elig, e->cap_elig, e->n_elig + 1) < 0)
+        return NULL;
+    pcs_elig_row_t *r = &e->elig[e->n_elig++];
+    memset(r, 0, sizeof *r);
+    r->area = area;
+    r->track = track;
+    r->metric = metric;
+    r->sub = sub;
+    r->tenant = tenant;
+    r->status = 2;
+    return r;
+}
+
+static int effect_status(double effect, bool qualifies_now, bool has_current_rows)
+{
+    if (effect > 0)
+        return 0;
+    if (effect < 0)
+        return 1;
+    if (qualifies_now)
+        return 2;
+    return has_current_rows ? 1 : 2;
+}
+
+/* ---- net_count (§6.2) -------------------------------------------------------------------------------- */
+
+typedef struct {
+    int area, track, metric, sub;
+    bool explain;
+} ctx_t;
+
+static bool q_tenant(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p, bool *excluded)
+{
+    if (!preds_hold(e, t, m->scope, m->preds, m->n_preds, p))
+        return false;
+    if (m->already_deployed_pct >= 0 && already_deployed(e, m, t, p)) {
+        if (excluded)
+            *excluded = true;
+        return false;
+    }
+    return true;
+}
+
+/* Qualifying workloads of tenant t at p (unit tenant_workload). Rows are sorted by tenant,
+ * workload, month, so each (t, w) has at most one row per month. */
+static int q_workloads(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p)
+{
+    const tenant_t *tn = &e->tenants[t];
+    bool proj = p > e->M;
+    int32_t month = proj ? e->M : p;
+    int n = 0;
+    for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
+        const row_t *r = &e->rows[i];
+        if (r->month != month || !((proj ? r->credit_next : r->credit) >> m->scope & 1))
+            continue;
+        bool ok = true;
+        for (int k = 0; k < m->n_preds && ok; k++)
+            ok = op_lo(m->preds[k].lo_op, row_field(e, r, m->preds[k].field), m->preds[k].lo);
+        n += ok;
+    }
+    return n;
+}
+
+static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
+{
+    int64_t qc = 0, qb = 0;
+    for (int t = 0; t < e->n_tenants; t++) {
+        if (m->unit_tenant_workload) {
+            int a = q_workloads(e, m, t, cur), b = q_workloads(e, m, t, cmp);
+            qc += a;
+            qb += b;
+            if (x->explain) {
+                pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
+                if (!r)
+                    return 0;
+                r->effect = a - b;
+                r->current = a;
+                r->comparison = b;
+                r->status = effect_status(r->effect, a > 0, has_rows(e, t, m->scope, m->preds, m->n_preds, cur));
+            }
+            continue;
+        }
+        bool exc_c = false, exc_b = false;
+        bool a = q_tenant(e, m, t, cur, &exc_c), b = q_tenant(e, m, t, cmp, &exc_b);
+        qc += a;
+        qb += b;
+        if (x->explain) {
+            pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
+            if (!r)
+                return 0;
+            r->effect = (double)a - (double)b;
+            r->current = measured(e, t, m->scope, &m->preds[0], cur);
+            r->comparison = measured(e, t, m->scope, &m->preds[0], cmp);
+            r->excluded_already_deployed = exc_c || exc_b;
+            r->status = effect_status(r->effect, a, has_rows(e, t, m->scope, m->preds, m->n_preds, cur));
+        }
+    }
+    return (double)(qc - qb);
+}
+
+void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
+{
+    enum { ENTERS = 0, LEAVES = 1 };
+    for (int s = 0; s < (m->kind == PCS_K_PARTS ? m->n_subs : 1); s++) {
+        const pcs_metric_t *pm = m->kind == PCS_K_PARTS ? &m->subs[s] : m;
+        if (pm->kind != PCS_K_NET_COUNT)
+            continue;
+        for (int t = 0; t < e->n_tenants; t++) {
+            int now_c, now_b, pr_c, pr_b;
+            if (pm->unit_tenant_workload) {
+                now_c = q_workloads(e, pm, t, M);
+                now_b = q_workloads(e, pm, t, M - 12);
+                pr_c = q_workloads(e, pm, t, M + 1);
+                pr_b = q_workloads(e, pm, t, M - 11);
+            } else {
+                now_c = q_tenant(e, pm, t, M, NULL);
+                now_b = q_tenant(e, pm, t, M - 12, NULL);
+                pr_c = q_tenant(e, pm, t, M + 1, NULL);
+                pr_b = q_tenant(e, pm, t, M - 11, NULL);
+            }
+            if (pr_c - pr_b >= now_c - now_b)
+                continue;
+            pcs_push_item(e, t, pr_b > now_b ? ENTERS : LEAVES, 0, now_c - now_b, pr_c - pr_b);
+        }
+    }
+}
+
+/* ---- distinct_workloads (§6.3) --------------------------------------------------------------------- */
+
+static double distinct(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const ctx_t *x)
+{
+    const pcs_scope_t *sc = &e->r->scopes[m->scope];
+    int n = 0;
+    for (int l = 0; l < e->n_local; l++) {
+        int w = e->local_wl[l];
+        if (m->exclude_wset >= 0 && (e->wl[w].wsets >> m->exclude_wset & 1))
+            continue;
+        const int64_t *a = &e->wl_acr[((size_t)sc->wl_slot * (size_t)e->n_local + (size_t)l) * (size_t)e->n_slots];
+        int64_t s = 0;
+        for (int32_t mo = Md - 11; mo <= Md; mo++)
+            s += a[mo - e->slot_lo];
+        n += s > 0;
+    }
+    if (x->explain) {
+        for (int t = 0; t < e->n_tenants; t++) {
+            const tenant_t *tn = &e->tenants[t];
+            int counted = 0, credited = 0;
+            for (int i = tn->first_row; i < tn->first_row + tn->n_rows;) {
+                /* one (t, w) group at a time */
+                int w = e->rows[i].wl;
+                int64_t s = 0;
+                bool any = false;
+                for (; i < tn->first_row + tn->n_rows && e->rows[i].wl == w; i++) {
+                    const row_t *r = &e->rows[i];
+                    if (r->month >= Md - 11 && r->month <= Md && (r->credit >> m->scope & 1)) {
+                        s += r->acr;
+                        any = true;
+                    }
+                }
+                credited += any;
+                if (any && s > 0 && !(m->exclude_wset >= 0 && (e->wl[w].wsets >> m->exclude_wset & 1)))
+                    counted++;
+            }
+            pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
+            if (!r)
+                break;
+            r->effect = counted;
+            r->current = counted;
+            r->status = counted ? 0 : credited ? 1 : 2;
+        }
+    }
+    return n;
+}
+
+/* ---- growth (§6.4, §6.8) ---------------------------------------------------------------------------- */
+
+static int64_t measure(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p)
+{
+    return m->measure_ttm ? ttm_sum(e, t, m->scope, m->field, p) : pcs_cell(e, t, m->scope, p)->f[m->field];
+}
+
+static const pcs_pred_t *plain_band(const pcs_metric_t *m)
+{
+    for (int i = 0; i < m->n_filter; i++)
+        if (m->filter[i].kind == PCS_P_SEAT_BAND)
+            return &m->filter[i];
+    return NULL;
+}
+
+static int64_t pre_association_base(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t Md)
+{
+    const pcs_scope_t *sc = &e->r->scopes[m->scope];
+    int32_t s = earliest_start(e, sc, t, Md - 11, Md);
+    if (s == PCS_DAY_NONE)
+        return 0;
+    const pcs_pred_t *band = plain_band(m);
+    raw_t raw = raw_month(e, sc, t, pcs_month_of_day(s) - 1, band);
+    return !band || raw.band ? raw.f[m->field] : 0;
+}
+
+static double growth(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const ctx_t *x, const char **prereq)
+{
+    int64_t cur = 0, base = 0;
+    int first_row = e->n_elig;
+    for (int t = 0; t < e->n_tenants; t++) {
+        bool fc = preds_hold(e, t, m->scope, m->filter, m->n_filter, Md);
+        bool fb = preds_hold(e, t, m->scope, m->filter, m->n_filter, Md - 12);
+        int64_t vc = fc ? measure(e, m, t, Md) : 0;
+        int64_t vb = fb ? measure(e, m, t, Md - 12) : 0;
+        if (m->pre_association && fc && pcs_cell(e, t, m->scope, Md - 12)->n == 0)
+            vb = pre_association_base(e, m, t, Md);
+        cur += vc;
+        base += vb;
+        if (x->explain) {
+            pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
+            if (!r)
+                return 0;
+            bool money = m->field != PCS_F_PAID && m->field != PCS_F_ACTIVE;
+            r->current = (double)vc / (money ? 100.0 : 1.0);
+            r->comparison = (double)vb / (money ? 100.0 : 1.0);
+            r->effect = r->current - r->comparison;
+            r->status = r->effect > 0 ? 0 : r->effect < 0 ? 1 : 2;
+        }
+    }
+    (void)first_row;
+    *prereq = NULL;
+    double units;
+    if (m->percent) {
+        if (base <= 0)
+            *prereq = "baseline_not_positive";
+        else if (m->has_min_current && cur < m->min_current)
+            *prereq = "min_current";
+        else if (m->has_min_baseline && base < m->min_baseline)
+            *prereq = "min_baseline";
+        units = *prereq ? 0 : ((double)(cur - base) * 100.0) / (double)base;
+    } else {
+        units = (double)(cur - base);
+    }
+    if (*prereq && x->explain) {
+        pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, -1);
+        if (r) {
+            bool money = m->field != PCS_F_PAID && m->field != PCS_F_ACTIVE;
+            r->status = 1;
+            r->prerequisite = *prereq;
+            r->current = (double)cur / (money ? 100.0 : 1.0);
+            r->comparison = (double)base / (money ? 100.0 : 1.0);
+        }
+    }
+    return units;
+}
+
+/* ---- one usage metric (possibly with parts or options) ------------------------------------------ */
+
+static bool money_units(const pcs_metric_t *m)
+{
+    return m->kind == PCS_K_GROWTH && !m->percent && m->field != PCS_F_PAID && m->field != PCS_F_ACTIVE;
+}
+
+static void simple(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, bool proj, const ctx_t *x,
+                   pcs_sub_result_t *out)
+{
+    double units = 0;
+    out->prerequisite_failed = NULL;
+    out->name = m->name;
+    switch (m->kind) {
+    case PCS_K_NET_COUNT:
+        units = proj ? net_count(e, m, Md + 1, Md - 11, x) : net_count(e, m, Md, Md - 12, x);
+        break;
+    case PCS_K_DISTINCT:
+        units = distinct(e, m, Md, x);
+        break;
+    case PCS_K_GROWTH:
+        units = growth(e, m, Md, x, &out->prerequisite_failed);
+        break;
+    default:
+        break;
+    }
+    out->points = pcs_points(units, m->max, m->ufm);
+    out->units = money_units(m) ? units / 100.0 : units;
+}
+
+void pcs_metric_usage(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m, int32_t Md,
+                      bool proj, pcs_metric_result_t *out, bool explain)
+{
+    memset(out, 0, sizeof *out);
+    out->applicable = true;
+    out->kind = m->kind;
+    out->max = m->max;
+    out->winner = -1;
+    ctx_t x = {area, track, metric, -1, explain};
+    if (m->kind != PCS_K_PARTS && m->kind != PCS_K_OPTIONS) {
+        pcs_sub_result_t s;
+        simple(e, m, Md, proj, &x, &s);
+        out->units = s.units;
+        out->points = s.points;
+        out->prerequisite_failed = s.prerequisite_failed;
+        out->money = money_units(m);
+        return;
+    }
+    out->n_subs = m->n_subs;
+    double sum = 0;
+    for (int i = 0; i < m->n_subs; i++) {
+        x.sub = i;
+        simple(e, &m->subs[i], Md, proj, &x, &out->subs[i]);
+        if (m->kind == PCS_K_PARTS) {
+            out->units += out->subs[i].units;
+            sum += out->subs[i].points;
+        } else if (out->winner < 0 || out->subs[i].points > out->subs[out->winner].points) {
+            out->winner = i;
+        }
+    }
+    if (m->kind == PCS_K_PARTS) {
+        out->points = sum > m->max ? m->max : sum;
+    } else {
+        out->points = out->subs[out->winner].points;
+        out->units = out->subs[out->winner].units;
+        out->prerequisite_failed = out->subs[out->winner].prerequisite_failed;
+    }
+}
+
+/* ---- cert_steps (§6.5) ------------------------------------------------------------------------------- */
+
+static bool certset_meets(const pcs_certset_t *a, const pcs_certset_t *b)
+{
+    for (int i = 0; i < PCS_CERT_WORDS; i++)
+        if (a->w[i] & b->w[i])
+            return true;
+    return false;
+}
+
+void pcs_metric_skill(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m,
+                      pcs_metric_result_t *out, bool explain)
+{
+    memset(out, 0, sizeof *out);
+    out->applicable = true;
+    out->kind = m->kind;
+    out->max = m->max;
+    out->winner = -1;
+    int count[32];
+    uint32_t sat = 0;
+    for (int s = 0; s < m->n_steps; s++) {
+        count[s] = 0;
+        for (int p = 0; p < e->n_persons; p++)
+            count[s] += certset_meets(&e->pv[p], &m->steps[s].certs);
+        if (count[s] >= m->steps[s].min_people)
+            sat |= 1u << s;
+    }
+    double pts = 0;
+    for (int s = 0; s < m->n_steps; s++) {
+        const pcs_step_t *st = &m->steps[s];
+        bool req = (st->requires & ~sat) == 0;
+        if (st->award == PCS_AW_FLAT && (sat >> s & 1) && req)
+            pts += st->flat;
+        else if (st->award == PCS_AW_PER_PERSON && req) {
+            pts += ((double)count[s] * st->num) / st->den;
+            out->units = count[s];
+        }
+        if (!explain)
+            continue;
+        for (int p = 0; p < e->n_persons; p++) {
+            pcs_certset_t held = {{0}};
+            for (int i = 0; i < e->n_certs; i++) {
+                int c = e->certs[i].cert;
+                if (e->certs[i].person == p && (st->certs.w[c / 64] >> (c % 64) & 1))
+                    held.w[c / 64] |= 1ull << (c % 64);
+            }
+            bool any = false;
+            for (int i = 0; i < PCS_CERT_WORDS; i++)
+                any = any || held.w[i];
+            if (!any || GROW(e, e->skill, e->cap_skill, e->n_skill + 1) < 0)
+                continue;
+            pcs_skill_row_t *r = &e->skill[e->n_skill++];
+            memset(r, 0, sizeof *r);
+            r->area = area;
+            r->track = track;
+            r->metric = metric;
+            r->step = s;
+            r->person = p;
+            for (int i = 0; i < PCS_CERT_WORDS; i++)
+                r->counted_certs.w[i] = e->pv[p].w[i] & st->certs.w[i];
+            r->counted = certset_meets(&e->pv[p], &st->certs);
+        }
+    }
+    out->points = pts > m->max ? m->max : pts;
+}
