@@ -231,7 +231,8 @@ static bool qualified_between(pcs_engine_t *e, int a, int32_t lo, int32_t hi)
         if (c->last != PCS_DAY_NONE && c->last + 1 >= lo && c->last + 1 <= hi)
             days[n++] = c->last + 1;
     }
-    qsort(days, (size_t)n, sizeof *days, cmp_day);
+    if (n > 1)
+        qsort(days, (size_t)n, sizeof *days, cmp_day);
     bool q = false;
     for (int i = 0; i < n && !q; i++) {
         if (i > 0 && days[i] == days[i - 1])

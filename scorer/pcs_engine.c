@@ -407,7 +407,7 @@ static bool rows_sorted(const pcs_engine_t *e)
 static void normalise(pcs_engine_t *e)
 {
     /* §1.1.3: rows with one key merge into one. Streams usually arrive sorted: skip the sort. */
-    if (!rows_sorted(e))
+    if (e->n_rows > 1 && !rows_sorted(e))
         qsort(e->rows, (size_t)e->n_rows, sizeof *e->rows, cmp_row);
     int o = 0;
     for (int i = 0; i < e->n_rows; i++) {
@@ -423,7 +423,8 @@ static void normalise(pcs_engine_t *e)
         e->rows[o++] = *r;
     }
     e->n_rows = o;
-    qsort(e->assocs, (size_t)e->n_assocs, sizeof *e->assocs, cmp_assoc);
+    if (e->n_assocs > 1)
+        qsort(e->assocs, (size_t)e->n_assocs, sizeof *e->assocs, cmp_assoc);
     for (int t = 0; t < e->n_tenants; t++) {
         e->tenants[t].n_rows = e->tenants[t].n_assoc = 0;
         e->tenants[t].first_row = e->tenants[t].first_assoc = 0;
@@ -548,7 +549,8 @@ static int aggregate(pcs_engine_t *e, int32_t oldest_eval_month)
     /* The oldest month any metric reads: comparison p-12, sticky p-12 again, a TTM before it. */
     e->slot_lo = oldest_eval_month - 12 - 12 - 11 - 1;
     e->n_slots = (int)(e->M + 1 - e->slot_lo + 1);
-    if (GROW(e, e->month_first, e->cap_month, e->n_slots) < 0 || GROW(e, e->month_last, e->cap_month, e->n_slots) < 0)
+    if (GROW(e, e->month_first, e->cap_month_first, e->n_slots) < 0 ||
+        GROW(e, e->month_last, e->cap_month_last, e->n_slots) < 0)
         return -1;
     for (int s = 0; s < e->n_slots; s++) {
         e->month_first[s] = pcs_month_first_day(e->slot_lo + s);
@@ -676,7 +678,7 @@ const pcs_result_t *pcs_engine_score(pcs_engine_t *e, int32_t as_of, const pcs_s
     if (e->dropped_warnings)
         pcs_engine_warn(e, "%d more warnings not shown", e->dropped_warnings);
     if (GROW(e, e->tenant_ids, e->cap_tenant_ids, e->n_tenants + 1) < 0 ||
-        GROW(e, e->customer_of_tenant, e->cap_tenant_ids, e->n_tenants + 1) < 0)
+        GROW(e, e->customer_of_tenant, e->cap_customer_of_tenant, e->n_tenants + 1) < 0)
         return NULL;
     for (int t = 0; t < e->n_tenants; t++) {
         e->tenant_ids[t] = e->tenants[t].id;

@@ -110,11 +110,11 @@ struct pcs_engine {
     int n_warnings, cap_warnings, dropped_warnings;
     struct pcs_arena *warn_arena;
     const char **tenant_ids, **customer_of_tenant;
-    int cap_tenant_ids;
+    int cap_tenant_ids, cap_customer_of_tenant;
     /* scoring state */
     int32_t D, M, slot_lo, n_slots;
     int32_t *month_first, *month_last;
-    int cap_month;
+    int cap_month_first, cap_month_last;
     int *block_of;               /* (tenant * n_scopes + scope) -> cell block or -1 */
     int cap_block_of;
     cell_t *cells;

@@ -129,6 +129,7 @@ static int check_keys(ld_t *c, json_t *obj, const char *const *allowed, const ch
 
 static int get_int(ld_t *c, json_t *obj, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
+    *out = 0;
     json_t *v = json_object_get(obj, key);
     pcs_jpath_push_key(&c->path, key);
     if (!json_is_integer(v))
@@ -143,6 +144,7 @@ static int get_int(ld_t *c, json_t *obj, const char *key, int64_t lo, int64_t hi
 
 static int get_number(ld_t *c, json_t *obj, const char *key, double lo, double hi, double *out)
 {
+    *out = 0;
     json_t *v = json_object_get(obj, key);
     pcs_jpath_push_key(&c->path, key);
     if (!json_is_number(v))
@@ -157,6 +159,7 @@ static int get_number(ld_t *c, json_t *obj, const char *key, double lo, double h
 
 static int get_string(ld_t *c, json_t *obj, const char *key, const char **out)
 {
+    *out = NULL;
     json_t *v = json_object_get(obj, key);
     pcs_jpath_push_key(&c->path, key);
     if (!json_is_string(v) || json_string_length(v) == 0)
@@ -181,7 +184,8 @@ static int get_date_or_null(ld_t *c, json_t *obj, const char *key, int32_t *out)
 
 static int get_choice(ld_t *c, json_t *obj, const char *key, const char *const *choices, int n, int *out)
 {
-    const char *s;
+    const char *s = NULL;
+    *out = -1;
     if (get_string(c, obj, key, &s) < 0)
         return -1;
     *out = index_of(choices, n, s);
@@ -850,7 +854,8 @@ static int load_area(ld_t *c, json_t *a, pcs_area_rules_t *out)
 
     json_t *tracks = json_object_get(a, "tracks");
     pcs_jpath_push_key(&c->path, "tracks");
-    if (check_keys(c, tracks, pcs_track_ids, NULL) < 0)
+    static const char *const track_names[] = {"enterprise", "smb", NULL};
+    if (check_keys(c, tracks, track_names, NULL) < 0)
         return -1;
     static const char *const track_keys[] = {"metrics", NULL};
     for (int t = 0; t < PCS_TRACK_N; t++) {
@@ -922,7 +927,9 @@ pcs_rules_t *pcs_rules_load(const char *text, size_t len, pcs_err_t *err)
         goto fail;
     json_t *areas = json_object_get(root, "areas");
     pcs_jpath_push_key(&c.path, "areas");
-    if (check_keys(&c, areas, pcs_area_ids, pcs_area_ids) < 0)
+    static const char *const area_names[] = {"data_ai", "infrastructure", "digital_app_innovation",
+                                             "business_applications", "modern_work", "security", NULL};
+    if (check_keys(&c, areas, area_names, area_names) < 0)
         goto fail;
     for (int a = 0; a < PCS_AREA_N; a++) {
         pcs_jpath_push_key(&c.path, pcs_area_ids[a]);

@@ -45,13 +45,13 @@ JSON
 
 # --- good input -------------------------------------------------------------------------------------
 run score "$good"
-areas=$(printf '%s' "$out" | grep -o '"area":"[a-z_]*"' | head -6 | tr '\n' ' ')
-if [ "$rc" -eq 0 ] && [ -z "$err" ] && [ "$areas" = '"area":"data_ai" "area":"infrastructure" "area":"digital_app_innovation" "area":"business_applications" "area":"modern_work" "area":"security" ' ]; then ok; else bad "score good document: six areas in order"; fi
+areas=$(printf '%s' "$out" | grep -o '{"area":"[a-z_]*"' | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && [ -z "$err" ] && [ "$areas" = '{"area":"data_ai" {"area":"infrastructure" {"area":"digital_app_innovation" {"area":"business_applications" {"area":"modern_work" {"area":"security" ' ]; then ok; else bad "score good document: six areas in order"; fi
 [[ "$out" == *'"partner_id":"4711"'* ]] && ok || bad "integer partner_id printed as a string"
 [[ "$out" == *'"data_month":"2025-06"'* ]] && ok || bad "data_month from the document's as_of"
 
 run score --area security "$good"
-[ "$rc" -eq 0 ] && [ "$(printf '%s' "$out" | grep -o '"area":"[a-z_]*","track"' | wc -l)" -eq 1 ] && [[ "$out" == *'"area":"security","track"'* ]] && ok || bad "--area security gives one area"
+[ "$rc" -eq 0 ] && [ "$(printf '%s' "$out" | grep -o '{"area":"[a-z_]*"' | wc -l)" -eq 1 ] && [[ "$out" == *'{"area":"security","track"'* ]] && ok || bad "--area security gives one area"
 
 run score --as-of 2025-09-01 "$good"
 [[ "$out" == *'"data_month":"2025-08"'* ]] && ok || bad "--as-of wins over the document"

@@ -1,6 +1,8 @@
 #include "jsonmatch.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
