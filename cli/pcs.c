@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pcs_date.h"
+#include "pcs_db.h"
 #include "pcs_doc.h"
 #include "pcs_engine.h"
 #include "pcs_file.h"
@@ -33,7 +34,11 @@ static const char usage_text[] =
     "                        business_applications, modern_work, security\n"
     "  --explain             add per-tenant eligibility and per-person skilling rows\n"
     "\n"
-    "Environment: PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
+    "Database:\n"
+    "  pcs migrate [--db CONNINFO]\n"
+    "      Apply the pending migrations of sql/ (each in a transaction); running it twice changes nothing.\n"
+    "\n"
+    "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
     "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: FILE:LINE:COL: reason).\n";
 
 static const char *const shipped[] = {"pcs-2026", "pcs-2023"};
@@ -373,6 +378,41 @@ out:
     return rc;
 }
 
+static const char *db_conninfo(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--db") == 0)
+            return argv[i + 1];
+    const char *env = getenv("PCS_DB");
+    return env ? env : "";
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            i++;
+        else
+            return usage_error("migrate: unexpected argument '%s' (pcs migrate [--db CONNINFO])", argv[i]);
+    }
+    pcs_err_t err = {0};
+    PGconn *db = pcs_db_connect(db_conninfo(argc, argv), &err);
+    if (!db) {
+        fprintf(stderr, "pcs: migrate: %s\n", err.msg);
+        return 1;
+    }
+    const char *dir = getenv("PCS_SQL_DIR");
+    int applied = 0;
+    int rc = pcs_db_migrate(db, dir && *dir ? dir : PCS_SQL_DIR, &applied, &err);
+    PQfinish(db);
+    if (rc < 0) {
+        fprintf(stderr, "pcs: migrate: %s\n", err.msg);
+        return 1;
+    }
+    printf("pcs: migrate: %d migration%s applied\n", applied, applied == 1 ? "" : "s");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -387,5 +427,7 @@ int main(int argc, char **argv)
         return cmd_score(argc - 1, argv + 1, false);
     if (strcmp(argv[1], "simulate") == 0)
         return cmd_score(argc - 1, argv + 1, true);
+    if (strcmp(argv[1], "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# pcs migrate against the throwaway PostgreSQL of tests/run: applies every migration once, in
+# order, records them, and a second run (or a concurrent one) changes nothing.
+# usage: migrate.sh PATH/TO/pcs
+set -u
+PCS=$1
+: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
+DB=pcs_migrate_$$
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
+trap 'psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null' EXIT
+n=$(ls "$(dirname "$0")/../../sql"/[0-9][0-9][0-9][0-9]_*.sql | wc -l)
+
+q() { psql -qAt -d "$DB" -c "$1"; }
+out=$("$PCS" migrate --db "dbname=$DB" 2>&1); rc=$?
+check "first run applies all $n migrations" '[ $rc -eq 0 ] && [ "$out" = "pcs: migrate: $n migrations applied" ]'
+out=$("$PCS" migrate --db "dbname=$DB" 2>&1); rc=$?
+check "second run applies nothing ($out)" '[ $rc -eq 0 ] && [ "$out" = "pcs: migrate: 0 migrations applied" ]'
+got=$(q "SELECT count(*), count(DISTINCT version) FROM pcs_migrations")
+check "each migration recorded once" '[ "$got" = "$n|$n" ]'
+got=$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('customers','associations','usage_default','certifications','enrollments','loaded_files','rejected_rows','outbox','events')")
+check "fact tables exist" '[ "$got" = 9 ]'
+got=$(q "SELECT partstrat FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid WHERE c.relname = 'usage'")
+check "usage is partitioned by range of month" '[ "$got" = r ]'
+got=$(q "SELECT has_table_privilege('pcs_ingest', 'rejected_rows', 'SELECT')")
+check "ingest role cannot read rejected rows back" '[ "$got" = f ]'
+got=$(q "SELECT has_table_privilege('pcs_scorer', 'usage', 'INSERT')")
+check "scorer role cannot write facts" '[ "$got" = f ]'
+
+# two concurrent runs on a fresh database: the advisory lock lets exactly one apply each migration
+psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null && psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
+"$PCS" migrate --db "dbname=$DB" >"/tmp/$DB.a" 2>&1 & a=$!
+"$PCS" migrate --db "dbname=$DB" >"/tmp/$DB.b" 2>&1 & b=$!
+wait $a; ra=$?; wait $b; rb=$?
+total=$(( $(grep -o '[0-9]* migration' "/tmp/$DB.a" | cut -d' ' -f1) + $(grep -o '[0-9]* migration' "/tmp/$DB.b" | cut -d' ' -f1) ))
+rm -f "/tmp/$DB.a" "/tmp/$DB.b"
+check "concurrent runs apply each migration once" '[ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $total -eq $n ]'
+
+out=$("$PCS" migrate --db "dbname=no_such_db_$$" 2>&1); rc=$?
+check "unreachable database is a clear error" '[ $rc -eq 1 ] && [[ "$out" == "pcs: migrate: cannot connect to PostgreSQL"* ]]'
+
+echo "migrate: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
