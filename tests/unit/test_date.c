@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "pcs_date.h"
 
@@ -29,4 +30,38 @@ Test(date, rejects_impossible_and_malformed_dates)
     cr_expect_lt(pcs_month_parse("2025-6", &m), 0);
     cr_assert_eq(pcs_month_parse("2025-06", &m), 0);
     cr_assert_eq(m, 2025 * 12 + 5);
+}
+
+#include "pcs_sha256.h"
+
+static void hex_of(const char *s, size_t n, char out[65])
+{
+    pcs_sha256_t h;
+    unsigned char d[32];
+    pcs_sha256_init(&h);
+    pcs_sha256_update(&h, s, n);
+    pcs_sha256_final(&h, d);
+    pcs_sha256_hex(d, out);
+}
+
+Test(sha256, known_vectors)
+{
+    char hex[65];
+    hex_of("", 0, hex);
+    cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    hex_of("abc", 3, hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    hex_of(m, strlen(m), hex);
+    cr_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* the same bytes fed in odd pieces give the same digest */
+    pcs_sha256_t h;
+    unsigned char d[32];
+    char hex2[65];
+    pcs_sha256_init(&h);
+    for (size_t i = 0; i < strlen(m); i += 7)
+        pcs_sha256_update(&h, m + i, strlen(m) - i < 7 ? strlen(m) - i : 7);
+    pcs_sha256_final(&h, d);
+    pcs_sha256_hex(d, hex2);
+    cr_assert_str_eq(hex2, hex);
 }

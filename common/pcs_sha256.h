@@ -1,0 +1,21 @@
+/* pcs_sha256: SHA-256 (FIPS 180-4), streaming. Used to recognise a feed file loaded before. */
+#ifndef PCS_SHA256_H
+#define PCS_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pcs_sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    unsigned char buf[64];
+    size_t used;
+} pcs_sha256_t;
+
+void pcs_sha256_init(pcs_sha256_t *s);
+void pcs_sha256_update(pcs_sha256_t *s, const void *data, size_t len);
+void pcs_sha256_final(pcs_sha256_t *s, unsigned char out[32]);
+/* Lowercase hex of a digest into hex[65]. */
+void pcs_sha256_hex(const unsigned char d[32], char hex[65]);
+
+#endif
