@@ -1,0 +1,879 @@
+#include "pcs_load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "pcs_csv.h"
+#include "pcs_date.h"
+#include "pcs_envelope.h"
+#include "pcs_events.h"
+#include "pcs_log.h"
+#include "pcs_sha256.h"
+
+/* ---- kinds and their columns ------------------------------------------------------------------------ */
+
+typedef struct kind_def {
+    pcs_feed_kind_t kind;
+    const char *suffix;
+    const char *name;
+    int n_cols;
+    const char *cols[7];
+    const char *stage_sql;      /* CREATE TEMP TABLE stage (...) */
+    const char *merge_sql;      /* stage -> facts */
+    const char *partners_sql;   /* partners affected */
+} kind_def_t;
+
+static const kind_def_t kinds[] = {
+    {PCS_FEED_CUSTOMERS, ".customers.csv", "customers", 5,
+     {"partner_id", "tenant_id", "customer_id", "customer_name", "segment"},
+     "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, customer_id text, customer_name text,"
+     " segment text) ON COMMIT DROP",
+     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+     "INSERT INTO customers (partner_id, tenant_id, customer_id, customer_name, segment)"
+     " SELECT DISTINCT ON (partner_id, tenant_id) partner_id, tenant_id, customer_id, customer_name, segment"
+     " FROM stage ORDER BY partner_id, tenant_id, line DESC"
+     " ON CONFLICT (partner_id, tenant_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
+     " customer_name = EXCLUDED.customer_name, segment = EXCLUDED.segment",
+     "SELECT DISTINCT partner_id FROM stage"},
+    {PCS_FEED_ASSOCIATIONS, ".associations.csv", "associations", 6,
+     {"partner_id", "tenant_id", "association_type", "workload", "start_date", "end_date"},
+     "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, association_type text, workload text,"
+     " start_date date, end_date date) ON COMMIT DROP",
+     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+     "INSERT INTO associations (partner_id, tenant_id, association_type, workload, start_date, end_date)"
+     " SELECT DISTINCT ON (partner_id, tenant_id, association_type, workload, start_date) partner_id, tenant_id,"
+     " association_type, workload, start_date, end_date FROM stage"
+     " ORDER BY partner_id, tenant_id, association_type, workload, start_date, line DESC"
+     " ON CONFLICT (partner_id, tenant_id, association_type, workload, start_date)"
+     " DO UPDATE SET end_date = EXCLUDED.end_date",
+     "SELECT DISTINCT partner_id FROM stage"},
+    {PCS_FEED_USAGE, ".usage.csv", "usage", 7,
+     {"tenant_id", "workload", "month", "acr_usd", "revenue_usd", "paid_units", "active_units"},
+     "CREATE TEMP TABLE stage (line bigint, tenant_id text, workload text, month date, acr_cents bigint,"
+     " revenue_cents bigint, paid_units bigint, active_units bigint) ON COMMIT DROP",
+     /* Partner Center restates months: a later load replaces; rows with one key in a file add up */
+     "INSERT INTO usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)"
+     " SELECT tenant_id, workload, month, sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units)"
+     " FROM stage GROUP BY tenant_id, workload, month"
+     " ON CONFLICT (tenant_id, workload, month) DO UPDATE SET acr_cents = EXCLUDED.acr_cents,"
+     " revenue_cents = EXCLUDED.revenue_cents, paid_units = EXCLUDED.paid_units,"
+     " active_units = EXCLUDED.active_units",
+     "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"
+     " UNION SELECT DISTINCT partner_id FROM customers WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"},
+    {PCS_FEED_ENROLLMENTS, ".enrollments.csv", "enrollments", 4,
+     {"partner_id", "area", "enrolled_date", "anniversary_date"},
+     "CREATE TEMP TABLE stage (line bigint, partner_id text, area text, enrolled_date date, anniversary_date date)"
+     " ON COMMIT DROP",
+     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+     "INSERT INTO enrollments (partner_id, area, enrolled_date, anniversary_date)"
+     " SELECT DISTINCT ON (partner_id, area, enrolled_date) partner_id, area, enrolled_date, anniversary_date"
+     " FROM stage ORDER BY partner_id, area, enrolled_date, line DESC"
+     " ON CONFLICT (partner_id, area, enrolled_date) DO UPDATE SET anniversary_date = EXCLUDED.anniversary_date",
+     "SELECT DISTINCT partner_id FROM stage"},
+};
+
+static const kind_def_t *kind_def(pcs_feed_kind_t k)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (kinds[i].kind == k)
+            return &kinds[i];
+    return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+pcs_feed_kind_t pcs_load_kind_from_name(const char *name)
+{
+    char base[512];
+    snprintf(base, sizeof base, "%s", name);
+    if (ends_with(base, ".gz"))
+        base[strlen(base) - 3] = '\0';
+    if (ends_with(base, ".certs.jsonl"))
+        return PCS_FEED_CERTS;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (ends_with(base, kinds[i].suffix))
+            return kinds[i].kind;
+    return PCS_FEED_UNKNOWN;
+}
+
+/* ---- a growing list of rejected rows ----------------------------------------------------------------- */
+
+typedef struct reject {
+    long long line, col;
+    char *raw, *reason;
+} reject_t;
+
+typedef struct rejects {
+    reject_t *v;
+    size_t n, cap;
+} rejects_t;
+
+static int reject_add(rejects_t *r, long long line, long long col, const char *raw, size_t raw_len, const char *reason)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 64;
+        reject_t *nv = realloc(r->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        r->v = nv;
+        r->cap = nc;
+    }
+    /* raw text is kept to 4 KiB: enough for a person to see the row, bounded for absurd lines */
+    size_t keep = raw_len > 4096 ? 4096 : raw_len;
+    reject_t *x = &r->v[r->n];
+    x->raw = strndup(raw ? raw : "", keep);
+    x->reason = strdup(reason);
+    if (!x->raw || !x->reason) {
+        free(x->raw);
+        free(x->reason);
+        return -1;
+    }
+    x->line = line;
+    x->col = col;
+    r->n++;
+    return 0;
+}
+
+static void rejects_free(rejects_t *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].raw);
+        free(r->v[i].reason);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- COPY text format ---------------------------------------------------------------------------------- */
+
+typedef struct copybuf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} copybuf_t;
+
+static void cb_put(copybuf_t *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 65536;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) {
+            b->oom = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+}
+
+/* One field in COPY text format: backslash escapes; NULL is \N. */
+static void cb_field(copybuf_t *b, const char *s, size_t n, bool first)
+{
+    if (!first)
+        cb_put(b, "\t", 1);
+    if (!s) {
+        cb_put(b, "\\N", 2);
+        return;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *esc = NULL;
+        switch (s[i]) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: break;
+        }
+        if (esc) {
+            cb_put(b, s + start, i - start);
+            cb_put(b, esc, 2);
+            start = i + 1;
+        }
+    }
+    cb_put(b, s + start, n - start);
+}
+
+static int copy_flush(PGconn *db, copybuf_t *b, pcs_err_t *err)
+{
+    if (b->oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (b->n && PQputCopyData(db, b->s, (int)b->n) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+    b->n = 0;
+    return 0;
+}
+
+static int copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
+{
+    PGresult *r = PQexec(db, sql);
+    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return rc;
+}
+
+static int copy_end(PGconn *db, pcs_err_t *err)
+{
+    if (PQputCopyEnd(db, NULL) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY end: %s", PQerrorMessage(db));
+    int rc = 0;
+    PGresult *r;
+    while ((r = PQgetResult(db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            const char *m = PQresultErrorMessage(r);
+            rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %.*s", (int)strcspn(m, "\n"), m);
+        }
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* ---- field validation ---------------------------------------------------------------------------------- */
+
+static bool valid_utf8(const char *s, size_t n, size_t *bad)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!k || i + k > n || (k == 2 && c < 0xC2) || (k == 4 && c > 0xF4)) {
+            *bad = i;
+            return false;
+        }
+        for (size_t j = 1; j < k; j++)
+            if ((p[i + j] & 0xC0) != 0x80) {
+                *bad = i;
+                return false;
+            }
+        if (k == 3 && ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xED && p[i + 1] >= 0xA0))) {
+            *bad = i;
+            return false;
+        }
+        if (k == 4 && ((c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90))) {
+            *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+/* A decimal amount "1250.50" / "-3" / "" (0): cents rounded per scoring.md §17.1. */
+static bool parse_money(const char *s, long long *cents)
+{
+    if (!*s) {
+        *cents = 0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || end == s || !(fabs(x) <= 1e13) || strpbrk(s, "xXpPnNiI eE,"))
+        return false;
+    *cents = llround(x * 100.0);
+    return true;
+}
+
+/* A unit count: integers; a fraction is truncated toward zero, a negative becomes 0 (§1.1.2). */
+static bool parse_units(const char *s, long long *u)
+{
+    if (!*s) {
+        *u = 0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || end == s || !(fabs(x) <= 1e12) || strpbrk(s, "xXpPnNiI eE,"))
+        return false;
+    x = trunc(x);
+    *u = x < 0 ? 0 : (long long)x;
+    return true;
+}
+
+static const char *const assoc_types[] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU", "CPOR_REVREC",
+                                          "CPOR_REVREC_PERF", "CSP_T1", "CSP_T2", NULL};
+static const char *const areas[] = {"data_ai", "infrastructure", "digital_app_innovation", "business_applications",
+                                    "modern_work", "security", NULL};
+
+static bool one_of(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(*set, s) == 0)
+            return true;
+    return false;
+}
+
+/* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
+ * index of the bad field and a reason. */
+static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, copybuf_t *b, char *why,
+                     size_t wsize)
+{
+    char linebuf[32];
+    snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
+    size_t mark = b->n;   /* on a bad field the buffer is rolled back to here */
+    cb_field(b, linebuf, strlen(linebuf), true);
+    for (int i = 0; i < k->n_cols; i++) {
+        const char *f = row->fields[map[i]];
+        size_t n = row->lens[map[i]];
+        const char *col = k->cols[i];
+        char num[32];
+        bool optional = strcmp(col, "end_date") == 0 || strcmp(col, "customer_name") == 0 ||
+                        strcmp(col, "customer_id") == 0 || !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) ||
+                        !strncmp(col, "paid", 4) || !strncmp(col, "active", 6);
+        if (n == 0 && !optional) {
+            snprintf(why, wsize, "%s: empty", col);
+            goto bad;
+        }
+        if (strstr(col, "_date") || strcmp(col, "month") == 0) {
+            int32_t d;
+            if (n == 0) {
+                cb_field(b, NULL, 0, false);
+                continue;
+            }
+            if (strcmp(col, "month") == 0) {
+                if (pcs_month_parse(f, &d) < 0) {
+                    snprintf(why, wsize, "month: not a month YYYY-MM: '%.40s'", f);
+                    goto bad;
+                }
+                char ds[16];
+                snprintf(ds, sizeof ds, "%.7s-01", f);
+                cb_field(b, ds, strlen(ds), false);
+            } else {
+                if (pcs_day_parse(f, &d) < 0) {
+                    snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
+                    goto bad;
+                }
+                cb_field(b, f, n, false);
+            }
+        } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7)) {
+            long long c;
+            if (!parse_money(f, &c)) {
+                snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
+                goto bad;
+            }
+            snprintf(num, sizeof num, "%lld", c);
+            cb_field(b, num, strlen(num), false);
+        } else if (!strncmp(col, "paid", 4) || !strncmp(col, "active", 6)) {
+            long long u;
+            if (!parse_units(f, &u)) {
+                snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
+                goto bad;
+            }
+            snprintf(num, sizeof num, "%lld", u);
+            cb_field(b, num, strlen(num), false);
+        } else if (strcmp(col, "association_type") == 0 && !one_of(f, assoc_types)) {
+            snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
+            goto bad;
+        } else if (strcmp(col, "area") == 0 && !one_of(f, areas)) {
+            snprintf(why, wsize, "area: unknown area '%.40s'", f);
+            goto bad;
+        } else if (strcmp(col, "segment") == 0 && strcmp(f, "smb") && strcmp(f, "enterprise")) {
+            snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
+            goto bad;
+        } else if (strcmp(col, "customer_id") == 0 && n == 0) {
+            cb_field(b, row->fields[map[1]], row->lens[map[1]], false);   /* missing customer id = tenant id */
+        } else if (n > 200) {
+            snprintf(why, wsize, "%s: longer than 200 bytes", col);
+            goto bad;
+        } else {
+            cb_field(b, n || !optional ? f : NULL, n, false);
+        }
+    }
+    cb_put(b, "\n", 1);
+    return -1;
+bad:
+    b->n = mark;
+    for (int i = 0; i < k->n_cols; i++)
+        if (strncmp(why, k->cols[i], strlen(k->cols[i])) == 0 && why[strlen(k->cols[i])] == ':')
+            return map[i];
+    return 0;
+}
+
+/* ---- files ---------------------------------------------------------------------------------------------- */
+
+static int file_sha256(const char *path, unsigned char digest[32])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    pcs_sha256_t h;
+    pcs_sha256_init(&h);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        pcs_sha256_update(&h, buf, n);
+    int rc = ferror(f) ? -1 : 0;
+    fclose(f);
+    pcs_sha256_final(&h, digest);
+    return rc;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, const char *report)
+{
+    char dst[1024];
+    snprintf(dst, sizeof dst, "%s/%s/%s", c->spool, dir, base_name(path));
+    if (rename(path, dst) < 0)
+        pcs_log(PCS_LOG_ERROR, "ingest", "spool", "cannot move %s to %s: %s", path, dst, strerror(errno));
+    if (report) {
+        char err[1100];
+        snprintf(err, sizeof err, "%s.err", dst);
+        FILE *f = fopen(err, "w");
+        if (f) {
+            fprintf(f, "%s\n", report);
+            fclose(f);
+        }
+    }
+}
+
+static int q(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err)
+{
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *m = PQresultErrorMessage(r);
+        pcs_err_set(err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        return -1;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+static bool db_gone(PGconn *db)
+{
+    return PQstatus(db) != CONNECTION_OK;
+}
+
+/* Loads the CSV records of a canonical kind into the stage table. */
+static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, pcs_err_t *err)
+{
+    int rc = 0;
+    copybuf_t b = {0};
+    pcs_csv_t *r = pcs_csv_open(path, c->max_line_bytes, err);
+    if (!r) {
+        snprintf(res->reason, sizeof res->reason, "cannot read: %s", err->msg);
+        res->failed = true;
+        return 0;
+    }
+    pcs_csv_row_t row;
+    int got = pcs_csv_next(r, &row, err);
+    if (got <= 0 || row.status != PCS_CSV_OK) {
+        snprintf(res->reason, sizeof res->reason, "%s", got < 0 ? err->msg : got == 0 ? "empty file (no header row)" : row.reason);
+        res->failed = true;
+        goto out;
+    }
+    if (res->kind == PCS_FEED_UNKNOWN) {
+        /* the kind from the header row */
+        for (size_t i = 0; i < sizeof kinds / sizeof *kinds && res->kind == PCS_FEED_UNKNOWN; i++) {
+            bool all = row.n_fields == kinds[i].n_cols;
+            for (int k = 0; all && k < kinds[i].n_cols; k++)
+                all = pcs_csv_header_index(&row, kinds[i].cols[k]) >= 0;
+            if (all)
+                res->kind = kinds[i].kind;
+        }
+        if (res->kind == PCS_FEED_UNKNOWN) {
+            snprintf(res->reason, sizeof res->reason,
+                     "unknown feed: the name is not *.customers.csv, *.associations.csv, *.usage.csv, "
+                     "*.enrollments.csv or *.certs.jsonl and the header row matches no feed");
+            res->failed = true;
+            goto out;
+        }
+    }
+    const kind_def_t *k = kind_def(res->kind);
+    int map[8];
+    for (int i = 0; i < k->n_cols; i++) {
+        map[i] = pcs_csv_header_index(&row, k->cols[i]);
+        if (map[i] < 0) {
+            snprintf(res->reason, sizeof res->reason, "header row: missing column '%s' (expected %s columns: %s,%s,...)",
+                     k->cols[i], k->name, k->cols[0], k->cols[1]);
+            res->failed = true;
+            goto out;
+        }
+    }
+    int ncols = row.n_fields;
+    if ((rc = q(c->db, k->stage_sql, 0, NULL, NULL, err)) < 0 || (rc = copy_begin(c->db, "COPY stage FROM STDIN", err)) < 0)
+        goto out;
+    char why[300];
+    while ((got = pcs_csv_next(r, &row, err)) > 0) {
+        if (c->stopping && *c->stopping) {
+            rc = pcs_err_set(err, PCS_EIO, 0, 0, "stopping");
+            break;
+        }
+        if (row.status != PCS_CSV_OK) {
+            if (reject_add(rj, row.err_line, row.err_col, row.raw, row.raw_len, row.reason) < 0)
+                goto nomem;
+            continue;
+        }
+        if (row.n_fields == 1 && row.lens[0] == 0)
+            continue;   /* a blank line */
+        if (row.n_fields != ncols) {
+            snprintf(why, sizeof why, "expected %d columns, found %d", ncols, row.n_fields);
+            if (reject_add(rj, row.line, row.cols[row.n_fields < ncols ? row.n_fields - 1 : ncols], row.raw, row.raw_len, why) < 0)
+                goto nomem;
+            continue;
+        }
+        int bad = stage_row(k, map, &row, &b, why, sizeof why);
+        if (bad >= 0) {
+            if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
+                goto nomem;
+            continue;
+        }
+        res->loaded++;
+        if (b.n > (1u << 20) && (rc = copy_flush(c->db, &b, err)) < 0)
+            break;
+    }
+    if (got < 0 && rc == 0) {
+        /* an unreadable tail (e.g. a truncated .gz): the file fails as a whole */
+        snprintf(res->reason, sizeof res->reason, "cannot read: %s", err->msg);
+        res->failed = true;
+    }
+    if (rc == 0)
+        rc = copy_flush(c->db, &b, err);
+    int rc2 = copy_end(c->db, err);
+    if (rc == 0)
+        rc = rc2;
+    if (rc == 0 && !res->failed)
+        rc = q(c->db, k->merge_sql, 0, NULL, NULL, err);
+    goto out;
+nomem:
+    rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    copy_end(c->db, NULL);
+out:
+    free(b.s);
+    pcs_csv_destroy(&r);
+    return rc;
+}
+
+/* JSON Lines of certification events: one envelope per line, stored like events from ZeroMQ. */
+static int load_jsonl(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, json_t *partners,
+                      pcs_err_t *err)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        snprintf(res->reason, sizeof res->reason, "cannot open: %s", strerror(errno));
+        res->failed = true;
+        return 0;
+    }
+    size_t cap = 65536, max = c->max_line_bytes;
+    char *line = malloc(cap);
+    long long ln = 0;
+    int rc = 0;
+    while (line && rc == 0) {
+        size_t n = 0;
+        int ch = 0;
+        bool too_long = false;
+        while ((ch = gzgetc(f)) != -1 && ch != '\n') {
+            if (n + 2 > cap && !too_long) {
+                if (cap * 2 > max + 2) {
+                    too_long = true;
+                    continue;
+                }
+                char *nl = realloc(line, cap * 2);
+                if (!nl) {
+                    rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+                    break;
+                }
+                line = nl;
+                cap *= 2;
+            }
+            if (!too_long)
+                line[n++] = (char)ch;
+        }
+        if (ch == -1 && n == 0 && !too_long)
+            break;
+        ln++;
+        line[n] = '\0';
+        if (n && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (too_long) {
+            reject_add(rj, ln, 1, line, n, "line too long");
+            continue;
+        }
+        if (n == 0)
+            continue;
+        size_t badpos;
+        pcs_envelope_t env;
+        pcs_err_t e2 = {0};
+        if (!valid_utf8(line, n, &badpos)) {
+            reject_add(rj, ln, (long long)badpos + 1, line, n, "invalid UTF-8");
+            continue;
+        }
+        if (pcs_envelope_decode(line, n, &env, &e2) < 0 || pcs_events_validate(&env, &e2) < 0) {
+            reject_add(rj, ln, e2.column > 0 ? e2.column : 1, line, n, e2.msg);
+            pcs_envelope_clear(&env);
+            continue;
+        }
+        /* savepoint per event: a refused statement rejects the line, not the file */
+        bool dup = false;
+        if (q(c->db, "SAVEPOINT ev", 0, NULL, NULL, err) < 0 ||
+            pcs_events_store_in_tx(c->db, &env, line, &dup, &e2) < 0) {
+            if (db_gone(c->db)) {
+                rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", e2.msg);
+            } else {
+                q(c->db, "ROLLBACK TO SAVEPOINT ev", 0, NULL, NULL, NULL);
+                reject_add(rj, ln, 1, line, n, e2.msg);
+            }
+        } else {
+            res->loaded++;
+            json_array_append_new(partners, json_string(json_string_value(json_object_get(env.body, "partner_id"))));
+        }
+        pcs_envelope_clear(&env);
+        if (ch == -1)
+            break;
+    }
+    if (!line)
+        rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    int zerr;
+    const char *zmsg = gzerror(f, &zerr);
+    if (rc == 0 && zerr != Z_OK && zerr != Z_STREAM_END) {
+        snprintf(res->reason, sizeof res->reason, "cannot read: %s", zmsg);
+        res->failed = true;
+    }
+    free(line);
+    gzclose(f);
+    return rc;
+}
+
+static int store_rejects(PGconn *db, const char *file_id, const char *name, const rejects_t *rj, pcs_err_t *err)
+{
+    if (!rj->n)
+        return 0;
+    if (copy_begin(db, "COPY rejected_rows (file_id, file_name, line, col, raw, reason) FROM STDIN", err) < 0)
+        return PCS_EIO;
+    copybuf_t b = {0};
+    for (size_t i = 0; i < rj->n; i++) {
+        char l[32], cl[32];
+        snprintf(l, sizeof l, "%lld", rj->v[i].line);
+        snprintf(cl, sizeof cl, "%lld", rj->v[i].col);
+        /* raw text that is not UTF-8 is stored hex-escaped so the row itself is never lost */
+        size_t bad;
+        const char *raw = rj->v[i].raw;
+        char *hex = NULL;
+        if (!valid_utf8(raw, strlen(raw), &bad)) {
+            size_t n = strlen(raw);
+            hex = malloc(n * 4 + 1);
+            if (hex) {
+                size_t o = 0;
+                for (size_t k = 0; k < n; k++) {
+                    unsigned char ch = (unsigned char)raw[k];
+                    o += (size_t)(ch < 0x80 && ch >= 0x20 ? sprintf(hex + o, "%c", ch) : sprintf(hex + o, "\\x%02x", ch));
+                }
+                raw = hex;
+            }
+        }
+        cb_field(&b, file_id, file_id ? strlen(file_id) : 0, true);
+        cb_field(&b, name, strlen(name), false);
+        cb_field(&b, l, strlen(l), false);
+        cb_field(&b, cl, strlen(cl), false);
+        cb_field(&b, raw, strlen(raw), false);
+        cb_field(&b, rj->v[i].reason, strlen(rj->v[i].reason), false);
+        cb_put(&b, "\n", 1);
+        free(hex);
+    }
+    int rc = copy_flush(db, &b, err);
+    int rc2 = copy_end(db, err);
+    free(b.s);
+    return rc ? rc : rc2;
+}
+
+int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed)
+{
+    memset(res, 0, sizeof *res);
+    const char *name = base_name(path);
+    unsigned char digest[32];
+    pcs_err_t err = {0};
+    rejects_t rj = {0};
+    PGresult *r = NULL;
+    json_t *partners = json_array();
+    int rc = 0;
+
+    if (file_sha256(path, digest) < 0) {
+        snprintf(res->reason, sizeof res->reason, "cannot read: %s", strerror(errno));
+        res->failed = true;
+        move_to(c, path, "failed", res->reason);
+        goto out;
+    }
+    char hex[65];
+    pcs_sha256_hex(digest, hex);
+    char hexparam[70];
+    snprintf(hexparam, sizeof hexparam, "\\x%s", hex);
+    const char *p1[1] = {hexparam};
+    if (q(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 ||
+        q(c->db, "SELECT file_id FROM loaded_files WHERE sha256 = $1::bytea", 1, p1, &r, &err) < 0)
+        goto dberr;
+    if (PQntuples(r) > 0) {
+        PQclear(r);
+        r = NULL;
+        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        res->duplicate = true;
+        pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: already loaded (same SHA-256), skipped", name);
+        move_to(c, path, "done", NULL);
+        goto out;
+    }
+    PQclear(r);
+    r = NULL;
+    res->kind = pcs_load_kind_from_name(name);
+    if (res->kind == PCS_FEED_CERTS)
+        rc = load_jsonl(c, path, res, &rj, partners, &err);
+    else
+        rc = load_csv(c, path, res, &rj, &err);
+    if (rc < 0)
+        goto dberr;
+    if (res->failed) {
+        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        /* the whole file is refused: a rejected row says so, and the file goes to failed/ */
+        rejects_t one = {0};
+        reject_add(&one, 0, 0, "", 0, res->reason);
+        if (q(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 || store_rejects(c->db, NULL, name, &one, &err) < 0 ||
+            q(c->db, "COMMIT", 0, NULL, NULL, &err) < 0) {
+            rejects_free(&one);
+            goto dberr;
+        }
+        rejects_free(&one);
+        pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: failed: %s", name, res->reason);
+        move_to(c, path, "failed", res->reason);
+        goto out;
+    }
+    if (res->kind != PCS_FEED_CERTS) {
+        const kind_def_t *k = kind_def(res->kind);
+        PGresult *pr = NULL;
+        if (q(c->db, k->partners_sql, 0, NULL, &pr, &err) < 0)
+            goto dberr;
+        for (int i = 0; i < PQntuples(pr); i++)
+            json_array_append_new(partners, json_string(PQgetvalue(pr, i, 0)));
+        PQclear(pr);
+    }
+    res->rejected = (long long)rj.n;
+    char loaded[32], rejected[32];
+    snprintf(loaded, sizeof loaded, "%lld", res->loaded);
+    snprintf(rejected, sizeof rejected, "%lld", res->rejected);
+    static const char *const kind_names[] = {"unknown", "customers", "associations", "usage", "enrollments", "certs"};
+    const char *p2[5] = {name, hexparam, kind_names[res->kind], loaded, rejected};
+    if (q(c->db,
+          "INSERT INTO loaded_files (name, sha256, kind, rows_loaded, rows_rejected)"
+          " VALUES ($1, $2::bytea, $3, $4::bigint, $5::bigint) RETURNING file_id",
+          5, p2, &r, &err) < 0)
+        goto dberr;
+    char file_id[32];
+    snprintf(file_id, sizeof file_id, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = NULL;
+    if (store_rejects(c->db, file_id, name, &rj, &err) < 0)
+        goto dberr;
+    char *plist = json_dumps(partners, JSON_COMPACT);
+    const char *p3[2] = {res->kind == PCS_FEED_CERTS ? "cert.changed" : "data.changed", plist ? plist : "[]"};
+    int orc = q(c->db,
+                "INSERT INTO outbox (kind, partners) SELECT $1, coalesce(array_agg(DISTINCT p), '{}')"
+                " FROM jsonb_array_elements_text($2::jsonb) p",
+                2, p3, NULL, &err);
+    free(plist);
+    if (orc < 0 || q(c->db, "COMMIT", 0, NULL, NULL, &err) < 0)
+        goto dberr;
+    pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: %s, %lld rows loaded, %lld rejected", name, kind_names[res->kind],
+            res->loaded, res->rejected);
+    move_to(c, path, "done", NULL);
+    json_array_extend(changed, partners);
+    goto out;
+dberr:
+    PQclear(r);
+    r = NULL;
+    if (!db_gone(c->db)) {
+        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        if (err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) {
+            /* the database refused the file itself (not a lost connection): fail it, keep going */
+            snprintf(res->reason, sizeof res->reason, "database refused the file: %s", err.msg);
+            res->failed = true;
+            pcs_log(PCS_LOG_ERROR, "ingest", "load", "%s: %s", name, res->reason);
+            move_to(c, path, "failed", res->reason);
+            goto out;
+        }
+    }
+    rc = -1;
+    pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: not loaded now (%s); it stays in incoming/", name, err.msg);
+out:
+    PQclear(r);
+    rejects_free(&rj);
+    json_decref(partners);
+    return rc < 0 ? -1 : 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/incoming", c->spool);
+    DIR *d = opendir(dir);
+    if (!d) {
+        pcs_log(PCS_LOG_ERROR, "ingest", "spool", "%s: %s", dir, strerror(errno));
+        return 0;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* hidden and partial files are being written by someone: wait for the rename */
+        if (de->d_name[0] == '.' || ends_with(de->d_name, ".tmp") || ends_with(de->d_name, ".part"))
+            continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, cap * sizeof *names);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        names[n] = strdup(de->d_name);
+        if (names[n])
+            n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
+    int handled = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (handled >= 0 && !(c->stopping && *c->stopping)) {
+            char path[1400];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            pcs_load_result_t res;
+            if (pcs_load_file(c, path, &res, changed) < 0)
+                handled = -1;
+            else
+                handled++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return handled;
+}

@@ -1,0 +1,47 @@
+/* pcs_load: one feed file into PostgreSQL in one transaction (interfaces.md §3).
+ *
+ * The file's SHA-256 decides whether it was loaded before (then it is skipped). Good rows go
+ * through COPY into a temporary staging table and one set-based merge per kind (the restatement
+ * rules of §3); bad rows are stored in rejected_rows with file, line, column, raw text and reason;
+ * an outbox row names the partners affected. After COMMIT the file moves to done/; a file that
+ * cannot be read at all moves to failed/ with a .err report beside it. */
+#ifndef PCS_LOAD_H
+#define PCS_LOAD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pcs_db.h"
+
+typedef enum {
+    PCS_FEED_UNKNOWN, PCS_FEED_CUSTOMERS, PCS_FEED_ASSOCIATIONS, PCS_FEED_USAGE, PCS_FEED_ENROLLMENTS,
+    PCS_FEED_CERTS
+} pcs_feed_kind_t;
+
+typedef struct pcs_load_ctx {
+    PGconn *db;
+    const char *spool;            /* spool directory: incoming/, done/, failed/ */
+    size_t max_line_bytes;
+    const bool *stopping;         /* set by SIGTERM: stop between files */
+} pcs_load_ctx_t;
+
+typedef struct pcs_load_result {
+    pcs_feed_kind_t kind;
+    bool duplicate, failed;
+    long long loaded, rejected;
+    char reason[512];             /* why a file failed */
+} pcs_load_result_t;
+
+/* Loads every file of spool/incoming (in name order). Partners affected are appended to
+ * `changed`. Returns the number of files handled, or -1 when the database went away (the file in
+ * hand stays in incoming/ and is retried). */
+int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed);
+
+/* Loads one file (path inside incoming/) and moves it. Returns 0, or -1 on a database failure. */
+int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed);
+
+/* The kind from a file name (*.customers.csv, …, *.certs.jsonl, optional .gz). */
+pcs_feed_kind_t pcs_load_kind_from_name(const char *name);
+
+#endif
