@@ -14,6 +14,7 @@
 #include "pcs_file.h"
 #include "pcs_result_json.h"
 #include "pcs_rules.h"
+#include "pcs_stack.h"
 
 #define MAX_INPUT (512u << 20)
 
@@ -37,6 +38,10 @@ static const char usage_text[] =
     "Database:\n"
     "  pcs migrate [--db CONNINFO]\n"
     "      Apply the pending migrations of sql/ (each in a transaction); running it twice changes nothing.\n"
+    "  pcs rejects [--file NAME] [--limit N] [--json] [--db CONNINFO]\n"
+    "      The rejected input rows, newest first: file:line:column: reason, and the row as it was.\n"
+    "  pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms 2000] [--retries 5]\n"
+    "      Send events (one envelope per line) to pcs-ingest; each is acknowledged once stored.\n"
     "\n"
     "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
     "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: FILE:LINE:COL: reason).\n";
@@ -429,5 +434,9 @@ int main(int argc, char **argv)
         return cmd_score(argc - 1, argv + 1, true);
     if (strcmp(argv[1], "migrate") == 0)
         return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(argv[1], "rejects") == 0)
+        return pcs_cmd_rejects(argc - 1, argv + 1);
+    if (strcmp(argv[1], "send") == 0)
+        return pcs_cmd_send(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }
