@@ -56,9 +56,12 @@ static int match_array(json_t *x, json_t *a, char *path, size_t plen, char *why,
         bool found = false;
         char tmp[1024];
         snprintf(path + base, plen - base, "[%zu]", i);
-        for (; j < json_array_size(a) && !found; j++)
+        for (; j < json_array_size(a) && !found; j++) {
+            snprintf(path + base, plen - base, "[%zu]", i);
             found = match(xe, json_array_get(a, j), path, plen, tmp, sizeof tmp) == 0;
+        }
         if (!found) {
+            snprintf(path + base, plen - base, "[%zu]", i);
             /* report against the best guess: the element at the same index */
             if (match(xe, json_array_get(a, i < json_array_size(a) ? i : json_array_size(a) - 1), path, plen, why,
                       size) == 0)
