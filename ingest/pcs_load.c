@@ -448,7 +448,8 @@ static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, 
 
 static int q(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err)
 {
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    /* without parameters PQexec, which also runs a merge made of several statements */
+    PGresult *r = n ? PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         const char *m = PQresultErrorMessage(r);
@@ -475,7 +476,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     copybuf_t b = {0};
     pcs_csv_t *r = pcs_csv_open(path, c->max_line_bytes, err);
     if (!r) {
-        snprintf(res->reason, sizeof res->reason, "cannot read: %s", err->msg);
+        snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
         return 0;
     }
@@ -548,7 +549,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     }
     if (got < 0 && rc == 0) {
         /* an unreadable tail (e.g. a truncated .gz): the file fails as a whole */
-        snprintf(res->reason, sizeof res->reason, "cannot read: %s", err->msg);
+        snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
     }
     if (rc == 0)
@@ -805,7 +806,7 @@ dberr:
         q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         if (err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) {
             /* the database refused the file itself (not a lost connection): fail it, keep going */
-            snprintf(res->reason, sizeof res->reason, "database refused the file: %s", err.msg);
+            snprintf(res->reason, sizeof res->reason, "database refused the file: %.400s", err.msg);
             res->failed = true;
             pcs_log(PCS_LOG_ERROR, "ingest", "load", "%s: %s", name, res->reason);
             move_to(c, path, "failed", res->reason);

@@ -1,0 +1,662 @@
+#include "pcs_csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CHUNK 65536
+
+enum { IN_EOF = -1, IN_ERR = -2 };                 /* getb()/peekb() besides a byte */
+enum { S_START, S_UNQUOTED, S_QUOTED, S_QUOTE_END }; /* where in a field the parser is */
+
+struct pcs_csv {
+    /* the source */
+    int fd;                        /* a plain file, or -1 */
+    gzFile gz;                     /* a gzip file, or NULL */
+    unsigned char *ibuf;           /* read buffer of a file */
+    const unsigned char *in;       /* bytes being parsed: ibuf, the caller's buffer or replay */
+    size_t in_len, in_pos;
+    bool src_done;                 /* nothing comes after in[] */
+    unsigned char *replay;         /* lines after an unterminated quote, read again */
+    size_t replay_cap;
+    pcs_err_t fail;                /* a read error or out of memory; sticky once fail.code < 0 */
+    size_t max;
+    long long line, col;           /* position of the next byte */
+    long long bl, bc;              /* position of the byte just read */
+
+    /* the record being read; buffers are kept from record to record */
+    unsigned char *raw;
+    size_t raw_len, raw_cap;
+    bool raw_cut;                  /* bytes beyond max were dropped */
+    char *fb;                      /* unescaped fields, NUL-separated */
+    size_t fb_len, fb_cap;
+    size_t *foff, *flen;
+    long long *fcol, *fline;
+    const char **fptr;
+    size_t nf, fcap;
+    long long rec_line;
+    long long fq_line, fq_col;     /* opening quote of the current quoted field */
+    size_t fq_raw;                 /* its offset in raw */
+    pcs_csv_status_t status;
+    long long err_line, err_col;
+    char reason[128];
+    int u_need;                    /* UTF-8 continuation bytes still expected */
+    unsigned char u_lo, u_hi, u_lead;
+    long long u_line, u_col;       /* where the sequence started */
+};
+
+/* ---- the source ------------------------------------------------------------------------------------ */
+
+static int fail_set(pcs_csv_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_set(pcs_csv_t *r, int code, const char *fmt, ...)
+{
+    r->fail.code = code;
+    r->fail.line = r->line > 0x7fffffff ? 0 : (int)r->line;
+    r->fail.column = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->fail.msg, sizeof r->fail.msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Reads up to cap bytes of the file; *n is 0 at its end. */
+static int source_read(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (r->gz) {
+        int got = gzread(r->gz, buf, (unsigned)cap);
+        if (got > 0) {
+            *n = (size_t)got;
+            return 0;   /* an error after these bytes shows on the next call */
+        }
+        int zerr = Z_OK;
+        const char *m = gzerror(r->gz, &zerr);
+        if (got == 0 && zerr == Z_OK)
+            return 0;
+        if (zerr == Z_ERRNO)
+            return fail_set(r, PCS_EIO, "cannot read: %s", strerror(errno));
+        if (zerr == Z_BUF_ERROR)
+            return fail_set(r, PCS_EIO, "truncated gzip data: %s", m);
+        return fail_set(r, PCS_EIO, "corrupt gzip data: %s", m);
+    }
+    if (r->fd < 0)
+        return 0;
+    ssize_t got;
+    do
+        got = read(r->fd, buf, cap);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return fail_set(r, PCS_EIO, "cannot read: %s", strerror(errno));
+    *n = (size_t)got;
+    return 0;
+}
+
+/* Makes in[] hold unread bytes: 1, 0 at the end of the input, or a negative code. */
+static int refill(pcs_csv_t *r)
+{
+    if (r->fail.code < 0)
+        return r->fail.code;
+    if (r->src_done)
+        return 0;
+    size_t n;
+    int rc = source_read(r, r->ibuf, CHUNK, &n);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        r->src_done = true;
+        return 0;
+    }
+    r->in = r->ibuf;
+    r->in_len = n;
+    r->in_pos = 0;
+    return 1;
+}
+
+static inline int getb(pcs_csv_t *r)
+{
+    if (r->in_pos == r->in_len) {
+        int rc = refill(r);
+        if (rc <= 0)
+            return rc < 0 ? IN_ERR : IN_EOF;
+    }
+    unsigned char b = r->in[r->in_pos++];
+    r->bl = r->line;
+    r->bc = r->col;
+    if (b == '\n') {
+        r->line++;
+        r->col = 1;
+    } else {
+        r->col++;
+    }
+    return b;
+}
+
+static int peekb(pcs_csv_t *r)
+{
+    if (r->in_pos == r->in_len) {
+        int rc = refill(r);
+        if (rc <= 0)
+            return rc < 0 ? IN_ERR : IN_EOF;
+    }
+    return r->in[r->in_pos];
+}
+
+static void skip_bom(pcs_csv_t *r)
+{
+    if (r->in_len - r->in_pos >= 3 && memcmp(r->in + r->in_pos, "\xEF\xBB\xBF", 3) == 0)
+        r->in_pos += 3;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------------- */
+
+static pcs_csv_t *reader_new(size_t max_record, pcs_err_t *err)
+{
+    if (max_record > PCS_CSV_MAX_RECORD_LIMIT) {
+        pcs_err_set(err, PCS_EINVAL, 0, 0, "maximum record size %zu is above the limit of %zu bytes", max_record,
+                    PCS_CSV_MAX_RECORD_LIMIT);
+        return NULL;
+    }
+    pcs_csv_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        return NULL;
+    }
+    r->fd = -1;
+    r->max = max_record ? max_record : PCS_CSV_DEFAULT_MAX_RECORD;
+    r->line = 1;
+    r->col = 1;
+    return r;
+}
+
+pcs_csv_t *pcs_csv_open(const char *path, size_t max_record, pcs_err_t *err)
+{
+    pcs_csv_t *r = reader_new(max_record, err), *ret = NULL;
+    int fd = -1;
+    if (!r)
+        goto out;
+    r->ibuf = malloc(CHUNK);
+    if (!r->ibuf) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto out;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pcs_err_set(err, PCS_EIO, 0, 0, "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    /* The magic bytes decide, not the name. A pipe cannot be peeked at: zlib then reads it as
+     * gzip or, transparently, as plain text. */
+    unsigned char magic[2];
+    ssize_t m = pread(fd, magic, 2, 0);
+    if ((m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) || (m < 0 && errno == ESPIPE)) {
+        r->gz = gzdopen(fd, "rb");
+        if (!r->gz) {
+            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+            goto out;
+        }
+        fd = -1;   /* gzclose closes it */
+        gzbuffer(r->gz, CHUNK);
+    } else if (m < 0) {
+        pcs_err_set(err, PCS_EIO, 0, 0, "cannot read: %s", strerror(errno));
+        goto out;
+    } else {
+        r->fd = fd;
+        fd = -1;
+    }
+    /* the first three bytes, for the BOM */
+    size_t have = 0, n = 1;
+    while (have < 3 && n > 0) {
+        if (source_read(r, r->ibuf + have, CHUNK - have, &n) < 0) {
+            if (err)
+                *err = r->fail;
+            goto out;
+        }
+        have += n;
+    }
+    r->src_done = have < 3;
+    r->in = r->ibuf;
+    r->in_len = have;
+    skip_bom(r);
+    ret = r;
+    r = NULL;
+out:
+    if (fd >= 0)
+        close(fd);
+    pcs_csv_destroy(&r);
+    return ret;
+}
+
+pcs_csv_t *pcs_csv_open_mem(const void *buf, size_t len, size_t max_record, pcs_err_t *err)
+{
+    pcs_csv_t *r = reader_new(max_record, err);
+    if (!r)
+        return NULL;
+    r->in = buf;
+    r->in_len = buf ? len : 0;
+    r->src_done = true;
+    skip_bom(r);
+    return r;
+}
+
+void pcs_csv_destroy(pcs_csv_t **pr)
+{
+    if (!pr || !*pr)
+        return;
+    pcs_csv_t *r = *pr;
+    if (r->gz)
+        gzclose(r->gz);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->ibuf);
+    free(r->replay);
+    free(r->raw);
+    free(r->fb);
+    free(r->foff);
+    free(r->flen);
+    free(r->fcol);
+    free(r->fline);
+    free(r->fptr);
+    free(r);
+    *pr = NULL;
+}
+
+/* ---- one record ------------------------------------------------------------------------------------ */
+
+static void rec_error(pcs_csv_t *r, pcs_csv_status_t st, long long line, long long col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Only the first problem of a record is reported. */
+static void rec_error(pcs_csv_t *r, pcs_csv_status_t st, long long line, long long col, const char *fmt, ...)
+{
+    if (r->status != PCS_CSV_OK)
+        return;
+    r->status = st;
+    r->err_line = line;
+    r->err_col = col;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+static size_t grown(size_t cap, size_t need)
+{
+    size_t n = cap ? cap : 64;
+    while (n < need)
+        n *= 2;
+    return n;
+}
+
+/* Room for field index nf; false when out of memory. */
+static bool fields_reserve(pcs_csv_t *r)
+{
+    if (r->nf < r->fcap)
+        return true;
+    size_t n = grown(r->fcap, r->nf + 1);
+    void *p;
+    if (!(p = realloc(r->foff, n * sizeof *r->foff)))
+        return false;
+    r->foff = p;
+    if (!(p = realloc(r->flen, n * sizeof *r->flen)))
+        return false;
+    r->flen = p;
+    if (!(p = realloc(r->fcol, n * sizeof *r->fcol)))
+        return false;
+    r->fcol = p;
+    if (!(p = realloc(r->fline, n * sizeof *r->fline)))
+        return false;
+    r->fline = p;
+    if (!(p = realloc(r->fptr, n * sizeof *r->fptr)))
+        return false;
+    r->fptr = p;
+    r->fcap = n;
+    return true;
+}
+
+static bool fb_put(pcs_csv_t *r, char c)
+{
+    if (r->fb_len == r->fb_cap) {
+        size_t n = grown(r->fb_cap, r->fb_len + 1);
+        char *p = realloc(r->fb, n);
+        if (!p)
+            return false;
+        r->fb = p;
+        r->fb_cap = n;
+    }
+    r->fb[r->fb_len++] = c;
+    return true;
+}
+
+/* Fields are only kept while the record is good: a bad record returns none. */
+static bool field_begin(pcs_csv_t *r, long long line, long long col)
+{
+    if (r->status != PCS_CSV_OK)
+        return true;
+    if (!fields_reserve(r))
+        return false;
+    r->foff[r->nf] = r->fb_len;
+    r->fline[r->nf] = line;
+    r->fcol[r->nf] = col;
+    return true;
+}
+
+static bool field_put(pcs_csv_t *r, int c)
+{
+    return r->status != PCS_CSV_OK || fb_put(r, (char)c);
+}
+
+static bool field_end(pcs_csv_t *r)
+{
+    if (r->status != PCS_CSV_OK)
+        return true;
+    r->flen[r->nf] = r->fb_len - r->foff[r->nf];
+    if (!fb_put(r, '\0'))
+        return false;
+    r->nf++;
+    return true;
+}
+
+/* Keeps the record's bytes, up to max; one more makes the record too long. */
+static bool raw_put(pcs_csv_t *r, int c)
+{
+    if (r->raw_len == r->max) {
+        if (!r->raw_cut)
+            rec_error(r, PCS_CSV_TOO_LONG, r->bl, r->bc, "line too long: record longer than %zu bytes", r->max);
+        r->raw_cut = true;
+        return true;
+    }
+    if (r->raw_len + 1 >= r->raw_cap) {   /* + 1: room for the terminating NUL */
+        size_t n = grown(r->raw_cap, r->raw_len + 2);
+        if (n > r->max + 1)
+            n = r->max + 1;
+        unsigned char *p = realloc(r->raw, n);
+        if (!p)
+            return false;
+        r->raw = p;
+        r->raw_cap = n;
+    }
+    r->raw[r->raw_len++] = (unsigned char)c;
+    return true;
+}
+
+/* UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF) and NUL. */
+static void check_byte(pcs_csv_t *r, int c)
+{
+    if (r->u_need) {
+        if (c >= r->u_lo && c <= r->u_hi) {
+            r->u_need--;
+            r->u_lo = 0x80;
+            r->u_hi = 0xBF;
+            return;
+        }
+        rec_error(r, PCS_CSV_BAD_UTF8, r->u_line, r->u_col, "invalid UTF-8: broken sequence starting with byte 0x%02X",
+                  r->u_lead);
+        return;
+    }
+    if (c == 0) {
+        rec_error(r, PCS_CSV_NUL, r->bl, r->bc, "NUL byte");
+        return;
+    }
+    if (c < 0x80)
+        return;
+    r->u_lo = 0x80;
+    r->u_hi = 0xBF;
+    if (c < 0xC2 || c > 0xF4) {
+        rec_error(r, PCS_CSV_BAD_UTF8, r->bl, r->bc, "invalid UTF-8: byte 0x%02X", (unsigned)c);
+        return;
+    }
+    if (c <= 0xDF) {
+        r->u_need = 1;
+    } else if (c <= 0xEF) {
+        r->u_need = 2;
+        if (c == 0xE0)
+            r->u_lo = 0xA0;   /* overlong */
+        else if (c == 0xED)
+            r->u_hi = 0x9F;   /* surrogates */
+    } else {
+        r->u_need = 3;
+        if (c == 0xF0)
+            r->u_lo = 0x90;   /* overlong */
+        else if (c == 0xF4)
+            r->u_hi = 0x8F;   /* above U+10FFFF */
+    }
+    r->u_lead = (unsigned char)c;
+    r->u_line = r->bl;
+    r->u_col = r->bc;
+}
+
+static void check_end(pcs_csv_t *r)
+{
+    if (r->u_need)
+        rec_error(r, PCS_CSV_BAD_UTF8, r->u_line, r->u_col, "invalid UTF-8: sequence starting with byte 0x%02X cut short",
+                  r->u_lead);
+}
+
+static bool error_after(const pcs_csv_t *r, long long line, long long col)
+{
+    return r->status != PCS_CSV_OK && (r->err_line > line || (r->err_line == line && r->err_col > col));
+}
+
+/* The input ended inside a quoted field. Rather than lose every line after a stray quote, the
+ * record ends with the line of that quote and the lines after it are read again. A record cut
+ * at max bytes no longer has them: it stays one (too long) record. */
+static bool unterminated(pcs_csv_t *r)
+{
+    if (error_after(r, r->fq_line, r->fq_col))
+        r->status = PCS_CSV_OK;   /* a later problem belongs to the lines read again */
+    rec_error(r, PCS_CSV_UNTERMINATED, r->fq_line, r->fq_col, "quoted field not closed before the end of the file");
+    if (r->raw_cut)
+        return true;
+    size_t k = r->fq_raw;
+    while (k < r->raw_len && r->raw[k] != '\n')
+        k++;
+    if (k == r->raw_len)
+        return true;
+    size_t rest = r->raw_len - (k + 1);
+    if (rest > r->replay_cap) {
+        unsigned char *p = realloc(r->replay, rest);
+        if (!p)
+            return false;
+        r->replay = p;
+        r->replay_cap = rest;
+    }
+    if (rest)
+        memcpy(r->replay, r->raw + k + 1, rest);
+    r->in = r->replay;
+    r->in_len = rest;
+    r->in_pos = 0;
+    r->line = r->fq_line + 1;
+    r->col = 1;
+    r->raw_len = r->raw[k - 1] == '\r' ? k - 1 : k;
+    return true;
+}
+
+/* c ends the record: LF, or CR before LF or before the end of the input. */
+static bool line_end(pcs_csv_t *r, int c)
+{
+    if (c == '\n')
+        return true;
+    if (c != '\r')
+        return false;
+    int p = peekb(r);
+    if (p == '\n') {
+        getb(r);
+        return true;
+    }
+    return p == IN_EOF;
+}
+
+static void rec_reset(pcs_csv_t *r)
+{
+    r->raw_len = 0;
+    r->raw_cut = false;
+    r->fb_len = 0;
+    r->nf = 0;
+    r->status = PCS_CSV_OK;
+    r->err_line = r->err_col = 0;
+    r->reason[0] = '\0';
+    r->u_need = 0;
+}
+
+static void row_fill(pcs_csv_t *r, pcs_csv_row_t *row)
+{
+    static const char empty[1];
+    bool ok = r->status == PCS_CSV_OK;
+    for (size_t i = 0; ok && i < r->nf; i++)
+        r->fptr[i] = r->fb + r->foff[i];
+    if (r->raw)
+        r->raw[r->raw_len] = '\0';
+    *row = (pcs_csv_row_t){
+        .n_fields = ok ? (int)r->nf : 0,
+        .fields = r->fptr,
+        .lens = r->flen,
+        .cols = r->fcol,
+        .lines = r->fline,
+        .line = r->rec_line,
+        .raw = r->raw ? (const char *)r->raw : empty,
+        .raw_len = r->raw_len,
+        .status = r->status,
+        .reason = r->reason,
+        .err_line = r->err_line,
+        .err_col = r->err_col,
+    };
+}
+
+static int failed(pcs_csv_t *r, pcs_err_t *err)
+{
+    if (err)
+        *err = r->fail;
+    return r->fail.code;
+}
+
+int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
+{
+    rec_reset(r);
+    r->rec_line = r->line;
+    row_fill(r, row);
+    if (r->fail.code < 0)
+        return failed(r, err);
+    int c = getb(r);
+    if (c == IN_EOF)
+        return 0;
+    if (c == IN_ERR)
+        return failed(r, err);
+    int st = S_START;
+    if (!field_begin(r, r->bl, r->bc))
+        goto nomem;
+    for (;; c = getb(r)) {
+        if (c == IN_ERR)
+            return failed(r, err);
+        if (c == IN_EOF || (st != S_QUOTED && line_end(r, c))) {
+            check_end(r);
+            if (c == IN_EOF && st == S_QUOTED && !unterminated(r))
+                goto nomem;
+            break;
+        }
+        if (!raw_put(r, c))
+            goto nomem;
+        if (r->status == PCS_CSV_OK)
+            check_byte(r, c);
+        bool ok = true;
+        switch (st) {
+        case S_START:
+            if (c == '"') {
+                st = S_QUOTED;
+                r->fq_line = r->bl;
+                r->fq_col = r->bc;
+                r->fq_raw = r->raw_len - 1;
+            } else if (c == ',') {
+                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+            } else {
+                ok = field_put(r, c);
+                st = S_UNQUOTED;
+            }
+            break;
+        case S_UNQUOTED:
+            if (c == ',') {
+                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+                st = S_START;
+                break;
+            }
+            if (c == '"')
+                rec_error(r, PCS_CSV_QUOTE_IN_FIELD, r->bl, r->bc, "quote inside an unquoted field");
+            ok = field_put(r, c);
+            break;
+        case S_QUOTED:
+            if (c == '"')
+                st = S_QUOTE_END;
+            else
+                ok = field_put(r, c);
+            break;
+        case S_QUOTE_END:
+            if (c == '"') {
+                ok = field_put(r, c);
+                st = S_QUOTED;
+            } else if (c == ',') {
+                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+                st = S_START;
+            } else {
+                rec_error(r, PCS_CSV_TEXT_AFTER_QUOTE, r->bl, r->bc, "text after a closing quote");
+                ok = field_put(r, c);
+                st = S_UNQUOTED;   /* read on leniently, so the record still ends where it should */
+            }
+            break;
+        }
+        if (!ok)
+            goto nomem;
+    }
+    if (!field_end(r))
+        goto nomem;
+    row_fill(r, row);
+    return 1;
+nomem:
+    fail_set(r, PCS_ENOMEM, "out of memory");
+    return failed(r, err);
+}
+
+/* ---- header ---------------------------------------------------------------------------------------- */
+
+static const char *trim(const char *s, size_t n, size_t *out_n)
+{
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *out_n = n;
+    return s;
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+int pcs_csv_header_index(const pcs_csv_row_t *hdr, const char *name)
+{
+    if (!hdr || !name || hdr->status != PCS_CSV_OK)
+        return -1;
+    size_t nn;
+    const char *n = trim(name, strlen(name), &nn);
+    for (int i = 0; i < hdr->n_fields; i++) {
+        size_t fn;
+        const char *f = trim(hdr->fields[i], hdr->lens[i], &fn);
+        if (fn != nn)
+            continue;
+        size_t k = 0;
+        while (k < nn && ascii_lower((unsigned char)f[k]) == ascii_lower((unsigned char)n[k]))
+            k++;
+        if (k == nn)
+            return i;
+    }
+    return -1;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# pcs-ingest end to end, with the real daemon, the throwaway PostgreSQL of tests/run and ZeroMQ
+# over ipc in a temp dir: every feed kind, restatement, duplicates, malformed rows, failed files,
+# .gz, JSON Lines events, events over ZeroMQ (dedup, refused while PostgreSQL is down), kill -9
+# during a large load, and `pcs rejects`.
+# usage: ingest.sh PATH/TO/pcs PATH/TO/pcs-ingest
+set -u
+PCS=$1
+INGEST=$2
+: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
+T=$(mktemp -d /tmp/pcs-ingest-test.XXXXXX)
+DB=pcs_ingest_$$
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+q() { psql -qAt -d "$DB" -c "$1"; }
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
+"$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
+
+cat >"$T/ingest.conf" <<EOF
+# test configuration
+db = "dbname=$DB"
+spool_dir = $T/spool
+intake_endpoint = ipc://$T/intake
+push_endpoint = ipc://$T/push
+scan_interval_ms = 200
+max_line_bytes = 4096
+EOF
+start() { "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & pid=$!; }
+# wait_done NAME [DIR]: until the file has left incoming/ (20 s at most: liveness only)
+wait_gone() {
+    for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$1" ] || return 0; sleep 0.1; done
+    return 1
+}
+drop() { # drop NAME: write under a temporary name, then rename (how feeds should be delivered)
+    cat >"$T/spool/incoming/.$1.tmp" && mv "$T/spool/incoming/.$1.tmp" "$T/spool/incoming/$1" && wait_gone "$1"
+}
+start
+for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && break; sleep 0.1; done
+
+# ---- each canonical kind -----------------------------------------------------------------------------
+printf 'partner_id,tenant_id,customer_id,customer_name,segment\r\n4711,t-1,c-1,"Fabrikam, Inc.",smb\r\n4711,t-2,,Contoso,enterprise\r\n' | drop a.customers.csv
+check "customers loaded (CRLF, quoted comma, empty customer id = tenant)" \
+    '[ "$(q "SELECT tenant_id||customer_id||customer_name||segment FROM customers ORDER BY 1" | tr "\n" "|")" = "t-1c-1Fabrikam, Inc.smb|t-2t-2Contosoenterprise|" ]'
+printf 'partner_id,tenant_id,association_type,workload,start_date,end_date\n4711,t-1,PAL,*,2024-01-15,\n4711,t-2,CSP_T1,azure/sql_database,2024-03-01,2025-02-28\n' | drop b.associations.csv
+check "associations loaded" '[ "$(q "SELECT count(*) FROM associations WHERE partner_id = '\''4711'\''")" = 2 ]'
+printf '\xef\xbb\xbftenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nt-1,azure/sql_database,2025-05,1250.50,0,0,0\nt-1,azure/sql_database,2025-05,100,0,0,0\nt-2,m365/teams,2025-05,,,20.7,-3\n' | drop c.usage.csv
+check "usage loaded (BOM; same key in one file added up; cents)" '[ "$(q "SELECT acr_cents FROM usage WHERE tenant_id = '\''t-1'\''")" = 135050 ]'
+check "units truncated and negatives zeroed" '[ "$(q "SELECT paid_units||'\''/'\''||active_units FROM usage WHERE tenant_id = '\''t-2'\''")" = "20/0" ]'
+printf 'partner_id,area,enrolled_date,anniversary_date\n4711,security,2024-09-15,2025-09-15\n' | drop d.enrollments.csv
+check "enrollments loaded" '[ "$(q "SELECT anniversary_date FROM enrollments")" = 2025-09-15 ]'
+check "each file moved to done/" '[ -e "$T/spool/done/a.customers.csv" ] && [ -e "$T/spool/done/d.enrollments.csv" ]'
+check "an outbox row per file naming the partner" '[ "$(q "SELECT count(*) FROM outbox WHERE '\''4711'\'' = ANY(partners)")" = 4 ]'
+
+# ---- restatement and duplicates ---------------------------------------------------------------------
+printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nt-1,azure/sql_database,2025-05,999.995,0,0,0\n' | drop e.usage.csv
+check "a later load restates the month (999.995 -> 100000 cents)" '[ "$(q "SELECT acr_cents FROM usage WHERE tenant_id = '\''t-1'\''")" = 100000 ]'
+printf 'partner_id,area,enrolled_date,anniversary_date\n4711,security,2024-09-15,2025-10-01\n' | drop f.enrollments.csv
+check "restated enrollment replaces the anniversary" '[ "$(q "SELECT anniversary_date FROM enrollments")" = 2025-10-01 ]'
+files=$(q "SELECT count(*) FROM loaded_files")
+cp "$T/spool/done/e.usage.csv" "$T/spool/incoming/.x" && mv "$T/spool/incoming/.x" "$T/spool/incoming/same-bytes.usage.csv" && wait_gone same-bytes.usage.csv
+check "a file with the same SHA-256 is skipped" '[ "$(q "SELECT count(*) FROM loaded_files")" = "$files" ] && [ -e "$T/spool/done/same-bytes.usage.csv" ]'
+
+# ---- malformed rows: each rejected with file:line:column and reason, the good rows load ---------------
+{
+    printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\n'
+    printf 'g-1,azure/storage,2025-04,10,0,0,0\n'            # line 2 good
+    printf 'g-2,azure/storage,2025-04,10,0,0\n'              # line 3 wrong column count
+    printf 'g-3,azure/storage,2025-04,12;5,0,0,0\n'          # line 4 bad number
+    printf 'g-4,azure/storage,2025-13,10,0,0,0\n'            # line 5 bad month
+    printf 'g-5,azure/st\xc3\x28rage,2025-04,10,0,0,0\n'     # line 6 invalid UTF-8
+    printf 'g-6,azure/"x",2025-04,10,0,0,0\n'                # line 7 quote in a field
+    printf 'g-7,azure/storage,2025-04,%05000d,0,0,0\n' 1     # line 8 absurd line length
+    printf 'g-8,"azure/storage\n",2025-04,10,0,0,0\n'       # lines 9-10 quoted newline in the id: still a record
+    printf 'g-9,azure/storage,2025-04,10,0,0,0\n'            # line 11 good
+} | drop bad.usage.csv
+check "good rows of a malformed file load" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id IN ('\''g-1'\'', '\''g-9'\'')")" = 2 ]'
+rej() { q "SELECT line||':'||col||': '||reason FROM rejected_rows WHERE file_name = 'bad.usage.csv' AND line = $1"; }
+check "wrong column count" '[[ "$(rej 3)" == "3:"*"expected 7 columns, found 6" ]]'
+check "bad number" '[[ "$(rej 4)" == "4:27: acr_usd: not a number"* ]]'
+check "bad month" '[[ "$(rej 5)" == "5:19: month: not a month"* ]]'
+check "invalid UTF-8" '[[ "$(rej 6)" == "6:"*"UTF-8"* ]]'
+check "quote inside a field" '[[ "$(rej 7)" == "7:"*"quote"* ]]'
+check "absurd line length" '[[ "$(rej 8)" == "8:"*"too long"* ]]'
+check "no other row of that file rejected" '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''bad.usage.csv'\''")" = 6 ]'
+printf 'partner_id,tenant_id,association_type,workload,start_date,end_date\n4711,t-9,PALX,*,2024-01-15,\n4711,t-9,PAL,*,2024-02-30,\n' | drop g.associations.csv
+check "unknown association type" '[[ "$(q "SELECT col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 2")" == "10: association_type: unknown association type"* ]]'
+check "impossible date" '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 3")" == "start_date: not a date"* ]]'
+printf 'partner_id,area,enrolled_date,anniversary_date\n4711,moon,2024-09-15,2025-09-15\n' | drop h.enrollments.csv
+check "unknown area" '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''h.enrollments.csv'\''")" == "area: unknown area"* ]]'
+
+# ---- files that cannot be loaded at all ---------------------------------------------------------------
+printf 'what,is,this\n1,2,3\n' | drop mystery.csv
+check "unknown feed goes to failed/ with a report" '[ -e "$T/spool/failed/mystery.csv" ] && grep -q "unknown feed" "$T/spool/failed/mystery.csv.err"'
+head -c 3000 /dev/urandom >"$T/spool/incoming/.r" && mv "$T/spool/incoming/.r" "$T/spool/incoming/random.usage.csv" && wait_gone random.usage.csv
+check "random bytes never stop the daemon" 'kill -0 $pid'
+printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nz-1,azure/storage,2025-04,10,0,0,0\n' | gzip | drop z.usage.csv.gz
+check ".gz feed loads" '[ "$(q "SELECT acr_cents FROM usage WHERE tenant_id = '\''z-1'\''")" = 1000 ]'
+printf '\x1f\x8b\x08\x00garbage' | drop broken.usage.csv.gz
+check "corrupt .gz goes to failed/" '[ -e "$T/spool/failed/broken.usage.csv.gz.err" ]'
+
+# ---- certification events: JSON Lines file and ZeroMQ ------------------------------------------------
+ev() { printf '{"v":1,"type":"%s","id":"%s","ts":"2026-11-20T10:00:00Z","body":%s}\n' "$1" "$2" "$3"; }
+{
+    ev cert.earned e-1 '{"partner_id":"4711","person_id":"p-1","certification":"az_admin","earned":"2025-03-01","expires":"2026-03-01"}'
+    ev cert.earned e-2 '{"partner_id":"4711","person_id":"p-2","certification":"soa","earned":"2025-04-01"}'
+    echo '{"v":1,"type":"cert.earned","id":"e-3"}'
+    ev cert.unknown e-4 '{"partner_id":"4711"}'
+} | drop h.certs.jsonl
+check "JSON Lines events stored" '[ "$(q "SELECT count(*) FROM certifications")" = 2 ]'
+check "a person not seen before is linked from earned" '[ "$(q "SELECT linked FROM person_links WHERE person_id = '\''p-1'\''")" = 2025-03-01 ]'
+check "bad event lines rejected with reasons" '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''h.certs.jsonl'\''")" = 2 ]'
+{
+    ev cert.renewed z-1 '{"partner_id":"4711","person_id":"p-1","certification":"az_admin","earned":"2025-03-01","expires":"2027-03-01"}'
+    ev person.linked z-2 '{"partner_id":"4711","person_id":"p-3","date":"2025-01-01"}'
+} >"$T/events.jsonl"
+out=$("$PCS" send "$T/events.jsonl" --endpoint "ipc://$T/intake" 2>&1); rc=$?
+check "pcs send: events acknowledged" '[ $rc -eq 0 ] && [[ "$out" == *"2 accepted, 0 not accepted"* ]]'
+"$PCS" send "$T/events.jsonl" --endpoint "ipc://$T/intake" >/dev/null 2>&1
+check "the same events sent twice are stored once" '[ "$(q "SELECT count(*) FROM events WHERE event_id LIKE '\''z-%'\''")" = 2 ]'
+check "cert.renewed replaced expires" '[ "$(q "SELECT expires FROM certifications WHERE person_id = '\''p-1'\''")" = 2027-03-01 ]'
+ev cert.earned bad-1 '{"partner_id":"4711"}' >"$T/bad.jsonl"
+out=$("$PCS" send "$T/bad.jsonl" --endpoint "ipc://$T/intake" --retries 0 2>&1); rc=$?
+check "an invalid event is refused with a reason" '[ $rc -eq 1 ] && [[ "$out" == *"body.person_id: missing"* ]]'
+
+# ---- PostgreSQL down: events refused, then accepted -------------------------------------------------
+if [ -n "${PCS_TEST_PGCTL:-}" ]; then
+    $PCS_TEST_PGCTL stop -m fast >/dev/null 2>&1
+    ev cert.earned down-1 '{"partner_id":"4711","person_id":"p-9","certification":"soa","earned":"2025-05-01"}' >"$T/down.jsonl"
+    out=$("$PCS" send "$T/down.jsonl" --endpoint "ipc://$T/intake" --retries 1 --timeout-ms 500 2>&1); rc=$?
+    check "event refused while PostgreSQL is down" '[ $rc -eq 1 ]'
+    $PCS_TEST_PGCTL start -w >/dev/null 2>&1
+    out=$("$PCS" send "$T/down.jsonl" --endpoint "ipc://$T/intake" --retries 5 --timeout-ms 2000 2>&1); rc=$?
+    check "accepted after PostgreSQL returns" '[ $rc -eq 0 ] && [ "$(q "SELECT count(*) FROM events WHERE event_id = '\''down-1'\''")" = 1 ]'
+else
+    echo "FAIL: PCS_TEST_PGCTL not set (tests/run sets it): cannot test PostgreSQL going down"; fail=$((fail + 1))
+fi
+
+# ---- kill -9 during a large load ---------------------------------------------------------------------
+awk 'BEGIN { print "tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units";
+             for (i = 0; i < 400000; i++) printf "big-%d,azure/storage,2025-0%d,%d.25,0,0,0\n", i % 40000, 1 + i % 9 / 1, i }' \
+    | awk -F, 'NR == 1 || !seen[$1 FS $3]++' >"$T/big.csv"
+rows=$(($(wc -l <"$T/big.csv") - 1))
+mv "$T/big.csv" "$T/spool/incoming/big.usage.csv"
+sleep 0.4
+kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=
+check "no partial rows after kill -9" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = 0 ] || [ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = "$rows" ]'
+start
+wait_gone big.usage.csv
+check "after restart the file is loaded exactly once" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = "$rows" ] && [ "$(q "SELECT count(*) FROM loaded_files WHERE name = '\''big.usage.csv'\''")" = 1 ]'
+
+# ---- pcs rejects -----------------------------------------------------------------------------------------
+out=$(PCS_DB="dbname=$DB" "$PCS" rejects --file bad.usage.csv --json)
+check "pcs rejects --json lists file, line, column, reason, raw" \
+    '[[ "$out" == "[{\"file\":\"bad.usage.csv\",\"line\":"* ]] && [[ "$out" == *"\"column\":"* ]] && [[ "$out" == *"\"raw\":\"g-3,azure/storage,2025-04,12;5,0,0,0\""* ]]'
+out=$(PCS_DB="dbname=$DB" "$PCS" rejects --file bad.usage.csv)
+check "pcs rejects for people: file:line:column: reason" '[[ "$out" == *"bad.usage.csv:4:27: acr_usd: not a number"* ]]'
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+check "SIGTERM exits cleanly" '[ $rc -eq 0 ]'
+echo "ingest: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] || { echo "--- daemon log"; tail -n 40 "$T/ingest.log"; false; }
