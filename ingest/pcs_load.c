@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "pcs_csv.h"
@@ -15,6 +16,13 @@
 #include "pcs_events.h"
 #include "pcs_log.h"
 #include "pcs_sha256.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* ---- kinds and their columns ------------------------------------------------------------------------ */
 
@@ -516,6 +524,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         }
     }
     int ncols = row.n_fields;
+    double t_start = now_s();
     if ((rc = q(c->db, k->stage_sql, 0, NULL, NULL, err)) < 0 || (rc = copy_begin(c->db, "COPY stage FROM STDIN", err)) < 0)
         goto out;
     char why[300];
@@ -557,8 +566,14 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     int rc2 = copy_end(c->db, err);
     if (rc == 0)
         rc = rc2;
+    double t_merge = now_s();
+    /* the merge groups the whole file by key: give it room to hash in memory */
+    if (rc == 0 && !res->failed)
+        rc = q(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
     if (rc == 0 && !res->failed)
         rc = q(c->db, k->merge_sql, 0, NULL, NULL, err);
+    pcs_log(PCS_LOG_DEBUG, "ingest", "load", "%s: parse+COPY %.2f s, merge %.2f s", path, t_merge - t_start,
+            now_s() - t_merge);
     goto out;
 nomem:
     rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");

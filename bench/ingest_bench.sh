@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Ingest benchmark: a generated usage file (default 5,000,000 rows) loaded by the real pcs-ingest
+# into the keyed, partitioned usage table, and in the same run the same file loaded by
+# `psql \copy` into a table with the same primary key. Prints both rates and their ratio.
+#
+#   bench/ingest_bench.sh [ROWS]        (build first: cmake -S . -B build/bench -DPCS_BENCH=ON ...)
+#
+# Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${1:-5000000}
+BUILD=${BUILD:-build/bench}
+PCS=$BUILD/cli/pcs
+INGEST=$BUILD/ingest/pcs-ingest
+[ -x "$PCS" ] && [ -x "$INGEST" ] || { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
+T=$(mktemp -d /tmp/pcs-ingest-bench.XXXXXX)
+PGOWN=
+cleanup() {
+    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+    [ -n "$PGOWN" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+if ! psql -qAt -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    chown postgres "$T"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg" -A trust -U postgres >/dev/null
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -l "$T/pg.log" -w -o "-k $T -c listen_addresses='' -p 54331" start >/dev/null
+    export PGHOST=$T PGPORT=54331 PGUSER=postgres
+    PGOWN=1
+fi
+DB=pcs_bench_$$
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
+"$PCS" migrate --db "dbname=$DB" >/dev/null
+
+echo "generating $ROWS usage rows..."
+awk -v n="$ROWS" 'BEGIN {
+    print "tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units"
+    split("azure/sql_database azure/app_service azure/storage m365/teams bizapps/sales", wl, " ")
+    for (i = 0; i < n; i++) {
+        t = int(i / 25); m = i % 25
+        printf "tenant-%07d,%s,%04d-%02d,%d.%02d,0,%d,%d\n", t, wl[1 + t % 5], 2024 + int(m / 12), 1 + m % 12, i % 5000, i % 100, i % 300, i % 250
+    }
+}' >"$T/usage.csv"
+printf "file: %s rows, %s MiB\n" "$ROWS" "$(( $(stat -c %s "$T/usage.csv") / 1048576 ))"
+
+# ---- psql \copy into a keyed table (the baseline) ------------------------------------------------------
+psql -qAt -d "$DB" -c "CREATE TABLE copy_baseline (tenant_id text, workload text, month text, acr_usd numeric,
+    revenue_usd numeric, paid_units numeric, active_units numeric, PRIMARY KEY (tenant_id, workload, month))"
+t0=$(date +%s.%N)
+psql -qAt -d "$DB" -c "\\copy copy_baseline FROM '$T/usage.csv' WITH (FORMAT csv, HEADER true)"
+t1=$(date +%s.%N)
+copy_s=$(echo "$t1 - $t0" | bc -l)
+
+# ---- pcs-ingest: spool file -> staged COPY -> merge into usage ------------------------------------------
+mkdir -p "$T/spool/incoming"
+printf 'db = "dbname=%s"\nspool_dir = %s/spool\nintake_endpoint = ipc://%s/in\npush_endpoint = ipc://%s/push\nscan_interval_ms = 100\n' \
+    "$DB" "$T" "$T" "$T" >"$T/ingest.conf"
+"$INGEST" --config "$T/ingest.conf" 2>"$T/ingest.log" & pid=$!
+sleep 0.5
+t0=$(date +%s.%N)
+mv "$T/usage.csv" "$T/spool/incoming/bench.usage.csv"
+while [ -e "$T/spool/incoming/bench.usage.csv" ]; do sleep 0.05; done
+t1=$(date +%s.%N)
+ingest_s=$(echo "$t1 - $t0" | bc -l)
+loaded=$(psql -qAt -d "$DB" -c "SELECT count(*) FROM usage")
+[ "$loaded" = "$ROWS" ] || { echo "pcs-ingest loaded $loaded rows, expected $ROWS"; tail -5 "$T/ingest.log"; exit 1; }
+
+printf "psql \\\\copy into keyed table: %8.2f s  %10.0f rows/s\n" "$copy_s" "$(echo "$ROWS / $copy_s" | bc -l)"
+printf "pcs-ingest into usage:        %8.2f s  %10.0f rows/s\n" "$ingest_s" "$(echo "$ROWS / $ingest_s" | bc -l)"
+printf "ratio pcs-ingest / \\\\copy:     %8.2f x\n" "$(echo "$copy_s / $ingest_s" | bc -l)"
+kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep "parse+COPY" "$T/ingest.log" || true
+psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null
