@@ -537,6 +537,57 @@ static int failed(pcs_csv_t *r, pcs_err_t *err)
     return r->fail.code;
 }
 
+/* One byte of a record that is not its line end, in field state *st; false when out of memory. */
+static bool step(pcs_csv_t *r, int *st, int c)
+{
+    bool ok = true;
+    switch (*st) {
+    case S_START:
+        if (c == '"') {
+            *st = S_QUOTED;
+            r->fq_line = r->bl;
+            r->fq_col = r->bc;
+            r->fq_raw = r->raw_len - 1;
+        } else if (c == ',') {
+            ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+        } else {
+            ok = field_put(r, c);
+            *st = S_UNQUOTED;
+        }
+        break;
+    case S_UNQUOTED:
+        if (c == ',') {
+            ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+            *st = S_START;
+            break;
+        }
+        if (c == '"')
+            rec_error(r, PCS_CSV_QUOTE_IN_FIELD, r->bl, r->bc, "quote inside an unquoted field");
+        ok = field_put(r, c);
+        break;
+    case S_QUOTED:
+        if (c == '"')
+            *st = S_QUOTE_END;
+        else
+            ok = field_put(r, c);
+        break;
+    case S_QUOTE_END:
+        if (c == '"') {
+            ok = field_put(r, c);
+            *st = S_QUOTED;
+        } else if (c == ',') {
+            ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
+            *st = S_START;
+        } else {
+            rec_error(r, PCS_CSV_TEXT_AFTER_QUOTE, r->bl, r->bc, "text after a closing quote");
+            ok = field_put(r, c);
+            *st = S_UNQUOTED;   /* read on leniently, so the record still ends where it should */
+        }
+        break;
+    }
+    return ok;
+}
+
 int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
 {
     rec_reset(r);
@@ -565,52 +616,7 @@ int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
             goto nomem;
         if (r->status == PCS_CSV_OK)
             check_byte(r, c);
-        bool ok = true;
-        switch (st) {
-        case S_START:
-            if (c == '"') {
-                st = S_QUOTED;
-                r->fq_line = r->bl;
-                r->fq_col = r->bc;
-                r->fq_raw = r->raw_len - 1;
-            } else if (c == ',') {
-                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
-            } else {
-                ok = field_put(r, c);
-                st = S_UNQUOTED;
-            }
-            break;
-        case S_UNQUOTED:
-            if (c == ',') {
-                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
-                st = S_START;
-                break;
-            }
-            if (c == '"')
-                rec_error(r, PCS_CSV_QUOTE_IN_FIELD, r->bl, r->bc, "quote inside an unquoted field");
-            ok = field_put(r, c);
-            break;
-        case S_QUOTED:
-            if (c == '"')
-                st = S_QUOTE_END;
-            else
-                ok = field_put(r, c);
-            break;
-        case S_QUOTE_END:
-            if (c == '"') {
-                ok = field_put(r, c);
-                st = S_QUOTED;
-            } else if (c == ',') {
-                ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
-                st = S_START;
-            } else {
-                rec_error(r, PCS_CSV_TEXT_AFTER_QUOTE, r->bl, r->bc, "text after a closing quote");
-                ok = field_put(r, c);
-                st = S_UNQUOTED;   /* read on leniently, so the record still ends where it should */
-            }
-            break;
-        }
-        if (!ok)
+        if (!step(r, &st, c))
             goto nomem;
     }
     if (!field_end(r))

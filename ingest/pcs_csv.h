@@ -4,10 +4,11 @@
  * magic bytes, whatever its name) or from a memory buffer. Buffers grow to the largest record
  * seen and are reused, so reading allocates nothing per record once warmed up.
  *
- * The dialect: comma separator; CRLF or LF line ends (a CR before a line end is not data); fields
- * in double quotes may hold commas, CR, LF and "" for a quote; a UTF-8 BOM at the very start is
- * skipped; the last line may lack its line end; spaces are data (nothing is trimmed); an empty
- * line is a record of one empty field (callers skip those).
+ * The dialect: comma separator; CRLF or LF line ends (a CR before LF or at the very end of the
+ * input belongs to the line end, any other CR is data); fields in double quotes may hold commas,
+ * CR, LF and "" for a quote; a UTF-8 BOM at the very start is skipped; the last line may lack its
+ * line end; spaces are data (nothing is trimmed); an empty line is a record of one empty field
+ * (callers skip those).
  *
  * Problems inside one record do not stop the reader: the record comes back with a status other
  * than PCS_CSV_OK, a reason and the line:column of the first problem, n_fields is 0, and reading
