@@ -280,33 +280,35 @@ static bool valid_utf8(const char *s, size_t n, size_t *bad)
     return true;
 }
 
-/* A decimal amount "1250.50" / "-3" / "" (0): cents rounded per scoring.md §17.1. */
-static bool parse_money(const char *s, long long *cents)
+/* A plain decimal number ("1250.50", "-3", "" = 0) within +-limit; no exponents, NaN or
+ * thousands separators, so "1e3" or "1,000" is a bad number rather than a surprise. */
+static bool parse_decimal(const char *s, double limit, double *x)
 {
     if (!*s) {
-        *cents = 0;
+        *x = 0;
         return true;
     }
     char *end;
     errno = 0;
-    double x = strtod(s, &end);
-    if (errno || *end || end == s || !(fabs(x) <= 1e13) || strpbrk(s, "xXpPnNiI eE,"))
+    *x = strtod(s, &end);
+    return !errno && !*end && end != s && fabs(*x) <= limit && !strpbrk(s, "xXpPnNiI eE,");
+}
+
+/* Amounts become cents rounded per scoring.md §17.1. */
+static bool parse_money(const char *s, long long *cents)
+{
+    double x;
+    if (!parse_decimal(s, 1e13, &x))
         return false;
     *cents = llround(x * 100.0);
     return true;
 }
 
-/* A unit count: integers; a fraction is truncated toward zero, a negative becomes 0 (§1.1.2). */
+/* Unit counts: a fraction is truncated toward zero, a negative becomes 0 (§1.1.2). */
 static bool parse_units(const char *s, long long *u)
 {
-    if (!*s) {
-        *u = 0;
-        return true;
-    }
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (errno || *end || end == s || !(fabs(x) <= 1e12) || strpbrk(s, "xXpPnNiI eE,"))
+    double x;
+    if (!parse_decimal(s, 1e12, &x))
         return false;
     x = trunc(x);
     *u = x < 0 ? 0 : (long long)x;
