@@ -127,3 +127,15 @@ size_t pcs_strmap_count(const pcs_strmap_t *m)
 {
     return m->count;
 }
+
+int pcs_strmap_foreach(const pcs_strmap_t *m, int (*fn)(const char *key, void *arg), void *arg)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key)
+            continue;
+        int rc = fn(m->slots[i].key, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -19,5 +19,7 @@ int32_t pcs_strmap_get(const pcs_strmap_t *m, const char *key, size_t len);
 int32_t pcs_strmap_put(pcs_strmap_t *m, const char *key, size_t len, int32_t value,
                        const char **stored_key);
 size_t pcs_strmap_count(const pcs_strmap_t *m);
+/* Calls fn for every key (in no particular order) until it returns non-zero; returns that. */
+int pcs_strmap_foreach(const pcs_strmap_t *m, int (*fn)(const char *key, void *arg), void *arg);
 
 #endif

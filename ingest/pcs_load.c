@@ -16,6 +16,7 @@
 #include "pcs_events.h"
 #include "pcs_log.h"
 #include "pcs_sha256.h"
+#include "pcs_strmap.h"
 
 static double now_s(void)
 {
@@ -234,6 +235,8 @@ static int copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
     return rc;
 }
 
+/* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_ELIMIT, so the direct path can fall
+ * back to the staged merge; other failures PCS_EIO. */
 static int copy_end(PGconn *db, pcs_err_t *err)
 {
     if (PQputCopyEnd(db, NULL) != 1)
@@ -243,7 +246,9 @@ static int copy_end(PGconn *db, pcs_err_t *err)
     while ((r = PQgetResult(db))) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
             const char *m = PQresultErrorMessage(r);
-            rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %.*s", (int)strcspn(m, "\n"), m);
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_ELIMIT : PCS_EIO, 0, 0, "COPY: %.*s",
+                             (int)strcspn(m, "\n"), m);
         }
         PQclear(r);
     }
@@ -330,13 +335,14 @@ static bool one_of(const char *s, const char *const *set)
 
 /* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
  * index of the bad field and a reason. */
-static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, copybuf_t *b, char *why,
-                     size_t wsize)
+static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, copybuf_t *b,
+                     char *why, size_t wsize)
 {
     char linebuf[32];
     snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
     size_t mark = b->n;   /* on a bad field the buffer is rolled back to here */
-    cb_field(b, linebuf, strlen(linebuf), true);
+    if (with_line)
+        cb_field(b, linebuf, strlen(linebuf), true);
     for (int i = 0; i < k->n_cols; i++) {
         const char *f = row->fields[map[i]];
         size_t n = row->lens[map[i]];
@@ -352,7 +358,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
         if (strstr(col, "_date") || strcmp(col, "month") == 0) {
             int32_t d;
             if (n == 0) {
-                cb_field(b, NULL, 0, false);
+                cb_field(b, NULL, 0, i == 0 && !with_line);
                 continue;
             }
             if (strcmp(col, "month") == 0) {
@@ -362,13 +368,13 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 }
                 char ds[16];
                 snprintf(ds, sizeof ds, "%.7s-01", f);
-                cb_field(b, ds, strlen(ds), false);
+                cb_field(b, ds, strlen(ds), i == 0 && !with_line);
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
                     goto bad;
                 }
-                cb_field(b, f, n, false);
+                cb_field(b, f, n, i == 0 && !with_line);
             }
         } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7)) {
             long long c;
@@ -377,7 +383,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 goto bad;
             }
             snprintf(num, sizeof num, "%lld", c);
-            cb_field(b, num, strlen(num), false);
+            cb_field(b, num, strlen(num), i == 0 && !with_line);
         } else if (!strncmp(col, "paid", 4) || !strncmp(col, "active", 6)) {
             long long u;
             if (!parse_units(f, &u)) {
@@ -385,7 +391,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 goto bad;
             }
             snprintf(num, sizeof num, "%lld", u);
-            cb_field(b, num, strlen(num), false);
+            cb_field(b, num, strlen(num), i == 0 && !with_line);
         } else if (strcmp(col, "association_type") == 0 && !one_of(f, assoc_types)) {
             snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
             goto bad;
@@ -396,12 +402,12 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
             snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
             goto bad;
         } else if (strcmp(col, "customer_id") == 0 && n == 0) {
-            cb_field(b, row->fields[map[1]], row->lens[map[1]], false);   /* missing customer id = tenant id */
+            cb_field(b, row->fields[map[1]], row->lens[map[1]], i == 0 && !with_line);   /* missing customer id = tenant id */
         } else if (n > 200) {
             snprintf(why, wsize, "%s: longer than 200 bytes", col);
             goto bad;
         } else {
-            cb_field(b, n || !optional ? f : NULL, n, false);
+            cb_field(b, n || !optional ? f : NULL, n, i == 0 && !with_line);
         }
     }
     cb_put(b, "\n", 1);
@@ -480,7 +486,10 @@ static bool db_gone(PGconn *db)
 }
 
 /* Loads the CSV records of a canonical kind into the stage table. */
-static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, pcs_err_t *err)
+/* direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
+ * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge. */
+static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool direct,
+                    pcs_strmap_t *tenants, pcs_err_t *err)
 {
     int rc = 0;
     copybuf_t b = {0};
@@ -527,7 +536,13 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     }
     int ncols = row.n_fields;
     double t_start = now_s();
-    if ((rc = q(c->db, k->stage_sql, 0, NULL, NULL, err)) < 0 || (rc = copy_begin(c->db, "COPY stage FROM STDIN", err)) < 0)
+    direct = direct && res->kind == PCS_FEED_USAGE;
+    if (direct)
+        rc = copy_begin(c->db, "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
+                               " active_units) FROM STDIN", err);
+    else if ((rc = q(c->db, k->stage_sql, 0, NULL, NULL, err)) == 0)
+        rc = copy_begin(c->db, "COPY stage FROM STDIN", err);
+    if (rc < 0)
         goto out;
     char why[300];
     while ((got = pcs_csv_next(r, &row, err)) > 0) {
@@ -548,12 +563,14 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
                 goto nomem;
             continue;
         }
-        int bad = stage_row(k, map, &row, &b, why, sizeof why);
+        int bad = stage_row(k, map, &row, !direct, &b, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
             continue;
         }
+        if (direct && pcs_strmap_put(tenants, row.fields[map[0]], row.lens[map[0]], 0, NULL) < 0)
+            goto nomem;
         res->loaded++;
         if (b.n > (1u << 20) && (rc = copy_flush(c->db, &b, err)) < 0)
             break;
@@ -570,9 +587,9 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         rc = rc2;
     double t_merge = now_s();
     /* the merge groups the whole file by key: give it room to hash in memory */
-    if (rc == 0 && !res->failed)
+    if (rc == 0 && !res->failed && !direct)
         rc = q(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
-    if (rc == 0 && !res->failed)
+    if (rc == 0 && !res->failed && !direct)
         rc = q(c->db, k->merge_sql, 0, NULL, NULL, err);
     pcs_log(PCS_LOG_DEBUG, "ingest", "load", "%s: parse+COPY %.2f s, merge %.2f s", path, t_merge - t_start,
             now_s() - t_merge);
@@ -718,6 +735,21 @@ static int store_rejects(PGconn *db, const char *file_id, const char *name, cons
     return rc ? rc : rc2;
 }
 
+static int tenant_to_json(const char *key, void *arg)
+{
+    return json_array_append_new(arg, json_string(key));
+}
+
+/* The tenants of a direct load as a JSON array (malloc'd text). */
+static char *tenant_list(pcs_strmap_t *tenants)
+{
+    json_t *arr = json_array();
+    pcs_strmap_foreach(tenants, tenant_to_json, arr);
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
 int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed)
 {
     memset(res, 0, sizeof *res);
@@ -727,6 +759,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     rejects_t rj = {0};
     PGresult *r = NULL;
     json_t *partners = json_array();
+    pcs_strmap_t *tenants = NULL;
     int rc = 0;
 
     if (file_sha256(path, digest) < 0) {
@@ -755,10 +788,32 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     PQclear(r);
     r = NULL;
     res->kind = pcs_load_kind_from_name(name);
-    if (res->kind == PCS_FEED_CERTS)
+    bool direct = false;
+    if (res->kind == PCS_FEED_CERTS) {
         rc = load_jsonl(c, path, res, &rj, partners, &err);
-    else
-        rc = load_csv(c, path, res, &rj, &err);
+    } else {
+        /* Usage: first straight into the table, which is as fast as COPY gets. A key that is
+         * already stored (a restatement) or repeated in the file makes that COPY fail; then the
+         * file is read again into the staging table and merged. */
+        direct = res->kind == PCS_FEED_USAGE || res->kind == PCS_FEED_UNKNOWN;
+        if (direct && (tenants = pcs_strmap_new()) == NULL) {
+            rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
+            goto dberr;
+        }
+        if (direct && (rc = q(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
+            goto dberr;
+        pcs_feed_kind_t named = res->kind;
+        rc = load_csv(c, path, res, &rj, direct, tenants, &err);
+        direct = direct && res->kind == PCS_FEED_USAGE;
+        if (rc == PCS_ELIMIT) {
+            q(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
+            rejects_free(&rj);
+            res->loaded = 0;
+            res->kind = named;
+            direct = false;
+            rc = load_csv(c, path, res, &rj, false, NULL, &err);
+        }
+    }
     if (rc < 0)
         goto dberr;
     if (res->failed) {
@@ -779,7 +834,16 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     if (res->kind != PCS_FEED_CERTS) {
         const kind_def_t *k = kind_def(res->kind);
         PGresult *pr = NULL;
-        if (q(c->db, k->partners_sql, 0, NULL, &pr, &err) < 0)
+        char *tl = direct ? tenant_list(tenants) : NULL;
+        const char *tp[1] = {tl};
+        int prc = direct ? q(c->db,
+                             "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN"
+                             " (SELECT jsonb_array_elements_text($1::jsonb)) UNION SELECT DISTINCT partner_id"
+                             " FROM customers WHERE tenant_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                             1, tp, &pr, &err)
+                         : q(c->db, k->partners_sql, 0, NULL, &pr, &err);
+        free(tl);
+        if (prc < 0)
             goto dberr;
         for (int i = 0; i < PQntuples(pr); i++)
             json_array_append_new(partners, json_string(PQgetvalue(pr, i, 0)));
@@ -836,6 +900,7 @@ out:
     PQclear(r);
     rejects_free(&rj);
     json_decref(partners);
+    pcs_strmap_destroy(&tenants);
     return rc < 0 ? -1 : 0;
 }
 
