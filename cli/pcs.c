@@ -42,6 +42,8 @@ static const char usage_text[] =
     "      The rejected input rows, newest first: file:line:column: reason, and the row as it was.\n"
     "  pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms 2000] [--retries 5]\n"
     "      Send events (one envelope per line) to pcs-ingest; each is acknowledged once stored.\n"
+    "  pcs watch ENDPOINT [--sub] [--count N] [--timeout-ms N]\n"
+    "      Print the messages a daemon PUSHes (or PUBlishes, with --sub), one per line.\n"
     "\n"
     "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
     "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: FILE:LINE:COL: reason).\n";
@@ -438,5 +440,7 @@ int main(int argc, char **argv)
         return pcs_cmd_rejects(argc - 1, argv + 1);
     if (strcmp(argv[1], "send") == 0)
         return pcs_cmd_send(argc - 1, argv + 1);
+    if (strcmp(argv[1], "watch") == 0)
+        return pcs_cmd_watch(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }

@@ -185,3 +185,62 @@ int pcs_cmd_send(int argc, char **argv)
     printf("pcs: send: %ld accepted, %ld not accepted\n", sent, refused);
     return refused ? 1 : 0;
 }
+
+int pcs_cmd_watch(int argc, char **argv)
+{
+    const char *endpoint = NULL;
+    bool sub = flag(argc, argv, "--sub");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--count") == 0 || strcmp(argv[i], "--timeout-ms") == 0)
+            i++;
+        else if (strcmp(argv[i], "--sub") == 0)
+            continue;
+        else if (argv[i][0] != '-' && !endpoint)
+            endpoint = argv[i];
+        else
+            return usage("watch: usage: pcs watch ENDPOINT [--sub] [--count N] [--timeout-ms N]");
+    }
+    if (!endpoint)
+        return usage("watch: missing ENDPOINT (e.g. the push_endpoint of pcs-ingest)");
+    const char *c = opt(argc, argv, "--count"), *t = opt(argc, argv, "--timeout-ms");
+    long count = c ? atol(c) : -1;
+    int timeout = t ? atoi(t) : -1;
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, sub ? ZMQ_SUB : ZMQ_PULL);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (sub)
+        zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    int rc = 0;
+    if (zmq_connect(s, endpoint) < 0) {
+        fprintf(stderr, "pcs: watch: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
+        rc = 1;
+    }
+    /* one message per line; a multi-frame message (topic + body) prints its frames separated by a space */
+    for (long n = 0; rc == 0 && (count < 0 || n < count); n++) {
+        int more = 1;
+        bool first = true;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, s, 0) < 0) {
+                zmq_msg_close(&m);
+                fprintf(stderr, "pcs: watch: %s\n", errno == EAGAIN ? "timed out" : zmq_strerror(errno));
+                rc = 1;
+                break;
+            }
+            printf("%s%.*s", first ? "" : " ", (int)zmq_msg_size(&m), (const char *)zmq_msg_data(&m));
+            first = false;
+            more = zmq_msg_more(&m);
+            zmq_msg_close(&m);
+        }
+        if (rc == 0) {
+            putchar('\n');
+            fflush(stdout);
+        }
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return rc;
+}

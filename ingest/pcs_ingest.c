@@ -91,12 +91,28 @@ static PGconn *db(ingest_t *in)
 
 /* ---- the scorer hint -------------------------------------------------------------------------------- */
 
-static void hint(ingest_t *in, const char *kind, json_t *partners)
+/* unique partners / months of one batch, for a compact hint */
+static json_t *unique(json_t *arr)
+{
+    json_t *seen = json_object(), *out = json_array(), *v;
+    size_t i;
+    json_array_foreach(arr, i, v) {
+        if (json_is_string(v) && !json_object_get(seen, json_string_value(v))) {
+            json_object_set_new(seen, json_string_value(v), json_true());
+            json_array_append(out, v);
+        }
+    }
+    json_decref(seen);
+    return out;
+}
+
+static void hint(ingest_t *in, const char *kind, json_t *partners, json_t *months)
 {
     char id[64];
     static unsigned long seq;
     snprintf(id, sizeof id, "ingest-%ld-%lu", (long)getpid(), ++seq);
-    json_t *body = json_pack("{s:O}", "partners", partners);
+    json_t *body = json_pack("{s:o, s:o}", "partners", unique(partners), "months",
+                             months ? unique(months) : json_array());
     char *msg = body ? pcs_envelope_encode(kind, id, NULL, body) : NULL;
     if (msg) {
         /* ZMQ_DONTWAIT: with no scorer connected the hint is dropped; the outbox keeps the truth */
@@ -132,13 +148,14 @@ static void scan(ingest_t *in)
         }
         pcs_load_ctx_t lc = {.db = conn, .spool = in->cfg.spool_dir, .max_line_bytes = (size_t)in->cfg.max_line_bytes,
                              .stopping = &in->stopping};
-        json_t *changed = json_array();
-        int n = pcs_load_spool(&lc, changed);
+        json_t *changed = json_array(), *months = json_array();
+        int n = pcs_load_spool(&lc, changed, months);
         if (n < 0)
             uv_timer_start(&in->retry_timer, on_retry, 1000, 0);
         if (json_array_size(changed))
-            hint(in, "data.changed", changed);
+            hint(in, "data.changed", changed, months);
         json_decref(changed);
+        json_decref(months);
     } while (in->rescan && !in->stopping);
     in->scanning = false;
 }
@@ -192,7 +209,7 @@ static void handle_message(ingest_t *in, zmq_msg_t *m)
         reply(in, "{\"ok\":true,\"id\":\"%s\",\"duplicate\":%s}", env.id, dup ? "true" : "false");
         if (!dup) {
             json_t *p = json_pack("[s]", json_string_value(json_object_get(env.body, "partner_id")));
-            hint(in, strncmp(env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed", p);
+            hint(in, strncmp(env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed", p, NULL);
             json_decref(p);
         }
     }

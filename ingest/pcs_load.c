@@ -486,6 +486,19 @@ static bool db_gone(PGconn *db)
 }
 
 /* Loads the CSV records of a canonical kind into the stage table. */
+/* Remembers a data month of a usage file for the outbox and the hint (validated already). */
+static void note_month(pcs_load_result_t *res, const char *month)
+{
+    int32_t m;
+    if (pcs_month_parse(month, &m) < 0)
+        return;
+    for (int i = 0; i < res->n_months; i++)
+        if (res->months[i] == m)
+            return;
+    if (res->n_months < (int)(sizeof res->months / sizeof *res->months))
+        res->months[res->n_months++] = m;
+}
+
 /* direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
  * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge. */
 static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool direct,
@@ -571,6 +584,8 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         }
         if (direct && pcs_strmap_put(tenants, row.fields[map[0]], row.lens[map[0]], 0, NULL) < 0)
             goto nomem;
+        if (res->kind == PCS_FEED_USAGE)
+            note_month(res, row.fields[map[2]]);
         res->loaded++;
         if (b.n > (1u << 20) && (rc = copy_flush(c->db, &b, err)) < 0)
             break;
@@ -750,7 +765,7 @@ static char *tenant_list(pcs_strmap_t *tenants)
     return s;
 }
 
-int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed)
+int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed, json_t *months)
 {
     memset(res, 0, sizeof *res);
     const char *name = base_name(path);
@@ -809,6 +824,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
             q(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
             rejects_free(&rj);
             res->loaded = 0;
+            res->n_months = 0;
             res->kind = named;
             direct = false;
             rc = load_csv(c, path, res, &rj, false, NULL, &err);
@@ -866,19 +882,31 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     r = NULL;
     if (store_rejects(c->db, file_id, name, &rj, &err) < 0)
         goto dberr;
-    char *plist = json_dumps(partners, JSON_COMPACT);
-    const char *p3[2] = {res->kind == PCS_FEED_CERTS ? "cert.changed" : "data.changed", plist ? plist : "[]"};
+    json_t *mlist = json_array();
+    for (int i = 0; i < res->n_months; i++) {
+        char mb[8];
+        json_array_append_new(mlist, json_string(pcs_month_format(res->months[i], mb)));
+    }
+    char *plist = json_dumps(partners, JSON_COMPACT), *ml = json_dumps(mlist, JSON_COMPACT);
+    const char *p3[3] = {res->kind == PCS_FEED_CERTS ? "cert.changed" : "data.changed", plist ? plist : "[]",
+                         ml ? ml : "[]"};
     int orc = q(c->db,
-                "INSERT INTO outbox (kind, partners) SELECT $1, coalesce(array_agg(DISTINCT p), '{}')"
-                " FROM jsonb_array_elements_text($2::jsonb) p",
-                2, p3, NULL, &err);
+                "INSERT INTO outbox (kind, partners, months) SELECT $1,"
+                " coalesce((SELECT array_agg(DISTINCT p) FROM jsonb_array_elements_text($2::jsonb) p), '{}'),"
+                " coalesce((SELECT array_agg(DISTINCT (m || '-01')::date) FROM jsonb_array_elements_text($3::jsonb) m),"
+                " '{}')",
+                3, p3, NULL, &err);
     free(plist);
+    free(ml);
     if (orc < 0 || q(c->db, "COMMIT", 0, NULL, NULL, &err) < 0)
         goto dberr;
     pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: %s, %lld rows loaded, %lld rejected", name, kind_names[res->kind],
             res->loaded, res->rejected);
     move_to(c, path, "done", NULL);
     json_array_extend(changed, partners);
+    if (months)
+        json_array_extend(months, mlist);
+    json_decref(mlist);
     goto out;
 dberr:
     PQclear(r);
@@ -909,7 +937,7 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed)
+int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed, json_t *months)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/incoming", c->spool);
@@ -950,7 +978,7 @@ int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed)
             char path[1400];
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             pcs_load_result_t res;
-            if (pcs_load_file(c, path, &res, changed) < 0)
+            if (pcs_load_file(c, path, &res, changed, months) < 0)
                 handled = -1;
             else
                 handled++;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pcs_db.h"
 
@@ -30,16 +31,18 @@ typedef struct pcs_load_result {
     pcs_feed_kind_t kind;
     bool duplicate, failed;
     long long loaded, rejected;
+    int n_months;                 /* distinct data months of a usage file (first 64) */
+    int32_t months[64];
     char reason[512];             /* why a file failed */
 } pcs_load_result_t;
 
-/* Loads every file of spool/incoming (in name order). Partners affected are appended to
- * `changed`. Returns the number of files handled, or -1 when the database went away (the file in
- * hand stays in incoming/ and is retried). */
-int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed);
+/* Loads every file of spool/incoming (in name order). Partners and months affected are appended
+ * to the arrays `partners` and `months` ("YYYY-MM"). Returns the number of files handled, or -1
+ * when the database went away (the file in hand stays in incoming/ and is retried). */
+int pcs_load_spool(pcs_load_ctx_t *c, json_t *partners, json_t *months);
 
 /* Loads one file (path inside incoming/) and moves it. Returns 0, or -1 on a database failure. */
-int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed);
+int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *partners, json_t *months);
 
 /* The kind from a file name (*.customers.csv, …, *.certs.jsonl, optional .gz). */
 pcs_feed_kind_t pcs_load_kind_from_name(const char *name);

@@ -67,6 +67,16 @@ files=$(q "SELECT count(*) FROM loaded_files")
 cp "$T/spool/done/e.usage.csv" "$T/spool/incoming/.x" && mv "$T/spool/incoming/.x" "$T/spool/incoming/same-bytes.usage.csv" && wait_gone same-bytes.usage.csv
 check "a file with the same SHA-256 is skipped" '[ "$(q "SELECT count(*) FROM loaded_files")" = "$files" ] && [ -e "$T/spool/done/same-bytes.usage.csv" ]'
 
+# ---- after each commit: the outbox row, then a data.changed hint PUSHed to the scorer -------------------
+"$PCS" watch "ipc://$T/push" --count 1 --timeout-ms 20000 >"$T/hint.txt" 2>&1 & watcher=$!
+sleep 0.5   # the watcher connects; hints sent before it did are dropped by design (the outbox keeps them)
+printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nt-1,azure/storage,2025-03,5,0,0,0\nt-1,azure/storage,2025-02,5,0,0,0\n' | drop hint.usage.csv
+wait $watcher
+check "data.changed hint names the partner and the months" \
+    'grep -q "\"type\":\"data.changed\"" "$T/hint.txt" && grep -q "\"partners\":\[\"4711\"\]" "$T/hint.txt" && grep -q "2025-02" "$T/hint.txt" && grep -q "2025-03" "$T/hint.txt"'
+check "the outbox row of a usage file carries its months" \
+    '[ "$(q "SELECT array_to_string(ARRAY(SELECT unnest(months) ORDER BY 1), '\''|'\'') FROM outbox ORDER BY outbox_id DESC LIMIT 1")" = "2025-02-01|2025-03-01" ]'
+
 # ---- malformed rows: each rejected with file:line:column and reason, the good rows load ---------------
 {
     printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\n'
@@ -148,9 +158,15 @@ awk 'BEGIN { print "tenant_id,workload,month,acr_usd,revenue_usd,paid_units,acti
     | awk -F, 'NR == 1 || !seen[$1 FS $3]++' >"$T/big.csv"
 rows=$(($(wc -l <"$T/big.csv") - 1))
 mv "$T/big.csv" "$T/spool/incoming/big.usage.csv"
-sleep 0.4
+# kill -9 while the COPY of that file is running (seen from PostgreSQL), not before or after it
+mid=0
+for _ in $(seq 1 500); do
+    if [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY usage%'")" -gt 0 ]; then mid=1; break; fi
+    sleep 0.01
+done
 kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=
-check "no partial rows after kill -9" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = 0 ] || [ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = "$rows" ]'
+check "the kill landed in the middle of the load" '[ $mid -eq 1 ]'
+check "no partial rows after kill -9" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = 0 ]'
 start
 wait_gone big.usage.csv
 check "after restart the file is loaded exactly once" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id LIKE '\''big-%'\''")" = "$rows" ] && [ "$(q "SELECT count(*) FROM loaded_files WHERE name = '\''big.usage.csv'\''")" = 1 ]'
