@@ -32,6 +32,11 @@ push_endpoint = ipc://$T/push
 scan_interval_ms = 200
 max_line_bytes = 4096
 EOF
+out=$("$INGEST" --help); rc=$?
+check "pcs-ingest --help" '[ $rc -eq 0 ] && [[ "$out" == "usage: pcs-ingest"* ]]'
+printf 'db = x\nspool_dirr = /tmp\n' >"$T/typo.conf"
+out=$("$INGEST" --config "$T/typo.conf" 2>&1); rc=$?
+check "a typo in the config is fatal with file:line" '[ $rc -eq 2 ] && [[ "$out" == *"typo.conf:2: spool_dirr: unknown key"* ]]'
 start() { "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & pid=$!; }
 # wait_done NAME [DIR]: until the file has left incoming/ (20 s at most: liveness only)
 wait_gone() {
