@@ -376,21 +376,15 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 }
                 cb_field(b, f, n, i == 0 && !with_line);
             }
-        } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7)) {
-            long long c;
-            if (!parse_money(f, &c)) {
+        } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) || !strncmp(col, "paid", 4) ||
+                   !strncmp(col, "active", 6)) {
+            long long v;
+            bool money = !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7);
+            if (!(money ? parse_money(f, &v) : parse_units(f, &v))) {
                 snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
                 goto bad;
             }
-            snprintf(num, sizeof num, "%lld", c);
-            cb_field(b, num, strlen(num), i == 0 && !with_line);
-        } else if (!strncmp(col, "paid", 4) || !strncmp(col, "active", 6)) {
-            long long u;
-            if (!parse_units(f, &u)) {
-                snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
-                goto bad;
-            }
-            snprintf(num, sizeof num, "%lld", u);
+            snprintf(num, sizeof num, "%lld", v);
             cb_field(b, num, strlen(num), i == 0 && !with_line);
         } else if (strcmp(col, "association_type") == 0 && !one_of(f, assoc_types)) {
             snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
