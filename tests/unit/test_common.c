@@ -1,0 +1,111 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcs_config.h"
+#include "pcs_jsonloc.h"
+#include "pcs_strmap.h"
+
+typedef struct {
+    char db[256];
+    int64_t interval;
+    bool flag;
+} cfg_t;
+
+static const pcs_cfg_key_t keys[] = {
+    {"db", PCS_CFG_STRING, "dbname=x", 0, 0, offsetof(cfg_t, db)},
+    {"interval", PCS_CFG_INT, "100", 1, 1000, offsetof(cfg_t, interval)},
+    {"flag", PCS_CFG_BOOL, "false", 0, 0, offsetof(cfg_t, flag)},
+};
+
+static const char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/pcs-cfg-test-%d.conf", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+Test(config, defaults_then_file_values)
+{
+    cfg_t c;
+    pcs_err_t err = {0};
+    cr_assert_eq(pcs_config_load(NULL, keys, 3, &c, &err), 0);
+    cr_assert_str_eq(c.db, "dbname=x");
+    cr_assert_eq(c.interval, 100);
+    const char *p = write_tmp("# comment\n\ndb = \"host=/tmp dbname=y\"\ninterval = 250  # trailing comment\nflag = yes\n");
+    cr_assert_eq(pcs_config_load(p, keys, 3, &c, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.db, "host=/tmp dbname=y");
+    cr_assert_eq(c.interval, 250);
+    cr_assert(c.flag);
+    unlink(p);
+}
+
+Test(config, errors_name_the_line_and_key)
+{
+    static const struct { const char *text; int line; const char *msg; } cases[] = {
+        {"db = a\ndbb = b\n", 2, "dbb: unknown key"},
+        {"interval = 0\n", 1, "interval: expected an integer 1..1000"},
+        {"interval = 12x\n", 1, "interval: expected an integer"},
+        {"flag = maybe\n", 1, "flag: expected true or false"},
+        {"db = a\ndb = b\n", 2, "db: given twice"},
+        {"just words\n", 1, "expected key = value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cfg_t c;
+        pcs_err_t err = {0};
+        const char *p = write_tmp(cases[i].text);
+        cr_expect_eq(pcs_config_load(p, keys, 3, &c, &err), PCS_EINVAL, "case %zu", i);
+        cr_expect_eq(err.line, cases[i].line, "case %zu line %d", i, err.line);
+        cr_expect(strstr(err.msg, cases[i].msg) != NULL, "case %zu: '%s'", i, err.msg);
+        unlink(p);
+    }
+    pcs_err_t err = {0};
+    cfg_t c;
+    cr_expect_eq(pcs_config_load("/nonexistent/pcs.conf", keys, 3, &c, &err), PCS_EIO);
+}
+
+Test(jsonloc, finds_values_along_a_path)
+{
+    const char *text = "{\n  \"a\": [1,\n    {\"b\": \"x\", \"c\": 2}],\n  \"a\": [7, {\"c\": 9}]\n}";
+    pcs_jpath_t p = {0};
+    int line, col;
+    pcs_jpath_push_key(&p, "a");
+    pcs_jpath_push_index(&p, 1);
+    pcs_jpath_push_key(&p, "c");
+    /* the last duplicate wins, as in the decoder */
+    cr_assert_eq(pcs_jsonloc_find(text, strlen(text), &p, &line, &col), 0);
+    cr_assert_eq(line, 4);
+    cr_assert_eq(col, 18);   /* the 9 of  "a": [7, {"c": 9}] */
+    char buf[64];
+    cr_assert_str_eq(pcs_jpath_format(&p, buf, sizeof buf), "a[1].c");
+    pcs_jpath_pop(&p);
+    pcs_jpath_push_key(&p, "missing");
+    cr_assert_eq(pcs_jsonloc_find(text, strlen(text), &p, &line, &col), -1);
+    cr_assert_eq(line, 4);   /* the deepest part found: a[1] */
+}
+
+Test(strmap, puts_gets_resets_and_grows)
+{
+    pcs_strmap_t *m = pcs_strmap_new();
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(pcs_strmap_put(m, key, strlen(key), i, NULL), i);
+    }
+    cr_assert_eq(pcs_strmap_put(m, "k7", 2, 99, NULL), 7, "an existing key keeps its value");
+    cr_assert_eq(pcs_strmap_get(m, "k4999", 5), 4999);
+    cr_assert_eq(pcs_strmap_get(m, "nope", 4), -1);
+    cr_assert_eq(pcs_strmap_count(m), 5000);
+    pcs_strmap_reset(m);
+    cr_assert_eq(pcs_strmap_count(m), 0);
+    cr_assert_eq(pcs_strmap_get(m, "k7", 2), -1);
+    pcs_strmap_destroy(&m);
+    cr_assert_null(m);
+    pcs_strmap_destroy(&m);   /* NULL-safe */
+}
