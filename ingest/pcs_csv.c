@@ -630,7 +630,7 @@ nomem:
 
 /* ---- header ---------------------------------------------------------------------------------------- */
 
-static const char *trim(const char *s, size_t n, size_t *out_n)
+const char *pcs_csv_trim(const char *s, size_t n, size_t *out_n)
 {
     while (n && (*s == ' ' || *s == '\t')) {
         s++;
@@ -652,10 +652,10 @@ int pcs_csv_header_index(const pcs_csv_row_t *hdr, const char *name)
     if (!hdr || !name || hdr->status != PCS_CSV_OK)
         return -1;
     size_t nn;
-    const char *n = trim(name, strlen(name), &nn);
+    const char *n = pcs_csv_trim(name, strlen(name), &nn);
     for (int i = 0; i < hdr->n_fields; i++) {
         size_t fn;
-        const char *f = trim(hdr->fields[i], hdr->lens[i], &fn);
+        const char *f = pcs_csv_trim(hdr->fields[i], hdr->lens[i], &fn);
         if (fn != nn)
             continue;
         size_t k = 0;

@@ -84,4 +84,7 @@ int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err);
  * or tabs around either, or -1 (also when hdr is not an OK record). */
 int pcs_csv_header_index(const pcs_csv_row_t *hdr, const char *name);
 
+/* s[0..n) without the spaces and tabs around it: returns the start, *out_n the new length. */
+const char *pcs_csv_trim(const char *s, size_t n, size_t *out_n);
+
 #endif

@@ -15,6 +15,7 @@
 #include "pcs_envelope.h"
 #include "pcs_events.h"
 #include "pcs_log.h"
+#include "pcs_pcexport.h"
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
 
@@ -32,7 +33,7 @@ typedef struct kind_def {
     const char *suffix;
     const char *name;
     int n_cols;
-    const char *cols[7];
+    const char *cols[12];      /* 11 at most: the stage of a Partner Center export */
     const char *stage_sql;      /* CREATE TEMP TABLE stage (...) */
     const char *merge_sql;      /* stage -> facts */
     const char *partners_sql;   /* partners affected */
@@ -494,19 +495,21 @@ static void note_month(pcs_load_result_t *res, const char *month)
 }
 
 /* direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
- * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge. */
+ * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge.
+ * *partners_sql is set to the query of the partners the merge affected. */
 static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool direct,
-                    pcs_strmap_t *tenants, pcs_err_t *err)
+                    pcs_strmap_t *tenants, const char **partners_sql, pcs_err_t *err)
 {
     int rc = 0;
     copybuf_t b = {0};
+    pcs_pcexport_t *px = NULL;   /* a Partner Center export: its records are translated to the kind */
     pcs_csv_t *r = pcs_csv_open(path, c->max_line_bytes, err);
     if (!r) {
         snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
         return 0;
     }
-    pcs_csv_row_t row;
+    pcs_csv_row_t row, tr;
     int got = pcs_csv_next(r, &row, err);
     if (got <= 0 || row.status != PCS_CSV_OK) {
         snprintf(res->reason, sizeof res->reason, "%s", got < 0 ? err->msg : got == 0 ? "empty file (no header row)" : row.reason);
@@ -522,18 +525,35 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
             if (all)
                 res->kind = kinds[i].kind;
         }
+        if (res->kind == PCS_FEED_UNKNOWN && pcs_pcexport_detect(&row, NULL, &px, err) < 0) {
+            snprintf(res->reason, sizeof res->reason, "%.500s", err->msg);
+            res->failed = true;
+            goto out;
+        }
+        if (px)
+            res->kind = pcs_pcexport_kind(px);
         if (res->kind == PCS_FEED_UNKNOWN) {
             snprintf(res->reason, sizeof res->reason,
                      "unknown feed: the name is not *.customers.csv, *.associations.csv, *.usage.csv, "
-                     "*.enrollments.csv or *.certs.jsonl and the header row matches no feed");
+                     "*.enrollments.csv or *.certs.jsonl and the header row matches no feed and no Partner Center "
+                     "export");
             res->failed = true;
             goto out;
         }
     }
     const kind_def_t *k = kind_def(res->kind);
-    int map[8];
+    kind_def_t own;   /* an export with a stage of its own */
+    const pcs_pcexport_stage_t *st = px ? pcs_pcexport_stage(px) : NULL;
+    if (st) {
+        own = (kind_def_t){res->kind, NULL, pcs_pcexport_name(px), st->n_cols, {NULL}, st->stage_sql, st->merge_sql,
+                           st->partners_sql};
+        memcpy(own.cols, st->cols, (size_t)st->n_cols * sizeof *st->cols);
+        k = &own;
+    }
+    *partners_sql = k->partners_sql;
+    int map[12];
     for (int i = 0; i < k->n_cols; i++) {
-        map[i] = pcs_csv_header_index(&row, k->cols[i]);
+        map[i] = px ? i : pcs_csv_header_index(&row, k->cols[i]);   /* translated records come in stage order */
         if (map[i] < 0) {
             snprintf(res->reason, sizeof res->reason, "header row: missing column '%s' (expected %s columns: %s,%s,...)",
                      k->cols[i], k->name, k->cols[0], k->cols[1]);
@@ -570,6 +590,14 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
                 goto nomem;
             continue;
         }
+        if (px) {
+            int t = pcs_pcexport_row(px, &row, &tr);
+            if (t < 0 && reject_add(rj, tr.err_line, tr.err_col, row.raw, row.raw_len, tr.reason) < 0)
+                goto nomem;
+            if (t <= 0)
+                continue;   /* rejected, or skipped and counted */
+            row = tr;
+        }
         int bad = stage_row(k, map, &row, !direct, &b, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
@@ -600,6 +628,8 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         rc = q(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
     if (rc == 0 && !res->failed && !direct)
         rc = q(c->db, k->merge_sql, 0, NULL, NULL, err);
+    if (px && rc == 0 && !res->failed)
+        pcs_pcexport_log_summary(px, path);
     pcs_log(PCS_LOG_DEBUG, "ingest", "load", "%s: parse+COPY %.2f s, merge %.2f s", path, t_merge - t_start,
             now_s() - t_merge);
     goto out;
@@ -608,6 +638,7 @@ nomem:
     copy_end(c->db, NULL);
 out:
     free(b.s);
+    pcs_pcexport_destroy(&px);
     pcs_csv_destroy(&r);
     return rc;
 }
@@ -798,6 +829,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     r = NULL;
     res->kind = pcs_load_kind_from_name(name);
     bool direct = false;
+    const char *partners_sql = NULL;
     if (res->kind == PCS_FEED_CERTS) {
         rc = load_jsonl(c, path, res, &rj, partners, &err);
     } else {
@@ -812,7 +844,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         if (direct && (rc = q(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
             goto dberr;
         pcs_feed_kind_t named = res->kind;
-        rc = load_csv(c, path, res, &rj, direct, tenants, &err);
+        rc = load_csv(c, path, res, &rj, direct, tenants, &partners_sql, &err);
         direct = direct && res->kind == PCS_FEED_USAGE;
         if (rc == PCS_ELIMIT) {
             q(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
@@ -821,7 +853,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
             res->n_months = 0;
             res->kind = named;
             direct = false;
-            rc = load_csv(c, path, res, &rj, false, NULL, &err);
+            rc = load_csv(c, path, res, &rj, false, NULL, &partners_sql, &err);
         }
     }
     if (rc < 0)
@@ -841,8 +873,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         move_to(c, path, "failed", res->reason);
         goto out;
     }
-    if (res->kind != PCS_FEED_CERTS) {
-        const kind_def_t *k = kind_def(res->kind);
+    if (partners_sql) {   /* a CSV file: the partners its merge affected */
         PGresult *pr = NULL;
         char *tl = direct ? tenant_list(tenants) : NULL;
         const char *tp[1] = {tl};
@@ -851,7 +882,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
                              " (SELECT jsonb_array_elements_text($1::jsonb)) UNION SELECT DISTINCT partner_id"
                              " FROM customers WHERE tenant_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
                              1, tp, &pr, &err)
-                         : q(c->db, k->partners_sql, 0, NULL, &pr, &err);
+                         : q(c->db, partners_sql, 0, NULL, &pr, &err);
         free(tl);
         if (prc < 0)
             goto dberr;

@@ -2,7 +2,7 @@
 # pcs-ingest end to end, with the real daemon, the throwaway PostgreSQL of tests/run and ZeroMQ
 # over ipc in a temp dir: every feed kind, restatement, duplicates, malformed rows, failed files,
 # .gz, JSON Lines events, events over ZeroMQ (dedup, refused while PostgreSQL is down), kill -9
-# during a large load, and `pcs rejects`.
+# during a large load, `pcs rejects`, and the Partner Center exports of deploy/sample/pc.
 # usage: ingest.sh PATH/TO/pcs PATH/TO/pcs-ingest
 set -u
 PCS=$1
@@ -182,6 +182,39 @@ check "pcs rejects --json lists file, line, column, reason, raw" \
     '[[ "$out" == "[{\"file\":\"bad.usage.csv\",\"line\":"* ]] && [[ "$out" == *"\"column\":"* ]] && [[ "$out" == *"\"raw\":\"g-3,azure/storage,2025-04,12;5,0,0,0\""* ]]'
 out=$(PCS_DB="dbname=$DB" "$PCS" rejects --file bad.usage.csv)
 check "pcs rejects for people: file:line:column: reason" '[[ "$out" == *"bad.usage.csv:4:27: acr_usd: not a number"* ]]'
+
+# ---- Partner Center Insights exports as downloaded (deploy/sample/pc) -------------------------------------
+PC=$(cd "$(dirname "$0")/../.." && pwd)/deploy/sample/pc
+pcq() { q "$1" | tr '\n' '|'; }
+drop pc-CustomersAndTenants.csv <"$PC/CustomersAndTenants.csv"
+check "CustomersAndTenants: customers by MPNId, top parent as customer id, segments mapped" \
+    '[ "$(pcq "SELECT partner_id||'\'' '\''||customer_id||'\'' '\''||customer_name||'\'' '\''||segment FROM customers WHERE partner_id LIKE '\''555%'\'' ORDER BY 1")" = "5550001 10054321 Contoso, Ltd. enterprise|5550001 10081234 Fabrikam Inc smb|5550002 10054321 Contoso, Ltd. enterprise|" ]'
+check "CustomersAndTenants: usage of a mapped product only, duplicate attribution not counted" \
+    '[ "$(pcq "SELECT workload||'\'' '\''||month||'\'' '\''||revenue_cents||'\'' '\''||paid_units FROM usage WHERE tenant_id IN ('\''3f2a8c1e-6b1d-4c5e-9a7b-1d2e3f4a5b6c'\'', '\''7c9e6679-7425-40de-944b-e07fc1f90ae7'\'') ORDER BY 1")" = "bizapps/sales 2025-05-01 105000 10|" ]'
+check "CustomersAndTenants: unknown product is a rejected row with line, column, reason" \
+    '[ "$(q "SELECT line||'\'':'\''||col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''pc-CustomersAndTenants.csv'\''")" = "6:165: unknown product '\''Dynamics 365 Quantum Widgets'\'' (add it to rules/pc_workloads.tsv)" ]'
+check "CustomersAndTenants: recorded as a customers file, the partners in the outbox" \
+    '[ "$(q "SELECT kind||rows_loaded||rows_rejected FROM loaded_files WHERE name = '\''pc-CustomersAndTenants.csv'\''")" = customers41 ] && [ "$(q "SELECT count(*) FROM outbox WHERE partners @> '\''{5550001,5550002}'\''")" = 1 ]'
+drop pc-AzureUsage.csv <"$PC/AzureUsage.csv"
+check "AzureUsage: ACR per tenant x azure/<ServiceLevel2> x month, table overrides the rule" \
+    '[ "$(pcq "SELECT workload||'\'' '\''||month||'\'' '\''||acr_cents FROM usage WHERE tenant_id = '\''7c9e6679-7425-40de-944b-e07fc1f90ae7'\'' AND workload LIKE '\''azure/%'\'' ORDER BY 1")" = "azure/sentinel 2025-05-01 30000|azure/sql_database 2025-05-01 130000|" ]'
+check "AzureUsage: excluded offers and duplicate attributions skipped and counted, not rejected" \
+    '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''pc-AzureUsage.csv'\''")" = 0 ] && grep -q "pc-AzureUsage.csv: Partner Center AzureUsage export, loaded as usage; rows skipped: 2 of excluded offers (AI_OfferType), 1 of duplicate attributions" "$T/ingest.log"'
+drop pc-OfficeUsage.csv <"$PC/OfficeUsage.csv"
+check "OfficeUsage: paid/active units per workload, renamed products share one id" \
+    '[ "$(pcq "SELECT workload||'\'' '\''||paid_units||'\'' '\''||active_units FROM usage WHERE tenant_id = '\''3f2a8c1e-6b1d-4c5e-9a7b-1d2e3f4a5b6c'\'' AND workload LIKE '\''m365/%'\'' ORDER BY 1")" = "m365/exchange_online 40 35|m365/teams_apps 40 18|m365/viva_engage 40 12|" ]'
+check "OfficeUsage: recorded as usage, no row rejected" \
+    '[ "$(q "SELECT kind||rows_loaded||rows_rejected FROM loaded_files WHERE name = '\''pc-OfficeUsage.csv'\''")" = usage30 ]'
+drop pc-TrainingCompletions.csv <"$PC/TrainingCompletions.csv"
+check "TrainingCompletions: certifications by MCPID or work email, exams skipped" \
+    '[ "$(pcq "SELECT person_id||'\'' '\''||certification||'\'' '\''||earned||'\'' '\''||coalesce(expires::text, '\''-'\'') FROM certifications WHERE partner_id = '\''5550001'\'' ORDER BY 1")" = "1000001 Microsoft Certified: Azure Administrator Associate 2025-03-14 2026-03-14|john.roe@adatum.com Microsoft Certified: Security Operations Analyst Associate 2024-11-02 -|" ]'
+check "TrainingCompletions: people linked from their earliest certification, as cert.earned does" \
+    '[ "$(pcq "SELECT person_id||'\'' '\''||linked FROM person_links WHERE partner_id = '\''5550001'\'' ORDER BY 1")" = "1000001 2025-03-14|john.roe@adatum.com 2024-11-02|" ]'
+check "TrainingCompletions: a bad date is a rejected row; a cert.changed outbox row names the partner" \
+    '[ "$(q "SELECT line||'\'':'\''||col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''pc-TrainingCompletions.csv'\''")" = "5:132: TrainingCompletionDate: not a date YYYY-MM-DD: '\''14/03/2025'\''" ] && [ "$(q "SELECT count(*) FROM outbox WHERE kind = '\''cert.changed'\'' AND partners = '\''{5550001}'\''")" = 1 ]'
+printf 'PGAMpnID,SubscriptionId,Month,ServiceName,MeterCategory,CustomerTenantId,MPNId,TotalACR\n5550000,s-1,2025-05-01,SQL Database,SQL Database,t-9,5550001,10\n' | drop pc-old-AzureUsage.csv
+check "an export that cannot be mapped fails with the reason" \
+    '[ -e "$T/spool/failed/pc-old-AzureUsage.csv" ] && grep -q "AzureUsage export without a ServiceLevel2 column" "$T/spool/failed/pc-old-AzureUsage.csv.err"'
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check "SIGTERM exits cleanly" '[ $rc -eq 0 ]'
