@@ -216,6 +216,17 @@ printf 'PGAMpnID,SubscriptionId,Month,ServiceName,MeterCategory,CustomerTenantId
 check "an export that cannot be mapped fails with the reason" \
     '[ -e "$T/spool/failed/pc-old-AzureUsage.csv" ] && grep -q "AzureUsage export without a ServiceLevel2 column" "$T/spool/failed/pc-old-AzureUsage.csv.err"'
 
+# ---- SIGHUP reloads; a broken config is refused and the running one kept ---------------------------------
+sed -i 's/^scan_interval_ms = 200/scan_interval_ms = 300/' "$T/ingest.conf"
+kill -HUP "$pid"; sleep 0.5
+check "SIGHUP reloads the configuration" 'grep -q "info ingest config: reloaded" "$T/ingest.log"'
+echo "bogus_key = 1" >>"$T/ingest.conf"
+kill -HUP "$pid"; sleep 0.5
+check "a broken configuration on SIGHUP is refused, the daemon keeps running" \
+    'grep -q "bogus_key: unknown key (keeping the running configuration)" "$T/ingest.log" && kill -0 $pid'
+printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nhup-1,azure/storage,2025-04,10,0,0,0\n' | drop after-hup.usage.csv
+check "still loading after a refused reload" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id = '\''hup-1'\''")" = 1 ]'
+
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check "SIGTERM exits cleanly" '[ $rc -eq 0 ]'
 echo "ingest: $pass passed, $fail failed"
