@@ -53,6 +53,7 @@ typedef struct ingest {
     PGconn *db;
     bool stopping, scanning, rescan;
     int terms;
+    unsigned long hints;         /* sequence for hint ids */
 } ingest_t;
 
 static const char usage_text[] =
@@ -109,8 +110,7 @@ static json_t *unique(json_t *arr)
 static void hint(ingest_t *in, const char *kind, json_t *partners, json_t *months)
 {
     char id[64];
-    static unsigned long seq;
-    snprintf(id, sizeof id, "ingest-%ld-%lu", (long)getpid(), ++seq);
+    snprintf(id, sizeof id, "ingest-%ld-%lu", (long)getpid(), ++in->hints);
     json_t *body = json_pack("{s:o, s:o}", "partners", unique(partners), "months",
                              months ? unique(months) : json_array());
     char *msg = body ? pcs_envelope_encode(kind, id, NULL, body) : NULL;

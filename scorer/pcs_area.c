@@ -134,21 +134,20 @@ typedef struct {
     int selected;
 } eval_t;
 
-/* Usage metrics of (area, track, data month), cached for the months of the status window. */
-static const pcs_track_result_t *usage_cached(pcs_engine_t *e, int a, int t, int32_t Md)
+/* Usage metrics of (area, track, data month) into *out, cached for the months of the status window. */
+static void usage_at(pcs_engine_t *e, int a, int t, int32_t Md, pcs_track_result_t *out)
 {
     int i = (int)(Md - (e->M - (HIST_MONTHS - 1)));
-    static _Thread_local pcs_track_result_t scratch;
     if (i < 0 || i >= HIST_MONTHS) {
-        usage_part(e, a, t, Md, &scratch, false);
-        return &scratch;
+        usage_part(e, a, t, Md, out, false);
+        return;
     }
     usage_cache_t *c = &e->cache[a][t][i];
     if (!c->valid) {
         usage_part(e, a, t, Md, &c->tr, false);
         c->valid = true;
     }
-    return &c->tr;
+    *out = c->tr;
 }
 
 /* The area as of day d, from the input (no explanation rows). */
@@ -162,7 +161,7 @@ static void eval_at(pcs_engine_t *e, int a, int32_t d, eval_t *out)
         tr->evaluated = e->r->areas[a].has_track[t] && (only < 0 || only == t);
         if (!tr->evaluated)
             continue;
-        *tr = *usage_cached(e, a, t, Md);
+        usage_at(e, a, t, Md, tr);
         tr->evaluated = true;
         skill_part(e, a, t, tr, false);
         finish(tr);
