@@ -276,6 +276,40 @@ static bool valid_workload_id(const char *s, bool allow_pattern)
     return strchr(slash + 1, '/') == NULL;
 }
 
+/* Appends the workload set `name` from a JSON array of ids (with allow_pattern, also
+ * family prefix patterns) and sets *index to it. The caller has pushed the array's path. */
+static int add_wset(ld_t *c, json_t *list, const char *name, bool allow_pattern, int *index)
+{
+    if (c->r->n_wsets >= PCS_WSET_MAX)
+        return fail(c, "more than %d workload sets", PCS_WSET_MAX);
+    if (!json_is_array(list))
+        return fail(c, "expected an array of workload ids");
+    pcs_wset_t *ws = &c->r->wsets[c->r->n_wsets];
+    ws->name = name;
+    ws->n = (int)json_array_size(list);
+    const char **entries = alloc(c, (size_t)ws->n * sizeof *entries);
+    bool *pre = alloc(c, (size_t)ws->n * sizeof *pre);
+    if (!entries || !pre)
+        return -1;
+    for (int i = 0; i < ws->n; i++) {
+        json_t *w = json_array_get(list, (size_t)i);
+        pcs_jpath_push_index(&c->path, i);
+        if (!json_is_string(w) || !valid_workload_id(json_string_value(w), allow_pattern))
+            return fail(c, allow_pattern ? "expected a workload id 'family/slug' or 'family/*'" : "expected a workload id");
+        const char *s = json_string_value(w);
+        size_t n = strlen(s);
+        pre[i] = s[n - 1] == '*';
+        entries[i] = pre[i] ? pcs_arena_strndup(c->r->arena, s, n - 1) : s;
+        if (!entries[i])
+            return fail(c, "out of memory");
+        pcs_jpath_pop(&c->path);
+    }
+    ws->entries = entries;
+    ws->is_prefix = pre;
+    *index = c->r->n_wsets++;
+    return 0;
+}
+
 static int load_wsets(ld_t *c, json_t *obj)
 {
     pcs_jpath_push_key(&c->path, "workload_sets");
@@ -285,32 +319,9 @@ static int load_wsets(ld_t *c, json_t *obj)
     json_t *list;
     json_object_foreach(obj, name, list) {
         pcs_jpath_push_key(&c->path, name);
-        if (c->r->n_wsets >= PCS_WSET_MAX)
-            return fail(c, "more than %d workload sets", PCS_WSET_MAX);
-        if (!json_is_array(list))
-            return fail(c, "expected an array of workload ids");
-        pcs_wset_t *ws = &c->r->wsets[c->r->n_wsets++];
-        ws->name = name;
-        ws->n = (int)json_array_size(list);
-        const char **entries = alloc(c, (size_t)ws->n * sizeof *entries);
-        bool *pre = alloc(c, (size_t)ws->n * sizeof *pre);
-        if (!entries || !pre)
+        int index;
+        if (add_wset(c, list, name, true, &index) < 0)
             return -1;
-        for (int i = 0; i < ws->n; i++) {
-            json_t *w = json_array_get(list, (size_t)i);
-            pcs_jpath_push_index(&c->path, i);
-            if (!json_is_string(w) || !valid_workload_id(json_string_value(w), true))
-                return fail(c, "expected a workload id 'family/slug' or 'family/*'");
-            const char *s = json_string_value(w);
-            size_t n = strlen(s);
-            pre[i] = s[n - 1] == '*';
-            entries[i] = pre[i] ? pcs_arena_strndup(c->r->arena, s, n - 1) : s;
-            if (!entries[i])
-                return fail(c, "out of memory");
-            pcs_jpath_pop(&c->path);
-        }
-        ws->entries = entries;
-        ws->is_prefix = pre;
         pcs_jpath_pop(&c->path);
     }
     pcs_jpath_pop(&c->path);
@@ -754,28 +765,8 @@ static int load_metric(ld_t *c, json_t *m, pcs_metric_t *out, bool is_sub, doubl
         if (ex) {
             /* The exclude list becomes an anonymous workload set, so membership is one bit test. */
             pcs_jpath_push_key(&c->path, "exclude");
-            if (!json_is_array(ex))
-                return fail(c, "expected an array of workload ids");
-            if (c->r->n_wsets >= PCS_WSET_MAX)
-                return fail(c, "too many workload sets");
-            pcs_wset_t *ws = &c->r->wsets[c->r->n_wsets];
-            ws->name = "(exclude)";
-            ws->n = (int)json_array_size(ex);
-            const char **entries = alloc(c, (size_t)ws->n * sizeof *entries);
-            bool *pre = alloc(c, (size_t)ws->n * sizeof *pre);
-            if (!entries || !pre)
+            if (add_wset(c, ex, "(exclude)", false, &out->exclude_wset) < 0)
                 return -1;
-            for (int i = 0; i < ws->n; i++) {
-                json_t *w = json_array_get(ex, (size_t)i);
-                if (!json_is_string(w) || !valid_workload_id(json_string_value(w), false)) {
-                    pcs_jpath_push_index(&c->path, i);
-                    return fail(c, "expected a workload id");
-                }
-                entries[i] = json_string_value(w);
-            }
-            ws->entries = entries;
-            ws->is_prefix = pre;
-            out->exclude_wset = c->r->n_wsets++;
             pcs_jpath_pop(&c->path);
         }
         pcs_scope_t *s = &c->r->scopes[out->scope];
