@@ -15,6 +15,7 @@
 #include "pcs_envelope.h"
 #include "pcs_events.h"
 #include "pcs_log.h"
+#include "pcs_merge_sql.h"
 #include "pcs_pcexport.h"
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
@@ -44,18 +45,13 @@ static const kind_def_t kinds[] = {
      {"partner_id", "tenant_id", "customer_id", "customer_name", "segment"},
      "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, customer_id text, customer_name text,"
      " segment text) ON COMMIT DROP",
-     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
-     "INSERT INTO customers (partner_id, tenant_id, customer_id, customer_name, segment)"
-     " SELECT DISTINCT ON (partner_id, tenant_id) partner_id, tenant_id, customer_id, customer_name, segment"
-     " FROM stage ORDER BY partner_id, tenant_id, line DESC"
-     " ON CONFLICT (partner_id, tenant_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
-     " customer_name = EXCLUDED.customer_name, segment = EXCLUDED.segment",
+     PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS,
      "SELECT DISTINCT partner_id FROM stage"},
     {PCS_FEED_ASSOCIATIONS, ".associations.csv", "associations", 6,
      {"partner_id", "tenant_id", "association_type", "workload", "start_date", "end_date"},
      "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, association_type text, workload text,"
      " start_date date, end_date date) ON COMMIT DROP",
-     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+     PCS_SQL_ADD_PARTNERS
      "INSERT INTO associations (partner_id, tenant_id, association_type, workload, start_date, end_date)"
      " SELECT DISTINCT ON (partner_id, tenant_id, association_type, workload, start_date) partner_id, tenant_id,"
      " association_type, workload, start_date, end_date FROM stage"
@@ -67,20 +63,14 @@ static const kind_def_t kinds[] = {
      {"tenant_id", "workload", "month", "acr_usd", "revenue_usd", "paid_units", "active_units"},
      "CREATE TEMP TABLE stage (line bigint, tenant_id text, workload text, month date, acr_cents bigint,"
      " revenue_cents bigint, paid_units bigint, active_units bigint) ON COMMIT DROP",
-     /* Partner Center restates months: a later load replaces; rows with one key in a file add up */
-     "INSERT INTO usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)"
-     " SELECT tenant_id, workload, month, sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units)"
-     " FROM stage GROUP BY tenant_id, workload, month"
-     " ON CONFLICT (tenant_id, workload, month) DO UPDATE SET acr_cents = EXCLUDED.acr_cents,"
-     " revenue_cents = EXCLUDED.revenue_cents, paid_units = EXCLUDED.paid_units,"
-     " active_units = EXCLUDED.active_units",
+     PCS_SQL_MERGE_USAGE(""),
      "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"
      " UNION SELECT DISTINCT partner_id FROM customers WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"},
     {PCS_FEED_ENROLLMENTS, ".enrollments.csv", "enrollments", 4,
      {"partner_id", "area", "enrolled_date", "anniversary_date"},
      "CREATE TEMP TABLE stage (line bigint, partner_id text, area text, enrolled_date date, anniversary_date date)"
      " ON COMMIT DROP",
-     "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+     PCS_SQL_ADD_PARTNERS
      "INSERT INTO enrollments (partner_id, area, enrolled_date, anniversary_date)"
      " SELECT DISTINCT ON (partner_id, area, enrolled_date) partner_id, area, enrolled_date, anniversary_date"
      " FROM stage ORDER BY partner_id, area, enrolled_date, line DESC"

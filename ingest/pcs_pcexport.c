@@ -24,6 +24,7 @@
  * a row has no partner ID. Months are YYYY-MM or a day YYYY-MM-DD, optionally with a time after
  * 'T' or a space; other layouts (5/1/2025) are rejected rather than read one way or the other. */
 #include "pcs_pcexport.h"
+#include "pcs_merge_sql.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,18 +105,7 @@ static const pcs_pcexport_stage_t customers_usage_stage = {
     " segment text, workload text, month date, acr_cents bigint, revenue_cents bigint, paid_units bigint,"
     " active_units bigint) ON COMMIT DROP",
     /* the merges of the customers and usage feeds, usage restricted to rows with a workload */
-    "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
-    "INSERT INTO customers (partner_id, tenant_id, customer_id, customer_name, segment)"
-    " SELECT DISTINCT ON (partner_id, tenant_id) partner_id, tenant_id, customer_id, customer_name, segment"
-    " FROM stage ORDER BY partner_id, tenant_id, line DESC"
-    " ON CONFLICT (partner_id, tenant_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
-    " customer_name = EXCLUDED.customer_name, segment = EXCLUDED.segment;"
-    "INSERT INTO usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)"
-    " SELECT tenant_id, workload, month, sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units)"
-    " FROM stage WHERE workload <> '-' GROUP BY tenant_id, workload, month"
-    " ON CONFLICT (tenant_id, workload, month) DO UPDATE SET acr_cents = EXCLUDED.acr_cents,"
-    " revenue_cents = EXCLUDED.revenue_cents, paid_units = EXCLUDED.paid_units,"
-    " active_units = EXCLUDED.active_units",
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS ";" PCS_SQL_MERGE_USAGE("WHERE workload <> '-'"),
     "SELECT DISTINCT partner_id FROM stage"
     " UNION SELECT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"
     " UNION SELECT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"};
@@ -129,7 +119,7 @@ static const pcs_pcexport_stage_t certs_stage = {
     " end_date date) ON COMMIT DROP",
     /* what cert.earned events do (interfaces.md §3): a person not seen before is linked from the
      * earliest certification of the file, a record is added or its expires replaced */
-    "INSERT INTO partners (partner_id) SELECT DISTINCT partner_id FROM stage ON CONFLICT DO NOTHING;"
+    PCS_SQL_ADD_PARTNERS
     "INSERT INTO person_links (partner_id, person_id, linked)"
     " SELECT partner_id, person_id, min(start_date) FROM stage s WHERE NOT EXISTS"
     " (SELECT 1 FROM person_links l WHERE l.partner_id = s.partner_id AND l.person_id = s.person_id)"
