@@ -49,6 +49,16 @@ static void finish(pcs_track_result_t *tr)
     tr->qualified = total >= 70 - EPS && all;
 }
 
+/* n cleared flags in the engine's scratch buffer (classification runs for every evaluated day, so
+ * it must not allocate). */
+static unsigned char *marks(pcs_engine_t *e, int n)
+{
+    if (GROW(e, e->marks, e->cap_marks, n + 1) < 0)
+        return NULL;
+    memset(e->marks, 0, (size_t)n + 1);
+    return e->marks;
+}
+
 /* §7 classification; -1 when both tracks are evaluated. */
 static int classify(pcs_engine_t *e, int a, int32_t Md)
 {
@@ -59,13 +69,10 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
     case PCS_TR_BEST_OF:
         return -1;
     case PCS_TR_AZURE_MIX: {
-        /* customer flags reuse the pv buffer's room? no: a small local bitmap per customer. */
         int pop = 0, smb = 0;
-        unsigned char *seen = calloc((size_t)e->n_customers + 1, 1);
-        if (!seen) {
-            e->oom = true;
+        unsigned char *seen = marks(e, e->n_customers);
+        if (!seen)
             return PCS_TRACK_ENTERPRISE;
-        }
         for (int t = 0; t < e->n_tenants; t++) {
             int c = e->tenants[t].customer;
             if (c < 0 || seen[c])
@@ -79,15 +86,12 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
                 }
             }
         }
-        free(seen);
         return pop > 0 && (int64_t)smb * 100 >= ar->smb_pct * pop ? PCS_TRACK_SMB : PCS_TRACK_ENTERPRISE;
     }
     case PCS_TR_LARGE_WORKLOADS: {
-        unsigned char *large = calloc((size_t)e->n_local + 1, 1);
-        if (!large) {
-            e->oom = true;
+        unsigned char *large = marks(e, e->n_local);
+        if (!large)
             return PCS_TRACK_ENTERPRISE;
-        }
         int n = 0;
         for (int i = 0; i < e->n_rows; i++) {
             const row_t *r = &e->rows[i];
@@ -112,7 +116,6 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
                 }
             }
         }
-        free(large);
         return n >= ar->min_workloads ? PCS_TRACK_ENTERPRISE : PCS_TRACK_SMB;
     }
     }

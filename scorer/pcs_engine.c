@@ -98,6 +98,7 @@ void pcs_engine_destroy(pcs_engine_t **pe)
     free(e->local_wl);
     free(e->wl_acr);
     free(e->pv);
+    free(e->marks);
     free(e->events);
     free(e->items);
     free(e->elig);

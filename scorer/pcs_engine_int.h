@@ -125,6 +125,8 @@ struct pcs_engine {
     int n_local, cap_local;
     int64_t *wl_acr;             /* [wl_scope][local][slot] credited ACR */
     size_t cap_wl_acr;
+    unsigned char *marks;        /* scratch flags (track classification) */
+    int cap_marks;
     pcs_certset_t *pv;           /* person -> certs valid at the day being evaluated */
     int cap_pv;
     int32_t pv_day;
