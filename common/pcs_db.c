@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pcs_file.h"
+#include "pcs_log.h"
 
 PGconn *pcs_db_connect(const char *conninfo, pcs_err_t *err)
 {
@@ -150,4 +151,156 @@ out:
     free(names);
     free(sql);
     return rc;
+}
+
+int pcs_db_query(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err)
+{
+    /* without parameters PQexec, which also runs a script made of several statements */
+    PGresult *r = n ? PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
+        pcs_err_set(err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        return -1;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+PGconn *pcs_db_ensure(PGconn **c, const char *conninfo, const char *daemon)
+{
+    if (*c && PQstatus(*c) == CONNECTION_OK)
+        return *c;
+    if (*c) {
+        PQfinish(*c);
+        *c = NULL;
+    }
+    pcs_err_t err = {0};
+    *c = pcs_db_connect(conninfo, &err);
+    if (!*c)
+        pcs_log(PCS_LOG_WARN, daemon, "db", "%s", err.msg);
+    return *c;
+}
+
+/* ---- COPY text format ---------------------------------------------------------------------------------- */
+
+void pcs_copy_put(pcs_copybuf_t *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 65536;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) {
+            b->oom = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+}
+
+void pcs_copy_field(pcs_copybuf_t *b, const char *s, size_t n, bool first)
+{
+    if (!first)
+        pcs_copy_put(b, "\t", 1);
+    if (!s) {
+        pcs_copy_put(b, "\\N", 2);
+        return;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *esc = NULL;
+        switch (s[i]) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: break;
+        }
+        if (esc) {
+            pcs_copy_put(b, s + start, i - start);
+            pcs_copy_put(b, esc, 2);
+            start = i + 1;
+        }
+    }
+    pcs_copy_put(b, s + start, n - start);
+}
+
+int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
+{
+    if (b->oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (b->n && PQputCopyData(db, b->s, (int)b->n) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+    b->n = 0;
+    return 0;
+}
+
+int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
+{
+    PGresult *r = PQexec(db, sql);
+    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return rc;
+}
+
+int pcs_copy_end(PGconn *db, pcs_err_t *err)
+{
+    if (PQputCopyEnd(db, NULL) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY end: %s", PQerrorMessage(db));
+    int rc = 0;
+    PGresult *r;
+    while ((r = PQgetResult(db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            const char *m = PQresultErrorMessage(r);
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_ELIMIT : PCS_EIO, 0, 0, "COPY: %.*s",
+                             (int)strcspn(m, "\n"), m);
+        }
+        PQclear(r);
+    }
+    return rc;
+}
+
+char *pcs_copy_unescape(char *s)
+{
+    if (s[0] == '\\' && s[1] == 'N' && s[2] == '\0')
+        return NULL;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r != '\\' || !r[1]) {
+            *w++ = *r;
+            continue;
+        }
+        r++;
+        switch (*r) {
+        case 't': *w++ = '\t'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case 'v': *w++ = '\v'; break;
+        default:
+            if (*r >= '0' && *r <= '7') {   /* \ooo */
+                int v = 0, k = 0;
+                while (k < 3 && *r >= '0' && *r <= '7') {
+                    v = v * 8 + (*r++ - '0');
+                    k++;
+                }
+                r--;
+                *w++ = (char)v;
+            } else {
+                *w++ = *r;
+            }
+        }
+    }
+    *w = '\0';
+    return s;
 }

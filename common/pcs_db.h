@@ -20,4 +20,36 @@ int pcs_db_exec(PGconn *db, const char *sql, pcs_err_t *err);
  * never apply one migration twice. *applied receives how many were applied now. */
 int pcs_db_migrate(PGconn *db, const char *dir, int *applied, pcs_err_t *err);
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Runs sql (with n text parameters, or none: then several statements may be given). On success
+ * *out receives the result when out is non-NULL (the caller PQclear()s it). 0 or -1 with the
+ * server's first message line in err. */
+int pcs_db_query(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err);
+
+/* The connection *c, (re)connecting when it is missing or broken; NULL (message logged under
+ * daemon) while PostgreSQL cannot be reached. */
+PGconn *pcs_db_ensure(PGconn **c, const char *conninfo, const char *daemon);
+
+/* ---- COPY text format ---- */
+
+typedef struct pcs_copybuf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} pcs_copybuf_t;
+
+void pcs_copy_put(pcs_copybuf_t *b, const char *s, size_t n);
+/* One field in COPY text format (backslash escapes, NULL as \N), after a tab unless first. */
+void pcs_copy_field(pcs_copybuf_t *b, const char *s, size_t n, bool first);
+/* Sends the buffered bytes to the COPY in progress and empties the buffer. */
+int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err);
+/* Starts a COPY ... FROM STDIN. */
+int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err);
+/* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_ELIMIT; other failures PCS_EIO. */
+int pcs_copy_end(PGconn *db, pcs_err_t *err);
+/* Unescapes one COPY text field in place (\N gives NULL). */
+char *pcs_copy_unescape(char *s);
+
 #endif

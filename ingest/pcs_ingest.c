@@ -72,22 +72,7 @@ static const char usage_text[] =
 
 static PGconn *db(ingest_t *in)
 {
-    if (in->db && PQstatus(in->db) == CONNECTION_OK)
-        return in->db;
-    if (in->db) {
-        PQreset(in->db);
-        if (PQstatus(in->db) == CONNECTION_OK) {
-            pcs_log(PCS_LOG_INFO, "ingest", "db", "reconnected to PostgreSQL");
-            return in->db;
-        }
-        PQfinish(in->db);
-        in->db = NULL;
-    }
-    pcs_err_t err = {0};
-    in->db = pcs_db_connect(in->cfg.db, &err);
-    if (!in->db)
-        pcs_log(PCS_LOG_WARN, "ingest", "db", "%s", err.msg);
-    return in->db;
+    return pcs_db_ensure(&in->db, in->cfg.db, "ingest");
 }
 
 /* ---- the scorer hint -------------------------------------------------------------------------------- */

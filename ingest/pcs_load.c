@@ -154,98 +154,6 @@ static void rejects_free(rejects_t *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- COPY text format ---------------------------------------------------------------------------------- */
-
-typedef struct copybuf {
-    char *s;
-    size_t n, cap;
-    bool oom;
-} copybuf_t;
-
-static void cb_put(copybuf_t *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 65536;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-}
-
-/* One field in COPY text format: backslash escapes; NULL is \N. */
-static void cb_field(copybuf_t *b, const char *s, size_t n, bool first)
-{
-    if (!first)
-        cb_put(b, "\t", 1);
-    if (!s) {
-        cb_put(b, "\\N", 2);
-        return;
-    }
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *esc = NULL;
-        switch (s[i]) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        default: break;
-        }
-        if (esc) {
-            cb_put(b, s + start, i - start);
-            cb_put(b, esc, 2);
-            start = i + 1;
-        }
-    }
-    cb_put(b, s + start, n - start);
-}
-
-static int copy_flush(PGconn *db, copybuf_t *b, pcs_err_t *err)
-{
-    if (b->oom)
-        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (b->n && PQputCopyData(db, b->s, (int)b->n) != 1)
-        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
-    b->n = 0;
-    return 0;
-}
-
-static int copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
-{
-    PGresult *r = PQexec(db, sql);
-    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
-    PQclear(r);
-    return rc;
-}
-
-/* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_ELIMIT, so the direct path can fall
- * back to the staged merge; other failures PCS_EIO. */
-static int copy_end(PGconn *db, pcs_err_t *err)
-{
-    if (PQputCopyEnd(db, NULL) != 1)
-        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY end: %s", PQerrorMessage(db));
-    int rc = 0;
-    PGresult *r;
-    while ((r = PQgetResult(db))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
-            const char *m = PQresultErrorMessage(r);
-            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            rc = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_ELIMIT : PCS_EIO, 0, 0, "COPY: %.*s",
-                             (int)strcspn(m, "\n"), m);
-        }
-        PQclear(r);
-    }
-    return rc;
-}
-
 /* ---- field validation ---------------------------------------------------------------------------------- */
 
 static bool valid_utf8(const char *s, size_t n, size_t *bad)
@@ -326,14 +234,14 @@ static bool one_of(const char *s, const char *const *set)
 
 /* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
  * index of the bad field and a reason. */
-static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, copybuf_t *b,
+static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, pcs_copybuf_t *b,
                      char *why, size_t wsize)
 {
     char linebuf[32];
     snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
     size_t mark = b->n;   /* on a bad field the buffer is rolled back to here */
     if (with_line)
-        cb_field(b, linebuf, strlen(linebuf), true);
+        pcs_copy_field(b, linebuf, strlen(linebuf), true);
     for (int i = 0; i < k->n_cols; i++) {
         const char *f = row->fields[map[i]];
         size_t n = row->lens[map[i]];
@@ -349,7 +257,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
         if (strstr(col, "_date") || strcmp(col, "month") == 0) {
             int32_t d;
             if (n == 0) {
-                cb_field(b, NULL, 0, i == 0 && !with_line);
+                pcs_copy_field(b, NULL, 0, i == 0 && !with_line);
                 continue;
             }
             if (strcmp(col, "month") == 0) {
@@ -359,13 +267,13 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 }
                 char ds[16];
                 snprintf(ds, sizeof ds, "%.7s-01", f);
-                cb_field(b, ds, strlen(ds), i == 0 && !with_line);
+                pcs_copy_field(b, ds, strlen(ds), i == 0 && !with_line);
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
                     goto bad;
                 }
-                cb_field(b, f, n, i == 0 && !with_line);
+                pcs_copy_field(b, f, n, i == 0 && !with_line);
             }
         } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) || !strncmp(col, "paid", 4) ||
                    !strncmp(col, "active", 6)) {
@@ -376,7 +284,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 goto bad;
             }
             snprintf(num, sizeof num, "%lld", v);
-            cb_field(b, num, strlen(num), i == 0 && !with_line);
+            pcs_copy_field(b, num, strlen(num), i == 0 && !with_line);
         } else if (strcmp(col, "association_type") == 0 && !one_of(f, assoc_types)) {
             snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
             goto bad;
@@ -387,15 +295,15 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
             snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
             goto bad;
         } else if (strcmp(col, "customer_id") == 0 && n == 0) {
-            cb_field(b, row->fields[map[1]], row->lens[map[1]], i == 0 && !with_line);   /* missing customer id = tenant id */
+            pcs_copy_field(b, row->fields[map[1]], row->lens[map[1]], i == 0 && !with_line);   /* missing customer id = tenant id */
         } else if (n > 200) {
             snprintf(why, wsize, "%s: longer than 200 bytes", col);
             goto bad;
         } else {
-            cb_field(b, n || !optional ? f : NULL, n, i == 0 && !with_line);
+            pcs_copy_field(b, n || !optional ? f : NULL, n, i == 0 && !with_line);
         }
     }
-    cb_put(b, "\n", 1);
+    pcs_copy_put(b, "\n", 1);
     return -1;
 bad:
     b->n = mark;
@@ -447,24 +355,6 @@ static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, 
     }
 }
 
-static int q(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err)
-{
-    /* without parameters PQexec, which also runs a merge made of several statements */
-    PGresult *r = n ? PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        const char *m = PQresultErrorMessage(r);
-        pcs_err_set(err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
-        PQclear(r);
-        return -1;
-    }
-    if (out)
-        *out = r;
-    else
-        PQclear(r);
-    return 0;
-}
-
 static bool db_gone(PGconn *db)
 {
     return PQstatus(db) != CONNECTION_OK;
@@ -491,7 +381,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
                     pcs_strmap_t *tenants, const char **partners_sql, pcs_err_t *err)
 {
     int rc = 0;
-    copybuf_t b = {0};
+    pcs_copybuf_t b = {0};
     pcs_pcexport_t *px = NULL;   /* a Partner Center export: its records are translated to the kind */
     pcs_csv_t *r = pcs_csv_open(path, c->max_line_bytes, err);
     if (!r) {
@@ -555,10 +445,10 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     double t_start = now_s();
     direct = direct && res->kind == PCS_FEED_USAGE;
     if (direct)
-        rc = copy_begin(c->db, "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
+        rc = pcs_copy_begin(c->db, "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
                                " active_units) FROM STDIN", err);
-    else if ((rc = q(c->db, k->stage_sql, 0, NULL, NULL, err)) == 0)
-        rc = copy_begin(c->db, "COPY stage FROM STDIN", err);
+    else if ((rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err)) == 0)
+        rc = pcs_copy_begin(c->db, "COPY stage FROM STDIN", err);
     if (rc < 0)
         goto out;
     char why[300];
@@ -599,7 +489,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         if (res->kind == PCS_FEED_USAGE)
             note_month(res, row.fields[map[2]]);
         res->loaded++;
-        if (b.n > (1u << 20) && (rc = copy_flush(c->db, &b, err)) < 0)
+        if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
     }
     if (got < 0 && rc == 0) {
@@ -608,16 +498,16 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         res->failed = true;
     }
     if (rc == 0)
-        rc = copy_flush(c->db, &b, err);
-    int rc2 = copy_end(c->db, err);
+        rc = pcs_copy_flush(c->db, &b, err);
+    int rc2 = pcs_copy_end(c->db, err);
     if (rc == 0)
         rc = rc2;
     double t_merge = now_s();
     /* the merge groups the whole file by key: give it room to hash in memory */
     if (rc == 0 && !res->failed && !direct)
-        rc = q(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
+        rc = pcs_db_query(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
     if (rc == 0 && !res->failed && !direct)
-        rc = q(c->db, k->merge_sql, 0, NULL, NULL, err);
+        rc = pcs_db_query(c->db, k->merge_sql, 0, NULL, NULL, err);
     if (px && rc == 0 && !res->failed)
         pcs_pcexport_log_summary(px, path);
     pcs_log(PCS_LOG_DEBUG, "ingest", "load", "%s: parse+COPY %.2f s, merge %.2f s", path, t_merge - t_start,
@@ -625,7 +515,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     goto out;
 nomem:
     rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    copy_end(c->db, NULL);
+    pcs_copy_end(c->db, NULL);
 out:
     free(b.s);
     pcs_pcexport_destroy(&px);
@@ -694,12 +584,12 @@ static int load_jsonl(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *re
         }
         /* savepoint per event: a refused statement rejects the line, not the file */
         bool dup = false;
-        if (q(c->db, "SAVEPOINT ev", 0, NULL, NULL, err) < 0 ||
+        if (pcs_db_query(c->db, "SAVEPOINT ev", 0, NULL, NULL, err) < 0 ||
             pcs_events_store_in_tx(c->db, &env, line, &dup, &e2) < 0) {
             if (db_gone(c->db)) {
                 rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", e2.msg);
             } else {
-                q(c->db, "ROLLBACK TO SAVEPOINT ev", 0, NULL, NULL, NULL);
+                pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT ev", 0, NULL, NULL, NULL);
                 reject_add(rj, ln, 1, line, n, e2.msg);
             }
         } else {
@@ -727,9 +617,9 @@ static int store_rejects(PGconn *db, const char *file_id, const char *name, cons
 {
     if (!rj->n)
         return 0;
-    if (copy_begin(db, "COPY rejected_rows (file_id, file_name, line, col, raw, reason) FROM STDIN", err) < 0)
+    if (pcs_copy_begin(db, "COPY rejected_rows (file_id, file_name, line, col, raw, reason) FROM STDIN", err) < 0)
         return PCS_EIO;
-    copybuf_t b = {0};
+    pcs_copybuf_t b = {0};
     for (size_t i = 0; i < rj->n; i++) {
         char l[32], cl[32];
         snprintf(l, sizeof l, "%lld", rj->v[i].line);
@@ -750,17 +640,17 @@ static int store_rejects(PGconn *db, const char *file_id, const char *name, cons
                 raw = hex;
             }
         }
-        cb_field(&b, file_id, file_id ? strlen(file_id) : 0, true);
-        cb_field(&b, name, strlen(name), false);
-        cb_field(&b, l, strlen(l), false);
-        cb_field(&b, cl, strlen(cl), false);
-        cb_field(&b, raw, strlen(raw), false);
-        cb_field(&b, rj->v[i].reason, strlen(rj->v[i].reason), false);
-        cb_put(&b, "\n", 1);
+        pcs_copy_field(&b, file_id, file_id ? strlen(file_id) : 0, true);
+        pcs_copy_field(&b, name, strlen(name), false);
+        pcs_copy_field(&b, l, strlen(l), false);
+        pcs_copy_field(&b, cl, strlen(cl), false);
+        pcs_copy_field(&b, raw, strlen(raw), false);
+        pcs_copy_field(&b, rj->v[i].reason, strlen(rj->v[i].reason), false);
+        pcs_copy_put(&b, "\n", 1);
         free(hex);
     }
-    int rc = copy_flush(db, &b, err);
-    int rc2 = copy_end(db, err);
+    int rc = pcs_copy_flush(db, &b, err);
+    int rc2 = pcs_copy_end(db, err);
     free(b.s);
     return rc ? rc : rc2;
 }
@@ -803,13 +693,13 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     char hexparam[70];
     snprintf(hexparam, sizeof hexparam, "\\x%s", hex);
     const char *p1[1] = {hexparam};
-    if (q(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 ||
-        q(c->db, "SELECT file_id FROM loaded_files WHERE sha256 = $1::bytea", 1, p1, &r, &err) < 0)
+    if (pcs_db_query(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 ||
+        pcs_db_query(c->db, "SELECT file_id FROM loaded_files WHERE sha256 = $1::bytea", 1, p1, &r, &err) < 0)
         goto dberr;
     if (PQntuples(r) > 0) {
         PQclear(r);
         r = NULL;
-        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         res->duplicate = true;
         pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: already loaded (same SHA-256), skipped", name);
         move_to(c, path, "done", NULL);
@@ -831,13 +721,13 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
             rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
             goto dberr;
         }
-        if (direct && (rc = q(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
+        if (direct && (rc = pcs_db_query(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
             goto dberr;
         pcs_feed_kind_t named = res->kind;
         rc = load_csv(c, path, res, &rj, direct, tenants, &partners_sql, &err);
         direct = direct && res->kind == PCS_FEED_USAGE;
         if (rc == PCS_ELIMIT) {
-            q(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
+            pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
             rejects_free(&rj);
             res->loaded = 0;
             res->n_months = 0;
@@ -849,12 +739,12 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     if (rc < 0)
         goto dberr;
     if (res->failed) {
-        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         /* the whole file is refused: a rejected row says so, and the file goes to failed/ */
         rejects_t one = {0};
         reject_add(&one, 0, 0, "", 0, res->reason);
-        if (q(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 || store_rejects(c->db, NULL, name, &one, &err) < 0 ||
-            q(c->db, "COMMIT", 0, NULL, NULL, &err) < 0) {
+        if (pcs_db_query(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 || store_rejects(c->db, NULL, name, &one, &err) < 0 ||
+            pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, &err) < 0) {
             rejects_free(&one);
             goto dberr;
         }
@@ -867,12 +757,12 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         PGresult *pr = NULL;
         char *tl = direct ? tenant_list(tenants) : NULL;
         const char *tp[1] = {tl};
-        int prc = direct ? q(c->db,
+        int prc = direct ? pcs_db_query(c->db,
                              "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN"
                              " (SELECT jsonb_array_elements_text($1::jsonb)) UNION SELECT DISTINCT partner_id"
                              " FROM customers WHERE tenant_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
                              1, tp, &pr, &err)
-                         : q(c->db, partners_sql, 0, NULL, &pr, &err);
+                         : pcs_db_query(c->db, partners_sql, 0, NULL, &pr, &err);
         free(tl);
         if (prc < 0)
             goto dberr;
@@ -886,7 +776,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     snprintf(rejected, sizeof rejected, "%lld", res->rejected);
     static const char *const kind_names[] = {"unknown", "customers", "associations", "usage", "enrollments", "certs"};
     const char *p2[5] = {name, hexparam, kind_names[res->kind], loaded, rejected};
-    if (q(c->db,
+    if (pcs_db_query(c->db,
           "INSERT INTO loaded_files (name, sha256, kind, rows_loaded, rows_rejected)"
           " VALUES ($1, $2::bytea, $3, $4::bigint, $5::bigint) RETURNING file_id",
           5, p2, &r, &err) < 0)
@@ -905,7 +795,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     char *plist = json_dumps(partners, JSON_COMPACT), *ml = json_dumps(mlist, JSON_COMPACT);
     const char *p3[3] = {res->kind == PCS_FEED_CERTS ? "cert.changed" : "data.changed", plist ? plist : "[]",
                          ml ? ml : "[]"};
-    int orc = q(c->db,
+    int orc = pcs_db_query(c->db,
                 "INSERT INTO outbox (kind, partners, months) SELECT $1,"
                 " coalesce((SELECT array_agg(DISTINCT p) FROM jsonb_array_elements_text($2::jsonb) p), '{}'),"
                 " coalesce((SELECT array_agg(DISTINCT (m || '-01')::date) FROM jsonb_array_elements_text($3::jsonb) m),"
@@ -913,7 +803,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
                 3, p3, NULL, &err);
     free(plist);
     free(ml);
-    if (orc < 0 || q(c->db, "COMMIT", 0, NULL, NULL, &err) < 0)
+    if (orc < 0 || pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, &err) < 0)
         goto dberr;
     pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: %s, %lld rows loaded, %lld rejected", name, kind_names[res->kind],
             res->loaded, res->rejected);
@@ -927,7 +817,7 @@ dberr:
     PQclear(r);
     r = NULL;
     if (!db_gone(c->db)) {
-        q(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         if (err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) {
             /* the database refused the file itself (not a lost connection): fail it, keep going */
             snprintf(res->reason, sizeof res->reason, "database refused the file: %.400s", err.msg);
