@@ -45,10 +45,23 @@ static const char usage_text[] =
     "  pcs watch ENDPOINT [--sub] [--count N] [--timeout-ms N]\n"
     "      Print the messages a daemon PUSHes (or PUBlishes, with --sub), one per line.\n"
     "\n"
-    "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
+    "Scores (pcs-scorer; control socket --endpoint or PCS_SCORER, default tcp://127.0.0.1:5603):\n"
+    "  pcs refresh [--as-of YYYY-MM-DD] [--wait] [--timeout SECONDS]\n"
+    "      Score every partner now (as of today unless given); --wait returns when all are stored.\n"
+    "  pcs rescore PARTNER\n"
+    "      Score one partner again as of today.\n"
+    "  pcs scorer-status [--json]\n"
+    "      What the scorer does: partners scored, open slices, pending outbox rows, last error.\n"
+    "  pcs show PARTNER [--as-of YYYY-MM-DD] [--rules V] [--json]\n"
+    "      The stored result (the latest, or that as-of date): a scorecard, or with --json the\n"
+    "      result document exactly as `pcs score` prints it.\n"
+    "  pcs history PARTNER [--months N] [--area A] [--as-of D] [--rules V] [--json|--csv]\n"
+    "      Per month the best stored score of each area (scoring.md 11.3); 6 months, 0 = all.\n"
+    "\n"
+    "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SCORER (scorer control endpoint),\n"
+    "PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
     "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: FILE:LINE:COL: reason).\n";
 
-static const char *const shipped[] = {"pcs-2026", "pcs-2023"};
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -70,29 +83,16 @@ static void report(const char *file, const pcs_err_t *err)
 static pcs_rules_t *load_rules(const char *spec, int *rc)
 {
     char path[4096];
-    bool is_name = false;
-    for (size_t i = 0; i < sizeof shipped / sizeof *shipped; i++)
-        is_name = is_name || strcmp(spec, shipped[i]) == 0;
-    if (is_name) {
-        const char *dir = getenv("PCS_RULES_DIR");
-        snprintf(path, sizeof path, "%s/%s.json", dir && *dir ? dir : PCS_RULES_DIR, spec);
-    } else if (strchr(spec, '/') || strstr(spec, ".json")) {
-        snprintf(path, sizeof path, "%s", spec);
-    } else {
-        *rc = usage_error("--rules: unknown rule set '%s' (shipped: pcs-2026, pcs-2023, or a file path)", spec);
+    pcs_err_t err = {0};
+    pcs_rules_t *r = pcs_rules_open(spec, path, sizeof path, &err);
+    if (!r && pcs_rules_path(spec, path, sizeof path) < 0) {
+        *rc = usage_error("--rules: %s", err.msg);
         return NULL;
     }
-    char *text = NULL;
-    size_t len = 0;
-    pcs_err_t err = {0};
-    pcs_rules_t *r = NULL;
-    if (pcs_file_read(path, 64u << 20, &text, &len, &err) == 0)
-        r = pcs_rules_load(text, len, &err);
     if (!r) {
         report(path, &err);
         *rc = err.code == PCS_ENOMEM ? 1 : 2;
     }
-    free(text);
     return r;
 }
 
@@ -442,5 +442,15 @@ int main(int argc, char **argv)
         return pcs_cmd_send(argc - 1, argv + 1);
     if (strcmp(argv[1], "watch") == 0)
         return pcs_cmd_watch(argc - 1, argv + 1);
+    if (strcmp(argv[1], "refresh") == 0)
+        return pcs_cmd_refresh(argc - 1, argv + 1);
+    if (strcmp(argv[1], "rescore") == 0)
+        return pcs_cmd_rescore(argc - 1, argv + 1);
+    if (strcmp(argv[1], "scorer-status") == 0)
+        return pcs_cmd_scorer_status(argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return pcs_cmd_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "history") == 0)
+        return pcs_cmd_history(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }

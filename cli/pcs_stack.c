@@ -19,7 +19,7 @@ static int usage(const char *msg)
 }
 
 /* Values of --opt X in argv (the last one wins); NULL when absent. */
-static const char *opt(int argc, char **argv, const char *name)
+const char *pcs_cli_opt(int argc, char **argv, const char *name)
 {
     const char *v = NULL;
     for (int i = 1; i + 1 < argc; i++)
@@ -28,7 +28,7 @@ static const char *opt(int argc, char **argv, const char *name)
     return v;
 }
 
-static bool flag(int argc, char **argv, const char *name)
+bool pcs_cli_flag(int argc, char **argv, const char *name)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], name) == 0)
@@ -36,9 +36,9 @@ static bool flag(int argc, char **argv, const char *name)
     return false;
 }
 
-static const char *conninfo(int argc, char **argv)
+const char *pcs_cli_conninfo(int argc, char **argv)
 {
-    const char *v = opt(argc, argv, "--db");
+    const char *v = pcs_cli_opt(argc, argv, "--db");
     if (!v)
         v = getenv("PCS_DB");
     return v ? v : "";
@@ -52,9 +52,9 @@ int pcs_cmd_rejects(int argc, char **argv)
         else if (strcmp(argv[i], "--json") != 0)
             return usage("rejects: usage: pcs rejects [--file NAME] [--limit N] [--json] [--db CONNINFO]");
     }
-    const char *file = opt(argc, argv, "--file"), *limit = opt(argc, argv, "--limit");
+    const char *file = pcs_cli_opt(argc, argv, "--file"), *limit = pcs_cli_opt(argc, argv, "--limit");
     pcs_err_t err = {0};
-    PGconn *db = pcs_db_connect(conninfo(argc, argv), &err);
+    PGconn *db = pcs_db_connect(pcs_cli_conninfo(argc, argv), &err);
     if (!db) {
         fprintf(stderr, "pcs: rejects: %s\n", err.msg);
         return 1;
@@ -70,7 +70,7 @@ int pcs_cmd_rejects(int argc, char **argv)
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         fprintf(stderr, "pcs: rejects: %s", PQresultErrorMessage(r));
         rc = 1;
-    } else if (flag(argc, argv, "--json")) {
+    } else if (pcs_cli_flag(argc, argv, "--json")) {
         json_t *arr = json_array();
         for (int i = 0; i < PQntuples(r); i++)
             json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "file", PQgetvalue(r, i, 0), "line",
@@ -97,7 +97,7 @@ int pcs_cmd_rejects(int argc, char **argv)
 
 /* Sends one message and waits for the reply, retrying on a fresh socket after a timeout
  * (a REQ socket cannot resend on its own). Returns 0 when acknowledged, 1 when refused. */
-static int send_one(void *ctx, const char *endpoint, const char *msg, size_t len, int timeout_ms, int retries,
+int pcs_cli_request(void *ctx, const char *endpoint, const char *msg, size_t len, int timeout_ms, int retries,
                     char *reply, size_t rsize)
 {
     for (int attempt = 0; attempt <= retries; attempt++) {
@@ -147,12 +147,12 @@ int pcs_cmd_send(int argc, char **argv)
     }
     if (!file)
         return usage("send: missing FILE.jsonl");
-    const char *endpoint = opt(argc, argv, "--endpoint");
+    const char *endpoint = pcs_cli_opt(argc, argv, "--endpoint");
     if (!endpoint)
         endpoint = getenv("PCS_INTAKE");
     if (!endpoint)
         endpoint = "tcp://127.0.0.1:5601";
-    const char *t = opt(argc, argv, "--timeout-ms"), *rt = opt(argc, argv, "--retries");
+    const char *t = pcs_cli_opt(argc, argv, "--timeout-ms"), *rt = pcs_cli_opt(argc, argv, "--retries");
     int timeout = t ? atoi(t) : 2000, retries = rt ? atoi(rt) : 5;
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!f) {
@@ -171,7 +171,7 @@ int pcs_cmd_send(int argc, char **argv)
         if (n == 0)
             continue;
         char reply[1024] = "";
-        if (send_one(ctx, endpoint, line, (size_t)n, timeout, retries, reply, sizeof reply) == 0) {
+        if (pcs_cli_request(ctx, endpoint, line, (size_t)n, timeout, retries, reply, sizeof reply) == 0) {
             sent++;
         } else {
             refused++;
@@ -189,7 +189,7 @@ int pcs_cmd_send(int argc, char **argv)
 int pcs_cmd_watch(int argc, char **argv)
 {
     const char *endpoint = NULL;
-    bool sub = flag(argc, argv, "--sub");
+    bool sub = pcs_cli_flag(argc, argv, "--sub");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--count") == 0 || strcmp(argv[i], "--timeout-ms") == 0)
             i++;
@@ -202,7 +202,7 @@ int pcs_cmd_watch(int argc, char **argv)
     }
     if (!endpoint)
         return usage("watch: missing ENDPOINT (e.g. the push_endpoint of pcs-ingest)");
-    const char *c = opt(argc, argv, "--count"), *t = opt(argc, argv, "--timeout-ms");
+    const char *c = pcs_cli_opt(argc, argv, "--count"), *t = pcs_cli_opt(argc, argv, "--timeout-ms");
     long count = c ? atol(c) : -1;
     int timeout = t ? atoi(t) : -1;
     void *ctx = zmq_ctx_new();

@@ -273,6 +273,15 @@ static void history(pcs_engine_t *e, int a, pcs_area_result_t *ar)
             h->total = best->total;
             h->track = best->track;
             h->qualified = any_q;
+            /* the score being computed at D is a record of its month too (the scorer stores it) */
+            if (cal == pcs_month_of_day(e->D) && best->as_of < e->D) {
+                h->qualified = any_q || ar->qualified_now;
+                if (ar->total > best->total) {
+                    h->as_of = e->D;
+                    h->total = ar->total;
+                    h->track = ar->selected;
+                }
+            }
             continue;
         }
         int32_t d = pcs_month_last_day(cal);

@@ -9,6 +9,7 @@
 
 #include "pcs_arena.h"
 #include "pcs_date.h"
+#include "pcs_file.h"
 #include "pcs_jsonloc.h"
 #include "pcs_strmap.h"
 
@@ -970,4 +971,37 @@ void pcs_rules_destroy(pcs_rules_t **pr)
     pcs_strmap_destroy(&(*pr)->cert_ids);
     free(*pr);
     *pr = NULL;
+}
+
+const char *const pcs_rules_shipped[PCS_RULES_SHIPPED_N] = {"pcs-2026", "pcs-2023"};
+
+int pcs_rules_path(const char *spec, char *path, size_t size)
+{
+    for (int i = 0; i < PCS_RULES_SHIPPED_N; i++)
+        if (strcmp(spec, pcs_rules_shipped[i]) == 0) {
+            const char *dir = getenv("PCS_RULES_DIR");
+            snprintf(path, size, "%s/%s.json", dir && *dir ? dir : PCS_RULES_DIR, spec);
+            return 0;
+        }
+    if (strchr(spec, '/') || strstr(spec, ".json")) {
+        snprintf(path, size, "%s", spec);
+        return 0;
+    }
+    return -1;
+}
+
+pcs_rules_t *pcs_rules_open(const char *spec, char *path, size_t size, pcs_err_t *err)
+{
+    if (pcs_rules_path(spec, path, size) < 0) {
+        snprintf(path, size, "%s", spec);
+        pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown rule set '%s' (shipped: pcs-2026, pcs-2023, or a file path)", spec);
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    pcs_rules_t *r = NULL;
+    if (pcs_file_read(path, 64u << 20, &text, &len, err) == 0)
+        r = pcs_rules_load(text, len, err);
+    free(text);
+    return r;
 }

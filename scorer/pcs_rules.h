@@ -173,4 +173,13 @@ bool pcs_wset_contains(const pcs_wset_t *ws, const char *w);
 /* Normalises a certification name into buf (§1.1.7); returns buf. */
 char *pcs_cert_name_normalise(const char *name, char *buf, size_t size);
 
+/* The rule sets shipped with pcs (newest first), looked up in $PCS_RULES_DIR or the built-in
+ * rules directory. */
+#define PCS_RULES_SHIPPED_N 2
+extern const char *const pcs_rules_shipped[PCS_RULES_SHIPPED_N];
+/* The file of a shipped name or a path (containing '/' or ".json"); -1 for anything else. */
+int pcs_rules_path(const char *spec, char *path, size_t size);
+/* Loads a rule set by shipped name or path; NULL with err (path receives the file tried). */
+pcs_rules_t *pcs_rules_open(const char *spec, char *path, size_t size, pcs_err_t *err);
+
 #endif

@@ -1,0 +1,536 @@
+#include "pcs_refresh.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcs_date.h"
+#include "pcs_log.h"
+#include "pcs_result_json.h"
+#include "pcs_sha256.h"
+
+/* ---- the facts query ------------------------------------------------------------------------------ */
+
+/* Session variables, read once per statement (uncorrelated subqueries become init plans). */
+#define V_LO "(SELECT NULLIF(current_setting('pcs.lo'), '') COLLATE \"C\")"
+#define V_HI "(SELECT NULLIF(current_setting('pcs.hi'), '') COLLATE \"C\")"
+#define V_AFTER "(SELECT NULLIF(current_setting('pcs.after'), '') COLLATE \"C\")"
+#define V_LIST "(SELECT NULLIF(current_setting('pcs.partners'), '')::text[])"
+#define V_D "(SELECT current_setting('pcs.as_of')::date)"
+#define V_RULES "(SELECT current_setting('pcs.rule_sets')::text[])"
+
+#define SCOPE(col)                                                                                     \
+    "(" V_LO " IS NULL OR " col " COLLATE \"C\" >= " V_LO ") AND (" V_HI " IS NULL OR " col " COLLATE \"C\" < " V_HI \
+    ") AND (" V_AFTER " IS NULL OR " col " COLLATE \"C\" > " V_AFTER ") AND (" V_LIST " IS NULL OR " col " = ANY(" V_LIST "::text[]))"
+
+/* data month M = month(D) - 1; usage of M-30 .. M covers every as-of the status window and the
+ * six-month history evaluate (each needs its data month and 23 before it). Stored snapshots from
+ * the first day of month(D) - 5 up to the day before D feed the window and the history. */
+const char pcs_facts_copy_sql[] =
+    "COPY (SELECT partner_id, k, f1, f2, f3, f4, f5, f6, f7 FROM ("
+    " SELECT partner_id, 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4,"
+    "        NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners WHERE " SCOPE("partner_id")
+    " UNION ALL SELECT partner_id, 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL FROM customers WHERE "
+    SCOPE("partner_id")
+    " UNION ALL SELECT partner_id, 'A', tenant_id, association_type, workload, start_date::text, end_date::text, NULL,"
+    "        NULL FROM associations WHERE " SCOPE("partner_id")
+    " UNION ALL SELECT pt.partner_id, 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text,"
+    "        u.revenue_cents::text, u.paid_units::text, u.active_units::text"
+    "   FROM (SELECT partner_id, tenant_id FROM customers WHERE " SCOPE("partner_id")
+    "         UNION SELECT partner_id, tenant_id FROM associations WHERE " SCOPE("partner_id") ") pt"
+    "   JOIN usage u ON u.tenant_id = pt.tenant_id"
+    "  WHERE u.month >= (SELECT (date_trunc('month', " V_D ") - interval '31 months')::date)"
+    "    AND u.month <= (SELECT (date_trunc('month', " V_D ") - interval '1 month')::date)"
+    " UNION ALL SELECT partner_id, 'X', person_id, certification, earned::text, expires::text, NULL, NULL, NULL"
+    "   FROM scoring_certs WHERE " SCOPE("partner_id")
+    " UNION ALL SELECT partner_id, 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL, NULL"
+    "   FROM enrollments WHERE " SCOPE("partner_id")
+    " UNION ALL SELECT partner_id, 'S', rule_set, area, as_of::text, total::text, qualified::text, track, NULL"
+    "   FROM score_snapshots WHERE selected AND " SCOPE("partner_id")
+    "    AND as_of >= (SELECT (date_trunc('month', " V_D ") - interval '5 months')::date) AND as_of < " V_D
+    "    AND rule_set = ANY(" V_RULES "::text[])"
+    ") f ORDER BY partner_id COLLATE \"C\") TO STDOUT";
+
+/* A PostgreSQL array literal of the names: {"a","b\"c"}. */
+static char *array_literal(const char *const *v, int n)
+{
+    pcs_copybuf_t b = {0};
+    pcs_copy_put(&b, "{", 1);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            pcs_copy_put(&b, ",", 1);
+        pcs_copy_put(&b, "\"", 1);
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                pcs_copy_put(&b, "\\", 1);
+            pcs_copy_put(&b, p, 1);
+        }
+        pcs_copy_put(&b, "\"", 1);
+    }
+    pcs_copy_put(&b, "}", 2);   /* with the terminating NUL */
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+int pcs_scope_set(PGconn *db, const pcs_fscope_t *s, bool local, pcs_err_t *err)
+{
+    char day[16];
+    pcs_day_format(s->as_of, day);
+    char *list = s->partners ? array_literal(s->partners, s->n_partners) : strdup("");
+    char *rules = array_literal(s->rule_sets, s->n_rule_sets);
+    int rc = -1;
+    if (!list || !rules) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    } else {
+        const char *p[7] = {s->lo ? s->lo : "", s->hi ? s->hi : "", s->after ? s->after : "", list, day,
+                            local ? "true" : "false", rules};
+        rc = pcs_db_query(db,
+                          "SELECT set_config('pcs.lo', $1, $6), set_config('pcs.hi', $2, $6),"
+                          " set_config('pcs.after', $3, $6), set_config('pcs.partners', $4, $6),"
+                          " set_config('pcs.as_of', $5, $6), set_config('pcs.rule_sets', $7, $6)",
+                          7, p, NULL, err);
+    }
+    free(list);
+    free(rules);
+    return rc;
+}
+
+/* ---- streaming -------------------------------------------------------------------------------------- */
+
+#define NF 9
+
+struct pcs_fstream {
+    PGconn *db;
+    pcs_engine_t *const *eng;
+    int n_eng;
+    char *row;                  /* pending row (first row of the next partner), from PQgetCopyData */
+    char *f[NF];
+    char partner[512];
+    bool done, failed;
+    long long rows;
+};
+
+static int split(pcs_fstream_t *s, char *row, int len)
+{
+    if (len > 0 && row[len - 1] == '\n')
+        row[--len] = '\0';
+    int n = 0;
+    char *p = row;
+    for (;;) {
+        if (n == NF)
+            return -1;
+        s->f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t)
+            break;
+        *t = '\0';
+        p = t + 1;
+    }
+    if (n != NF)
+        return -1;
+    for (int i = 0; i < NF; i++)
+        s->f[i] = pcs_copy_unescape(s->f[i]);
+    return s->f[0] ? 0 : -1;
+}
+
+static int32_t day_or_none(const char *s)
+{
+    int32_t d;
+    return s && pcs_day_parse(s, &d) == 0 ? d : PCS_DAY_NONE;
+}
+
+static double num(const char *s)
+{
+    return s ? strtod(s, NULL) : 0;
+}
+
+static int track_index(const char *id)
+{
+    for (int t = 0; t < PCS_TRACK_N; t++)
+        if (id && strcmp(pcs_track_ids[t], id) == 0)
+            return t;
+    return -1;
+}
+
+/* Feeds the current row (s->f) to the engines. */
+static void feed(pcs_fstream_t *s)
+{
+    char **f = s->f;
+    pcs_err_t err = {0};
+    int rc = 0;
+    s->rows++;
+    for (int i = 0; i < s->n_eng && rc == 0; i++) {
+        pcs_engine_t *e = s->eng[i];
+        switch (f[1][0]) {
+        case 'P':
+            break;
+        case 'C':
+            rc = pcs_engine_add_customer(e, f[2], f[3], f[4] && strcmp(f[4], "smb") == 0, &err);
+            break;
+        case 'A': {
+            int t = pcs_assoc_type_index(f[3]);
+            rc = t < 0 ? pcs_err_set(&err, PCS_EINVAL, 0, 0, "unknown association type %s", f[3] ? f[3] : "NULL")
+                       : pcs_engine_add_association(e, f[2], (pcs_assoc_type_t)t, f[4], day_or_none(f[5]),
+                                                    day_or_none(f[6]), &err);
+            break;
+        }
+        case 'U': {
+            int32_t d = day_or_none(f[4]);
+            rc = pcs_engine_add_usage(e, f[2], f[3], pcs_month_of_day(d), num(f[5]) / 100.0, num(f[6]) / 100.0,
+                                      num(f[7]), num(f[8]), &err);
+            break;
+        }
+        case 'X':
+            rc = pcs_engine_add_cert(e, f[2], f[3], day_or_none(f[4]), day_or_none(f[5]), &err);
+            break;
+        case 'E':
+            rc = pcs_engine_add_enrollment(e, pcs_area_index(f[2]), day_or_none(f[3]), day_or_none(f[4]), &err);
+            break;
+        case 'S': {
+            /* a stored snapshot feeds only the engine of its own rule set */
+            if (!f[2] || strcmp(f[2], pcs_engine_rules(e)->name) != 0)
+                break;
+            int a = pcs_area_index(f[3]), t = track_index(f[7]);
+            if (a >= 0 && t >= 0)
+                rc = pcs_engine_add_stored(e, a, day_or_none(f[4]), num(f[5]), f[6] && f[6][0] == 't', t, &err);
+            break;
+        }
+        default:
+            rc = pcs_err_set(&err, PCS_EINVAL, 0, 0, "unknown row kind %s", f[1]);
+        }
+    }
+    if (rc != 0)
+        pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: %s row skipped: %s", f[0], f[1], err.msg);
+}
+
+pcs_fstream_t *pcs_fstream_open(PGconn *db, pcs_engine_t *const *eng, int n_eng, pcs_err_t *err)
+{
+    pcs_fstream_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        return NULL;
+    }
+    PGresult *r = PQexec(db, pcs_facts_copy_sql);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
+        pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        free(s);
+        return NULL;
+    }
+    PQclear(r);
+    s->db = db;
+    s->eng = eng;
+    s->n_eng = n_eng;
+    return s;
+}
+
+/* Reads the next row into s->row / s->f. 1: a row; 0: end; -1: error. */
+static int read_row(pcs_fstream_t *s, pcs_err_t *err)
+{
+    if (s->row) {
+        PQfreemem(s->row);
+        s->row = NULL;
+    }
+    char *buf = NULL;
+    int len = PQgetCopyData(s->db, &buf, 0);
+    if (len >= 0) {
+        s->row = buf;
+        if (split(s, buf, len) < 0)
+            return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
+        return 1;
+    }
+    s->done = true;
+    int rc = len == -1 ? 0 : -1;
+    PGresult *r;
+    while ((r = PQgetResult(s->db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+            rc = -1;
+        if (rc < 0 && !err->msg[0]) {
+            const char *m = PQresultErrorMessage(r);
+            pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
+        }
+        PQclear(r);
+    }
+    if (rc < 0 && !err->msg[0])
+        pcs_err_set(err, PCS_EIO, 0, 0, "facts: %s", PQerrorMessage(s->db));
+    return rc;
+}
+
+int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
+{
+    if (s->failed)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
+    if (!s->row) {
+        if (s->done)
+            return 0;
+        int rc = read_row(s, err);
+        if (rc <= 0) {
+            s->failed = rc < 0;
+            return rc;
+        }
+    }
+    snprintf(s->partner, sizeof s->partner, "%s", s->f[0]);
+    for (int i = 0; i < s->n_eng; i++)
+        if (pcs_engine_begin(s->eng[i], s->partner, err) < 0)
+            return s->failed = true, -1;
+    feed(s);
+    for (;;) {
+        int rc = read_row(s, err);
+        if (rc < 0) {
+            s->failed = true;
+            return -1;
+        }
+        if (rc == 0)
+            break;
+        if (strcmp(s->f[0], s->partner) != 0)
+            break;          /* the next partner's first row stays pending */
+        feed(s);
+    }
+    *partner = s->partner;
+    return 1;
+}
+
+long long pcs_fstream_rows(const pcs_fstream_t *s)
+{
+    return s->rows;
+}
+
+void pcs_fstream_close(pcs_fstream_t *s)
+{
+    if (!s)
+        return;
+    if (s->row)
+        PQfreemem(s->row);
+    if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
+        /* abandon the COPY: cancel it and read what is left */
+        PGcancel *c = PQgetCancel(s->db);
+        char buf[256];
+        if (c) {
+            PQcancel(c, buf, sizeof buf);
+            PQfreeCancel(c);
+        }
+        char *row;
+        int len;
+        while ((len = PQgetCopyData(s->db, &row, 0)) >= 0)
+            PQfreemem(row);
+        PGresult *r;
+        while ((r = PQgetResult(s->db)))
+            PQclear(r);
+    }
+    free(s);
+}
+
+/* ---- results ---------------------------------------------------------------------------------------- */
+
+static void field(pcs_copybuf_t *b, const char *s, bool first)
+{
+    pcs_copy_field(b, s, s ? strlen(s) : 0, first);
+}
+
+static void hex_digest(const char *text, size_t n, char out[65])
+{
+    unsigned char d[32];
+    pcs_sha256_t h;
+    pcs_sha256_init(&h);
+    pcs_sha256_update(&h, text, n);
+    pcs_sha256_final(&h, d);
+    pcs_sha256_hex(d, out);
+}
+
+int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger)
+{
+    json_t *doc = pcs_result_to_json(rules, res, false);
+    char *text = doc ? json_dumps(doc, PCS_JSON_DUMP_FLAGS) : NULL;
+    if (!text) {
+        json_decref(doc);
+        return -1;
+    }
+    char day[16], digest[65];
+    pcs_day_format(res->as_of, day);
+    hex_digest(text, strlen(text), digest);
+    field(&b->res, res->partner_id, true);
+    field(&b->res, res->rules, false);
+    field(&b->res, day, false);
+    field(&b->res, text, false);
+    field(&b->res, digest, false);
+    field(&b->res, trigger, false);
+    pcs_copy_put(&b->res, "\n", 1);
+    free(text);
+
+    /* one snapshot per evaluated track; the area objects come in the order of the scored areas */
+    json_t *areas = json_object_get(doc, "areas");
+    size_t ai = 0;
+    for (int a = 0; a < PCS_AREA_N; a++) {
+        const pcs_area_result_t *ar = &res->areas[a];
+        if (!ar->scored)
+            continue;
+        json_t *tracks = json_object_get(json_array_get(areas, ai++), "tracks");
+        for (int t = 0; t < PCS_TRACK_N; t++) {
+            const pcs_track_result_t *tr = &ar->tracks[t];
+            if (!tr->evaluated)
+                continue;
+            json_t *tj = NULL, *v;
+            size_t i;
+            json_array_foreach(tracks, i, v) {
+                if (strcmp(json_string_value(json_object_get(v, "track")) ? json_string_value(json_object_get(v, "track")) : "",
+                           pcs_track_ids[t]) == 0)
+                    tj = v;
+            }
+            char *detail = tj ? json_dumps(tj, PCS_JSON_DUMP_FLAGS) : NULL;
+            if (!detail) {
+                json_decref(doc);
+                return -1;
+            }
+            char total[40], line[4096];
+            snprintf(total, sizeof total, "%.17g", tr->total);
+            const char *status = pcs_status_ids[ar->status];
+            bool sel = t == ar->selected;
+            /* the digest covers everything stored for the key */
+            snprintf(line, sizeof line, "%s|%d|%d|%s|", total, tr->qualified, sel, status);
+            size_t ln = strlen(line), dn = strlen(detail);
+            char *all = malloc(ln + dn + 1);
+            if (!all) {
+                free(detail);
+                json_decref(doc);
+                return -1;
+            }
+            memcpy(all, line, ln);
+            memcpy(all + ln, detail, dn + 1);
+            hex_digest(all, ln + dn, digest);
+            free(all);
+            field(&b->snap, res->partner_id, true);
+            field(&b->snap, pcs_area_ids[a], false);
+            field(&b->snap, pcs_track_ids[t], false);
+            field(&b->snap, day, false);
+            field(&b->snap, res->rules, false);
+            field(&b->snap, total, false);
+            field(&b->snap, tr->qualified ? "t" : "f", false);
+            field(&b->snap, sel ? "t" : "f", false);
+            field(&b->snap, status, false);
+            field(&b->snap, detail, false);
+            field(&b->snap, digest, false);
+            pcs_copy_put(&b->snap, "\n", 1);
+            free(detail);
+        }
+    }
+    json_decref(doc);
+    b->documents++;
+    return b->res.oom || b->snap.oom ? -1 : 0;
+}
+
+void pcs_batch_reset(pcs_batch_t *b)
+{
+    b->res.n = b->snap.n = 0;
+    b->res.oom = b->snap.oom = false;
+    b->partners = b->documents = 0;
+}
+
+void pcs_batch_free(pcs_batch_t *b)
+{
+    free(b->res.s);
+    free(b->snap.s);
+    memset(b, 0, sizeof *b);
+}
+
+static const char stage_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date, document json,"
+    " digest text, trigger text) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_snap (partner_id text, area text, track text, as_of date,"
+    " rule_set text, total double precision, qualified boolean, selected boolean, status text, detail json,"
+    " digest text) ON COMMIT DELETE ROWS";
+
+static const char upsert_res_sql[] =
+    "INSERT INTO score_results AS r (partner_id, rule_set, as_of, document, digest, trigger)"
+    " SELECT partner_id, rule_set, as_of, document, digest, trigger FROM pcs_stage_res"
+    " ON CONFLICT (partner_id, rule_set, as_of) DO UPDATE SET document = excluded.document,"
+    " digest = excluded.digest, trigger = excluded.trigger, computed_at = now(), seq = nextval('score_seq')"
+    " WHERE r.digest <> excluded.digest";
+
+/* The previous score of a changed selected snapshot is the latest selected snapshot of the same
+ * partner, area and rule set on or before its as-of, as it was before this statement. */
+static const char upsert_snap_sql[] =
+    "WITH up AS ("
+    " INSERT INTO score_snapshots AS s (partner_id, area, track, as_of, rule_set, total, qualified, selected,"
+    "  status, detail, digest)"
+    " SELECT partner_id, area, track, as_of, rule_set, total, qualified, selected, status, detail, digest"
+    "   FROM pcs_stage_snap"
+    " ON CONFLICT (partner_id, area, track, as_of, rule_set) DO UPDATE SET total = excluded.total,"
+    "  qualified = excluded.qualified, selected = excluded.selected, status = excluded.status,"
+    "  detail = excluded.detail, digest = excluded.digest, computed_at = now(), seq = nextval('score_seq')"
+    " WHERE s.digest <> excluded.digest"
+    " RETURNING s.partner_id, s.area, s.rule_set, s.as_of, s.track, s.total, s.qualified, s.status, s.seq, s.selected)"
+    " SELECT up.partner_id, up.area, up.rule_set, up.as_of::text, up.track, round(up.total::numeric, 2)::text,"
+    "  up.qualified::text, up.status, up.seq::text, round(prev.total::numeric, 2)::text, prev.qualified::text,"
+    "  prev.status, prev.as_of::text"
+    " FROM up LEFT JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p"
+    "  WHERE p.partner_id = up.partner_id AND p.area = up.area AND p.rule_set = up.rule_set AND p.selected"
+    "    AND p.as_of <= up.as_of ORDER BY p.as_of DESC LIMIT 1) prev ON true"
+    " WHERE up.selected ORDER BY up.seq";
+
+static json_t *jnum_or_null(PGresult *r, int i, int c)
+{
+    return PQgetisnull(r, i, c) ? json_null() : json_real(strtod(PQgetvalue(r, i, c), NULL));
+}
+
+static json_t *jstr_or_null(PGresult *r, int i, int c)
+{
+    return PQgetisnull(r, i, c) ? json_null() : json_string(PQgetvalue(r, i, c));
+}
+
+static json_t *jbool_or_null(PGresult *r, int i, int c)
+{
+    return PQgetisnull(r, i, c) ? json_null() : json_boolean(PQgetvalue(r, i, c)[0] == 't');
+}
+
+int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
+{
+    if (b->res.oom || b->snap.oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (b->documents == 0)
+        return 0;
+    if (pcs_db_query(db, stage_sql, 0, NULL, NULL, err) < 0)
+        return -1;
+    if (pcs_copy_begin(db, "COPY pcs_stage_res FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->res, err) < 0 ||
+        pcs_copy_end(db, err) < 0)
+        return -1;
+    if (pcs_copy_begin(db, "COPY pcs_stage_snap FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->snap, err) < 0 ||
+        pcs_copy_end(db, err) < 0)
+        return -1;
+    if (pcs_db_query(db, upsert_res_sql, 0, NULL, NULL, err) < 0)
+        return -1;
+    PGresult *r;
+    if (pcs_db_query(db, upsert_snap_sql, 0, NULL, &r, err) < 0)
+        return -1;
+    for (int i = 0; changes && i < PQntuples(r); i++) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:o, s:I}", "partner_id",
+                              PQgetvalue(r, i, 0), "area", PQgetvalue(r, i, 1), "rules", PQgetvalue(r, i, 2), "as_of",
+                              PQgetvalue(r, i, 3), "track", PQgetvalue(r, i, 4), "score", jnum_or_null(r, i, 5),
+                              "qualified", PQgetvalue(r, i, 6)[0] == 't', "status", PQgetvalue(r, i, 7), "old_score",
+                              jnum_or_null(r, i, 9), "old_qualified", jbool_or_null(r, i, 10), "old_status",
+                              jstr_or_null(r, i, 11), "old_as_of", jstr_or_null(r, i, 12), "seq",
+                              (json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10));
+        if (o)
+            json_array_append_new(changes, o);
+    }
+    PQclear(r);
+    pcs_batch_reset(b);
+    return 0;
+}
+
+int pcs_score_partner(pcs_engine_t *const *eng, int n_eng, int32_t as_of, pcs_batch_t *b, const char *trigger,
+                      pcs_err_t *err)
+{
+    static const pcs_score_opts_t opts = {0};
+    for (int i = 0; i < n_eng; i++) {
+        const pcs_result_t *res = pcs_engine_score(eng[i], as_of, &opts);
+        if (!res || pcs_batch_add(b, pcs_engine_rules(eng[i]), res, trigger) < 0)
+            return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory scoring a partner");
+    }
+    b->partners++;
+    return 0;
+}

@@ -1,0 +1,77 @@
+/* pcs_refresh: the scorer's database side, shared by pcs-scorer, the CLI and the benchmark.
+ *
+ * Facts are streamed out of PostgreSQL with one COPY TO STDOUT, in partner order ("C" collation),
+ * for a range of partners (a refresh slice) or a list of partners (an event). The stream feeds
+ * every fact of one partner to the engines (one per rule set) and stops at the partner's last row,
+ * so memory is bounded by the largest partner, not by the number of partners.
+ *
+ * Results are collected in a batch (COPY text of two staging tables) and written in bulk inside the
+ * caller's transaction: score_results and score_snapshots are upserted, and a row whose content did
+ * not change is not rewritten (a replay or a second worker writes nothing new). */
+#ifndef PCS_REFRESH_H
+#define PCS_REFRESH_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pcs_db.h"
+#include "pcs_engine.h"
+
+#define PCS_MAX_RULESETS 4
+
+/* Which partners and which date. lo/hi/after bound a slice (NULL = open); partners, when not NULL,
+ * restricts to that list (n_partners names). */
+typedef struct pcs_fscope {
+    int32_t as_of;
+    const char *lo, *hi, *after;
+    const char *const *partners;
+    int n_partners;
+    /* rule-set names whose stored snapshots feed the status windows and the history (§11) */
+    const char *const *rule_sets;
+    int n_rule_sets;
+} pcs_fscope_t;
+
+/* The COPY statement, for the benchmark's baseline; the scope is applied by pcs_scope_set(). */
+extern const char pcs_facts_copy_sql[];
+
+/* Sets the session variables the facts query reads (SQL text never carries data). local: only for
+ * the transaction in progress. */
+int pcs_scope_set(PGconn *db, const pcs_fscope_t *s, bool local, pcs_err_t *err);
+
+typedef struct pcs_fstream pcs_fstream_t;
+
+/* Starts streaming (pcs_scope_set first). The engines are begun and fed by pcs_fstream_next(). */
+pcs_fstream_t *pcs_fstream_open(PGconn *db, pcs_engine_t *const *eng, int n_eng, pcs_err_t *err);
+/* Feeds the next partner's facts to every engine. 1: *partner holds the partner (valid until the
+ * next call), score it now; 0: end of stream; -1: error (err). Rows the engine refuses are logged
+ * and skipped. */
+int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);
+long long pcs_fstream_rows(const pcs_fstream_t *s);
+/* Ends the stream; when it was not read to the end the COPY is cancelled. */
+void pcs_fstream_close(pcs_fstream_t *s);
+
+/* ---- results ---- */
+
+typedef struct pcs_batch {
+    pcs_copybuf_t res, snap;
+    int partners, documents;
+} pcs_batch_t;
+
+/* Adds one engine result (after pcs_engine_score). trigger: "refresh:RUN", "event", "rescore". */
+int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger);
+void pcs_batch_reset(pcs_batch_t *b);
+void pcs_batch_free(pcs_batch_t *b);
+
+/* Writes the batch inside the caller's transaction and empties it. changes (a JSON array, may be
+ * NULL) receives one score.updated body per selected (partner, area) whose snapshot is new or
+ * changed: {partner_id, area, rules, as_of, track, score, qualified, status, old_score,
+ * old_qualified, old_status, old_as_of, seq}. */
+int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err);
+
+/* Scores the partner the engines hold, for every rule set, and adds the results to b. */
+int pcs_score_partner(pcs_engine_t *const *eng, int n_eng, int32_t as_of, pcs_batch_t *b, const char *trigger,
+                      pcs_err_t *err);
+
+#endif
