@@ -110,7 +110,7 @@ char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json
         ts = now;
     }
     json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:O}", "v", 1, "type", type, "id", id, "ts", ts, "body", body);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(o);
     return s;
 }

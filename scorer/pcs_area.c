@@ -357,6 +357,14 @@ static int32_t run_end(const pcs_engine_t *e, int person, int cert)
     return L;
 }
 
+static bool cand_before(const pcs_engine_t *e, int32_t la, const override_t *a, int32_t lb, const override_t *b)
+{
+    if (la != lb)
+        return la < lb;
+    int c = strcmp(e->persons[a->person], e->persons[b->person]);
+    return c != 0 ? c < 0 : a->cert < b->cert;
+}
+
 static void cert_events(pcs_engine_t *e, int a, pcs_area_result_t *ar)
 {
     pcs_certset_t used = area_certs(e, a);
@@ -377,6 +385,17 @@ static void cert_events(pcs_engine_t *e, int a, pcs_area_result_t *ar)
             lasts[n++] = L;
         }
     }
+    /* a canonical order (soonest first, then person id, then catalogue order), so the events do not
+     * depend on the order the facts arrived in */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && cand_before(e, lasts[j], &cand[j], lasts[j - 1], &cand[j - 1]); j--) {
+            override_t t = cand[j];
+            cand[j] = cand[j - 1];
+            cand[j - 1] = t;
+            int32_t l = lasts[j];
+            lasts[j] = lasts[j - 1];
+            lasts[j - 1] = l;
+        }
     const pcs_track_result_t *before = &ar->tracks[ar->selected];
     double largest = 0;
     for (int i = 0; i < n; i++) {

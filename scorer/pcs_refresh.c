@@ -50,7 +50,8 @@ const char pcs_facts_copy_sql[] =
     "   FROM score_snapshots WHERE selected AND " SCOPE("partner_id")
     "    AND as_of >= (SELECT (date_trunc('month', " V_D ") - interval '5 months')::date) AND as_of < " V_D
     "    AND rule_set = ANY(" V_RULES "::text[])"
-    ") f ORDER BY partner_id COLLATE \"C\") TO STDOUT";
+    ") f ORDER BY partner_id COLLATE \"C\", k, f1 COLLATE \"C\", f2 COLLATE \"C\", f3 COLLATE \"C\", f4 COLLATE \"C\")"
+    " TO STDOUT";
 
 /* A PostgreSQL array literal of the names: {"a","b\"c"}. */
 static char *array_literal(const char *const *v, int n)

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# pcs-scorer end to end with the real daemons (pcs-ingest, one or two pcs-scorer), the throwaway
+# PostgreSQL of tests/run and ZeroMQ over ipc in a temp dir:
+#  - golden partner documents turned into feeds, loaded by pcs-ingest, refreshed: every stored result
+#    (`pcs show --json`) equals `pcs score` of the document, for both rule sets;
+#  - the monthly timer starts a refresh on refresh_day; a replayed refresh rewrites nothing;
+#  - a certification event gives a new snapshot and a score.updated message (liveness bound only);
+#  - kill -9 in the middle of a refresh, PostgreSQL restarted in the middle of a refresh, SIGTERM in
+#    the middle of a refresh: each time the refresh completes with every partner counted once;
+#  - two scorers share a refresh: every partner scored once;
+#  - malformed control requests are answered and the daemon keeps running.
+# usage: scorer.sh PATH/TO/pcs PATH/TO/pcs-ingest PATH/TO/pcs-scorer
+set -u
+PCS=$1
+INGEST=$2
+SCORER=$3
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
+T=$(mktemp -d /tmp/pcs-scorer-test.XXXXXX)
+DB=pcs_scorer_$$
+export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+q() { psql -qAt -d "$DB" -c "$1"; }
+ipid= spid= spid2=
+cleanup() {
+    for p in $ipid $spid $spid2; do kill -9 "$p" 2>/dev/null; done
+    [ -n "${PCS_TEST_KEEP:-}" ] && { echo "kept $T and database $DB"; return; }
+    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
+"$PCS" migrate >/dev/null || { echo "migrate failed"; exit 1; }
+
+cat >"$T/ingest.conf" <<EOF
+db = "dbname=$DB"
+spool_dir = $T/spool
+intake_endpoint = ipc://$T/intake
+push_endpoint = ipc://$T/push
+scan_interval_ms = 200
+EOF
+scorer_conf() { # scorer_conf NAME CONTROL PUB
+    cat <<EOF
+# test configuration: "today" is pinned so the monthly refresh and the event rescoring are reproducible
+db = "dbname=$DB"
+pull_endpoint = ipc://$T/push
+control_endpoint = ipc://$T/$2
+pub_endpoint = ipc://$T/$3
+rule_sets = pcs-2026, pcs-2023
+today = 2026-11-20
+refresh_day = 20
+slice_partners = 400
+batch_partners = 25
+outbox_poll_ms = 500
+coalesce_ms = 20
+worker = $1
+EOF
+}
+scorer_conf one control pub >"$T/scorer.conf"
+scorer_conf two control2 pub2 >"$T/scorer2.conf"
+
+out=$("$SCORER" --help); rc=$?
+check "pcs-scorer --help" '[ $rc -eq 0 ] && [[ "$out" == "usage: pcs-scorer"* ]]'
+printf 'db = x\nrefresh_dya = 3\n' >"$T/typo.conf"
+out=$("$SCORER" --config "$T/typo.conf" 2>&1); rc=$?
+check "a typo in the config is fatal with file:line" '[ $rc -eq 2 ] && [[ "$out" == *"typo.conf:2: refresh_dya: unknown key"* ]]'
+printf 'rule_sets = pcs-1999\n' >"$T/badrules.conf"
+out=$("$SCORER" --config "$T/badrules.conf" 2>&1); rc=$?
+check "an unknown rule set is fatal" '[ $rc -eq 2 ] && [[ "$out" == *"unknown rule set"* ]]'
+
+start_ingest() { "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!; }
+start_scorer() { "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!; }
+# wait_for SQL VALUE [TENTHS]: until the query prints VALUE (liveness bound, 60 s by default)
+wait_for() {
+    local n=${3:-600}
+    for _ in $(seq 1 "$n"); do [ "$(q "$1")" = "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
+start_ingest
+start_scorer
+for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
+
+# ---- the monthly timer: today is the 20th, so a refresh as of 2026-11-20 starts by itself ------------
+check "the monthly refresh of 2026-11-20 ran on start" \
+    'wait_for "SELECT count(*) FROM refresh_runs WHERE kind = '\''monthly'\'' AND as_of = '\''2026-11-20'\'' AND finished_at IS NOT NULL" 1'
+
+# ---- golden documents through ingest, then a refresh per as-of date ------------------------------------
+CASES="ex1_infrastructure ex2_data_ai ex3_security ex4_modern_work ex5_business_applications ex6_negative_nca
+       ex7_expired_at_d ex8_retired_eligible ex9_not_enrolled ex9_renewal_due edge_cert_records_validity_run"
+mkdir -p "$T/feeds"
+declare -A ASOF
+for c in $CASES; do
+    python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds" || echo "doc2feeds $c failed"
+    d=$(sed -n 's/.*--as-of \([0-9-]*\).*/\1/p' "$ROOT/tests/data/$c/args" 2>/dev/null)
+    [ -n "$d" ] || d=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["as_of"])' "$ROOT/tests/data/$c/input.json")
+    ASOF[$c]=$d
+done
+# facts first, certification events last (an event may name a person first seen there)
+for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
+    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
+    for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
+done
+check "every feed file loaded" '[ "$(ls "$T/spool/done" | wc -l)" = "$(ls "$T"/feeds/*.csv "$T"/feeds/*.jsonl | wc -l)" ]'
+check "the outbox is drained by the scorer" 'wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0'
+# latest date first: a refresh uses the stored snapshots of earlier dates for the status window and
+# the history (scoring.md §11), which `pcs score` of a bare document does not have
+for d in $(printf '%s\n' "${ASOF[@]}" | sort -ru); do
+    out=$("$PCS" refresh --as-of "$d" --wait --timeout 120 2>&1); rc=$?
+    check "pcs refresh --as-of $d --wait" '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]]'
+done
+norm() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("warnings", None); print(json.dumps(d, sort_keys=True))'; }
+for c in $CASES; do
+    for r in pcs-2026 pcs-2023; do
+        a=$("$PCS" show "$c" --as-of "${ASOF[$c]}" --rules "$r" --json | norm)
+        b=$("$PCS" score --as-of "${ASOF[$c]}" --rules "$r" "$T/feeds/$c.json" | norm)
+        check "stored result of $c ($r, ${ASOF[$c]}) equals pcs score of the document" '[ -n "$a" ] && [ "$a" = "$b" ]'
+        [ "$a" = "$b" ] || { echo "$a" >"$T/diff.$c.$r.stored"; echo "$b" >"$T/diff.$c.$r.score"; }
+    done
+done
+check "one result document per partner, as-of and rule set" \
+    '[ "$(q "SELECT count(*) FROM (SELECT partner_id, as_of, rule_set FROM score_results GROUP BY 1, 2, 3 HAVING count(*) > 1) x")" = 0 ]'
+out=$("$PCS" show ex2_data_ai --as-of 2025-07-10)
+check "pcs show prints a scorecard" '[[ "$out" == *"Data & AI"* ]] && [[ "$out" == *"/ 70"* ]] && [[ "$out" == *"net_customer_adds"* ]]'
+out=$("$PCS" history ex2_data_ai --as-of 2025-07-10 --json)
+check "pcs history --json gives the stored month" '[[ "$out" == *"\"month\": \"2025-06\""* ]]'
+out=$("$PCS" show nobody 2>&1); rc=$?
+check "pcs show of an unknown partner says so" '[ $rc -eq 1 ] && [[ "$out" == *"no stored score for partner nobody"* ]]'
+
+# ---- a replayed refresh writes nothing new --------------------------------------------------------------
+seq0=$(q "SELECT max(seq) FROM score_snapshots")
+"$PCS" refresh --as-of 2025-07-10 --wait >/dev/null 2>&1
+check "a second refresh with the same facts rewrites no snapshot" '[ "$(q "SELECT max(seq) FROM score_snapshots")" = "$seq0" ]'
+
+# ---- a certification event: new snapshot and score.updated ----------------------------------------------
+# SIGHUP with "today" moved to ex2's as-of date: the event rescoring then scores that date, where
+# `pcs simulate` says the certification lifts data_ai from 72.13 to 76.13.
+sed -i 's/^today = .*/today = 2025-07-10/' "$T/scorer.conf"
+kill -HUP "$spid"
+check "SIGHUP reloads the configuration and the rule sets" 'for _ in $(seq 1 50); do grep -q "reloaded (2 rule sets)" "$T/scorer.log" && break; sleep 0.1; done; grep -q "reloaded (2 rule sets)" "$T/scorer.log"'
+sim=$("$PCS" simulate "$T/feeds/ex2_data_ai.json" --as-of 2025-07-10 --add-cert "new-person:Azure AI Engineer Associate:2025-07-01" --json |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); print(*[a["score"] for k in ("current","simulated") for a in d[k]["areas"] if a["area"]=="data_ai"])')
+check "pcs simulate: the certification lifts data_ai 72.13 -> 76.13" '[ "$sim" = "72.13 76.13" ]'
+"$PCS" watch "ipc://$T/pub" --sub --count 1 --timeout-ms 30000 >"$T/updated.txt" 2>&1 & watcher=$!
+sleep 0.5
+seq_before=$(q "SELECT seq FROM score_snapshots WHERE partner_id = 'ex2_data_ai' AND area = 'data_ai' AND as_of = '2025-07-10' AND rule_set = 'pcs-2026' AND selected")
+printf '{"v":1,"type":"cert.earned","id":"late-cert-1","ts":"2025-07-10T09:00:00Z","body":{"partner_id":"ex2_data_ai","person_id":"new-person","certification":"Azure AI Engineer Associate","earned":"2025-07-01","expires":"2026-07-01"}}\n' >"$T/late.jsonl"
+t0=$(date +%s%N)
+"$PCS" send "$T/late.jsonl" --endpoint "ipc://$T/intake" >/dev/null
+wait $watcher
+t1=$(date +%s%N)
+check "score.updated published for the partner after a certification event" \
+    'grep -q "\"partner_id\":\"ex2_data_ai\"" "$T/updated.txt" && grep -q "\"area\":\"data_ai\"" "$T/updated.txt"'
+check "score.updated carries the old and the new score (72.13 -> 76.13)" \
+    'grep -q "\"old_score\":72.13" "$T/updated.txt" && grep -q "\"score\":76.13" "$T/updated.txt"'
+check "the event rewrote the snapshot (new seq, trigger event)" \
+    '[ "$(q "SELECT seq > $seq_before FROM score_snapshots WHERE partner_id = '\''ex2_data_ai'\'' AND area = '\''data_ai'\'' AND as_of = '\''2025-07-10'\'' AND rule_set = '\''pcs-2026'\'' AND selected")" = t ] &&
+     [ "$(q "SELECT trigger FROM score_results WHERE partner_id = '\''ex2_data_ai'\'' AND as_of = '\''2025-07-10'\'' AND rule_set = '\''pcs-2026'\''")" = event ]'
+echo "certification event -> score.updated: $(((t1 - t0) / 1000000)) ms (liveness only)"
+check "pcs show gives the new score" \
+    '[ "$("$PCS" show ex2_data_ai --as-of 2025-07-10 --json | python3 -c "import json,sys; print([a[\"score\"] for a in json.load(sys.stdin)[\"areas\"] if a[\"area\"]==\"data_ai\"][0])")" = 76.13 ]'
+sed -i 's/^today = .*/today = 2026-11-20/' "$T/scorer.conf"
+kill -HUP "$spid"
+
+# ---- pcs rescore, status, malformed control requests ------------------------------------------------
+out=$("$PCS" rescore ex3_security); rc=$?
+check "pcs rescore queues the partner" '[ $rc -eq 0 ] && [[ "$out" == *"queued"* ]]'
+check "the rescore is processed" 'wait_for "SELECT count(*) FROM outbox WHERE kind = '\''rescore'\'' AND processed_at IS NULL" 0'
+printf 'not json\n{"cmd":"explode"}\n{"cmd":"refresh","as_of":"2026-02-30"}\n{"cmd":"rescore"}\n' >"$T/garbage.txt"
+out=$("$PCS" send "$T/garbage.txt" --endpoint "ipc://$T/control" --retries 0 2>&1)
+check "malformed control requests are refused one by one" '[[ "$out" == *"0 accepted, 4 not accepted"* ]]'
+out=$("$PCS" scorer-status --json); rc=$?
+check "the scorer still answers: pcs scorer-status" '[ $rc -eq 0 ] && [[ "$out" == *"\"worker\": \"one\""* ]] && [[ "$out" == *"\"outbox_pending\": 0"* ]]'
+
+# ---- many partners, for the crash tests -----------------------------------------------------------------
+N=3000
+q "INSERT INTO partners (partner_id) SELECT 'bulk-' || lpad(i::text, 5, '0') FROM generate_series(1, $N) i;
+   INSERT INTO customers SELECT 'bulk-' || lpad(i::text, 5, '0'), 'bt-' || i || '-' || k, 'bc-' || i || '-' || k, NULL,
+          CASE WHEN k % 2 = 0 THEN 'smb' ELSE 'enterprise' END FROM generate_series(1, $N) i, generate_series(1, 4) k;
+   INSERT INTO associations SELECT 'bulk-' || lpad(i::text, 5, '0'), 'bt-' || i || '-' || k, 'PAL', '*', date '2025-01-01', NULL
+          FROM generate_series(1, $N) i, generate_series(1, 4) k;
+   INSERT INTO usage SELECT 'bt-' || i || '-' || k, 'azure/sql_database', (date '2024-06-01' + m * interval '1 month')::date,
+          (100 + i + m * 10) * 100, 0, 0, 0 FROM generate_series(1, $N) i, generate_series(1, 4) k, generate_series(0, 17) m;" >/dev/null
+P=$(q "SELECT count(*) FROM partners")
+# run_of AS_OF: the latest manual run of that date
+run_of() { q "SELECT max(run_id) FROM refresh_runs WHERE as_of = '$1' AND kind = 'manual'"; }
+progress_then() { # progress_then RUN: until some partners are committed while the run is open
+    for _ in $(seq 1 3000); do
+        [ "$(q "SELECT (SELECT sum(partners_done) FROM refresh_slices WHERE run_id = $1) > 0 AND finished_at IS NULL FROM refresh_runs WHERE run_id = $1")" = t ] && return 0
+        sleep 0.01
+    done
+    return 1
+}
+complete() { # complete RUN AS_OF: finished, each partner counted once, one result per partner and rule set
+    wait_for "SELECT finished_at IS NOT NULL FROM refresh_runs WHERE run_id = $1" t 1200 &&
+        [ "$(q "SELECT sum(partners_done) FROM refresh_slices WHERE run_id = $1")" = "$P" ] &&
+        [ "$(q "SELECT count(*) FROM score_results WHERE as_of = '$2'")" = "$((P * 2))" ] &&
+        [ "$(q "SELECT count(*) FROM score_snapshots WHERE as_of = '$2' AND selected")" = "$((P * 12))" ]
+}
+
+# kill -9 in the middle of a refresh, then restart
+"$PCS" refresh --as-of 2026-10-05 >/dev/null
+R=$(run_of 2026-10-05)
+check "kill -9: the refresh was in progress" 'progress_then $R'
+kill -9 "$spid"; wait "$spid" 2>/dev/null
+done_at_kill=$(q "SELECT sum(partners_done) FROM refresh_slices WHERE run_id = $R")
+check "kill -9: part of the refresh was committed ($done_at_kill of $P)" '[ "$done_at_kill" -gt 0 ] && [ "$done_at_kill" -lt "$P" ]'
+start_scorer
+check "kill -9 then restart: the refresh completes, every partner once" 'complete $R 2026-10-05'
+check "kill -9: the restarted scorer resumed a slice after its cursor" 'grep -q "resuming after" "$T/scorer.log"'
+
+# PostgreSQL restarted in the middle of a refresh
+if [ -n "${PCS_TEST_PGCTL:-}" ]; then
+    "$PCS" refresh --as-of 2026-09-05 >/dev/null
+    R=$(run_of 2026-09-05)
+    check "PostgreSQL restart: the refresh was in progress" 'progress_then $R'
+    "$PCS_TEST_PGCTL" stop -m fast -w >/dev/null 2>&1
+    sleep 1
+    "$PCS_TEST_PGCTL" start -w >/dev/null 2>&1
+    check "PostgreSQL restart: the scorer reconnects and the refresh completes" 'complete $R 2026-09-05'
+    check "PostgreSQL restart: the scorer logged the lost connection" 'grep -Eqi "connection|terminat|server closed" "$T/scorer.log"'
+    kill -0 "$ipid" 2>/dev/null || start_ingest
+else
+    echo "SKIP: PostgreSQL restart (PCS_TEST_PGCTL not set: run through tests/run)"
+    fail=$((fail + 1))
+fi
+
+# SIGTERM in the middle of a refresh: the scorer commits the partner in hand and exits 0
+"$PCS" refresh --as-of 2026-08-05 >/dev/null
+R=$(run_of 2026-08-05)
+check "SIGTERM: the refresh was in progress" 'progress_then $R'
+kill -TERM "$spid"
+wait "$spid"; rc=$?
+check "SIGTERM: the scorer exits 0" '[ $rc -eq 0 ]'
+check "SIGTERM: it logged the drain" 'grep -q "finishing the partner in hand" "$T/scorer.log"'
+start_scorer
+
+# two scorers share a refresh
+"$SCORER" --config "$T/scorer2.conf" 2>>"$T/scorer2.log" & spid2=$!
+check "SIGTERM then restart: the refresh completes, every partner once" 'complete $R 2026-08-05'
+"$PCS" refresh --as-of 2026-07-05 --endpoint "ipc://$T/control2" >/dev/null
+R=$(run_of 2026-07-05)
+check "two scorers: the refresh completes, every partner once" 'complete $R 2026-07-05'
+workers=$(q "SELECT count(DISTINCT worker) FROM refresh_slices WHERE run_id = $R")
+echo "two scorers: $workers worker(s) took slices of run $R"
+check "two scorers: no key has two snapshots" \
+    '[ "$(q "SELECT count(*) FROM (SELECT 1 FROM score_snapshots GROUP BY partner_id, area, track, as_of, rule_set HAVING count(*) > 1) x")" = 0 ]'
+kill -0 "$spid" && kill -0 "$spid2"
+check "both scorers still run" '[ $? -eq 0 ]'
+
+echo "scorer: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
