@@ -1,6 +1,7 @@
 /* pcs_db: PostgreSQL helpers shared by the daemons and the CLI (libpq only).
  *
- * SQL text is never built from data: every value goes through parameters or COPY. */
+ * SQL text is never built from data: every value goes through parameters or COPY, or, in a
+ * COPY (query) statement, which takes no parameters, through PQescapeLiteral. */
 #ifndef PCS_DB_H
 #define PCS_DB_H
 

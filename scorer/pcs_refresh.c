@@ -12,46 +12,24 @@
 
 /* ---- the facts query ------------------------------------------------------------------------------ */
 
-/* Session variables, read once per statement (uncorrelated subqueries become init plans). */
-#define V_LO "(SELECT NULLIF(current_setting('pcs.lo'), '') COLLATE \"C\")"
-#define V_HI "(SELECT NULLIF(current_setting('pcs.hi'), '') COLLATE \"C\")"
-#define V_AFTER "(SELECT NULLIF(current_setting('pcs.after'), '') COLLATE \"C\")"
-#define V_LIST "(SELECT NULLIF(current_setting('pcs.partners'), '')::text[])"
-#define V_D "(SELECT current_setting('pcs.as_of')::date)"
-#define V_RULES "(SELECT current_setting('pcs.rule_sets')::text[])"
+/* The query is built for one scope with its values as literals (PQescapeLiteral), so the planner
+ * sees them. The stream is ordered by partner only, in the "C" collation (the slice bounds and the
+ * cursor compare in it too); the rows of one partner are put in one order by the client. */
 
-#define SCOPE(col)                                                                                     \
-    "(" V_LO " IS NULL OR " col " COLLATE \"C\" >= " V_LO ") AND (" V_HI " IS NULL OR " col " COLLATE \"C\" < " V_HI \
-    ") AND (" V_AFTER " IS NULL OR " col " COLLATE \"C\" > " V_AFTER ") AND (" V_LIST " IS NULL OR " col " = ANY(" V_LIST "::text[]))"
+static void put(pcs_copybuf_t *b, const char *s)
+{
+    pcs_copy_put(b, s, strlen(s));
+}
 
-/* data month M = month(D) - 1; usage of M-30 .. M covers every as-of the status window and the
- * six-month history evaluate (each needs its data month and 23 before it). Stored snapshots from
- * the first day of month(D) - 5 up to the day before D feed the window and the history. */
-const char pcs_facts_copy_sql[] =
-    "COPY (SELECT partner_id, k, f1, f2, f3, f4, f5, f6, f7 FROM ("
-    " SELECT partner_id, 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4,"
-    "        NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners WHERE " SCOPE("partner_id")
-    " UNION ALL SELECT partner_id, 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL FROM customers WHERE "
-    SCOPE("partner_id")
-    " UNION ALL SELECT partner_id, 'A', tenant_id, association_type, workload, start_date::text, end_date::text, NULL,"
-    "        NULL FROM associations WHERE " SCOPE("partner_id")
-    " UNION ALL SELECT pt.partner_id, 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text,"
-    "        u.revenue_cents::text, u.paid_units::text, u.active_units::text"
-    "   FROM (SELECT partner_id, tenant_id FROM customers WHERE " SCOPE("partner_id")
-    "         UNION SELECT partner_id, tenant_id FROM associations WHERE " SCOPE("partner_id") ") pt"
-    "   JOIN usage u ON u.tenant_id = pt.tenant_id"
-    "  WHERE u.month >= (SELECT (date_trunc('month', " V_D ") - interval '31 months')::date)"
-    "    AND u.month <= (SELECT (date_trunc('month', " V_D ") - interval '1 month')::date)"
-    " UNION ALL SELECT partner_id, 'X', person_id, certification, earned::text, expires::text, NULL, NULL, NULL"
-    "   FROM scoring_certs WHERE " SCOPE("partner_id")
-    " UNION ALL SELECT partner_id, 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL, NULL"
-    "   FROM enrollments WHERE " SCOPE("partner_id")
-    " UNION ALL SELECT partner_id, 'S', rule_set, area, as_of::text, total::text, qualified::text, track, NULL"
-    "   FROM score_snapshots WHERE selected AND " SCOPE("partner_id")
-    "    AND as_of >= (SELECT (date_trunc('month', " V_D ") - interval '5 months')::date) AND as_of < " V_D
-    "    AND rule_set = ANY(" V_RULES "::text[])"
-    ") f ORDER BY partner_id COLLATE \"C\", k, f1 COLLATE \"C\", f2 COLLATE \"C\", f3 COLLATE \"C\", f4 COLLATE \"C\")"
-    " TO STDOUT";
+static int put_lit(pcs_copybuf_t *b, PGconn *db, const char *v)
+{
+    char *l = PQescapeLiteral(db, v, strlen(v));
+    if (!l)
+        return -1;
+    put(b, l);
+    PQfreemem(l);
+    return 0;
+}
 
 /* A PostgreSQL array literal of the names: {"a","b\"c"}. */
 static char *array_literal(const char *const *v, int n)
@@ -77,46 +55,111 @@ static char *array_literal(const char *const *v, int n)
     return b.s;
 }
 
-int pcs_scope_set(PGconn *db, const pcs_fscope_t *s, bool local, pcs_err_t *err)
+/* " AND <col> >= 'lo' AND ..." for the bounds that are set. */
+static int put_scope(pcs_copybuf_t *b, PGconn *db, const char *col, const pcs_fscope_t *s, const char *list)
 {
-    char day[16];
-    pcs_day_format(s->as_of, day);
-    char *list = s->partners ? array_literal(s->partners, s->n_partners) : strdup("");
-    char *rules = array_literal(s->rule_sets, s->n_rule_sets);
-    int rc = -1;
-    if (!list || !rules) {
-        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    } else {
-        const char *p[7] = {s->lo ? s->lo : "", s->hi ? s->hi : "", s->after ? s->after : "", list, day,
-                            local ? "true" : "false", rules};
-        rc = pcs_db_query(db,
-                          "SELECT set_config('pcs.lo', $1, $6), set_config('pcs.hi', $2, $6),"
-                          " set_config('pcs.after', $3, $6), set_config('pcs.partners', $4, $6),"
-                          " set_config('pcs.as_of', $5, $6), set_config('pcs.rule_sets', $7, $6)",
-                          7, p, NULL, err);
+    int rc = 0;
+    if (s->lo) {
+        put(b, " AND "), put(b, col), put(b, " COLLATE \"C\" >= ");
+        rc |= put_lit(b, db, s->lo);
     }
+    if (s->hi) {
+        put(b, " AND "), put(b, col), put(b, " COLLATE \"C\" < ");
+        rc |= put_lit(b, db, s->hi);
+    }
+    if (s->after) {
+        put(b, " AND "), put(b, col), put(b, " COLLATE \"C\" > ");
+        rc |= put_lit(b, db, s->after);
+    }
+    if (list) {
+        put(b, " AND "), put(b, col), put(b, " = ANY(");
+        rc |= put_lit(b, db, list);
+        put(b, "::text[])");
+    }
+    return rc;
+}
+
+char *pcs_facts_sql(PGconn *db, const pcs_fscope_t *s)
+{
+    char d[16], m0[16], m1[16], s0[16];
+    int32_t M = pcs_month_of_day(s->as_of) - 1;
+    pcs_day_format(s->as_of, d);
+    /* usage of M-30 .. M covers every as-of the status window and the six-month history evaluate
+     * (each needs its data month and the 23 before it); stored snapshots from the first day of
+     * month(D) - 5 up to the day before D feed the window and the history (§11) */
+    pcs_day_format(pcs_month_first_day(M - 30), m0);
+    pcs_day_format(pcs_month_first_day(M), m1);
+    pcs_day_format(pcs_month_first_day(M + 1 - 5), s0);
+    char *list = s->partners ? array_literal(s->partners, s->n_partners) : NULL;
+    char *rules = array_literal(s->rule_sets, s->n_rule_sets);
+    pcs_copybuf_t b = {0};
+    int rc = (s->partners && !list) || !rules ? -1 : 0;
+    put(&b, "COPY (SELECT partner_id, k, f1, f2, f3, f4, f5, f6, f7 FROM ("
+            " SELECT partner_id, 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4,"
+            " NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION ALL SELECT partner_id, 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL"
+            " FROM customers WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION ALL SELECT partner_id, 'A', tenant_id, association_type, workload, start_date::text,"
+            " end_date::text, NULL, NULL FROM associations WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION ALL SELECT pt.partner_id, 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text,"
+            " u.revenue_cents::text, u.paid_units::text, u.active_units::text"
+            " FROM (SELECT partner_id, tenant_id FROM customers WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION SELECT partner_id, tenant_id FROM associations WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, ") pt JOIN usage u ON u.tenant_id = pt.tenant_id AND u.month >= '"), put(&b, m0), put(&b, "'");
+    put(&b, " AND u.month <= '"), put(&b, m1), put(&b, "'");
+    put(&b, " UNION ALL SELECT partner_id, 'X', person_id, certification, earned::text, expires::text, NULL, NULL,"
+            " NULL FROM scoring_certs WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION ALL SELECT partner_id, 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL,"
+            " NULL FROM enrollments WHERE true");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " UNION ALL SELECT partner_id, 'S', rule_set, area, as_of::text, total::text, qualified::text, track,"
+            " NULL FROM score_snapshots WHERE selected");
+    rc |= put_scope(&b, db, "partner_id", s, list);
+    put(&b, " AND as_of >= '"), put(&b, s0), put(&b, "' AND as_of < '"), put(&b, d), put(&b, "' AND rule_set = ANY(");
+    if (rules)
+        rc |= put_lit(&b, db, rules);
+    put(&b, "::text[])) f ORDER BY partner_id COLLATE \"C\") TO STDOUT");
+    pcs_copy_put(&b, "", 1);
     free(list);
     free(rules);
-    return rc;
+    if (rc || b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
 }
 
 /* ---- streaming -------------------------------------------------------------------------------------- */
 
 #define NF 9
 
+typedef struct frow {
+    char *buf;                  /* from PQgetCopyData */
+    char *f[NF];
+} frow_t;
+
 struct pcs_fstream {
     PGconn *db;
     pcs_engine_t *const *eng;
     int n_eng;
-    char *row;                  /* pending row (first row of the next partner), from PQgetCopyData */
-    char *f[NF];
+    frow_t pending;             /* the first row of the next partner */
+    bool has_pending;
+    frow_t *rows;               /* the partner in hand */
+    int n_rows, cap_rows;
     char partner[512];
     bool done, failed;
-    long long rows;
+    long long rows_read;
 };
 
-static int split(pcs_fstream_t *s, char *row, int len)
+static int split(frow_t *r, char *row, int len)
 {
+    r->buf = row;
     if (len > 0 && row[len - 1] == '\n')
         row[--len] = '\0';
     int n = 0;
@@ -124,7 +167,7 @@ static int split(pcs_fstream_t *s, char *row, int len)
     for (;;) {
         if (n == NF)
             return -1;
-        s->f[n++] = p;
+        r->f[n++] = p;
         char *t = strchr(p, '\t');
         if (!t)
             break;
@@ -134,8 +177,8 @@ static int split(pcs_fstream_t *s, char *row, int len)
     if (n != NF)
         return -1;
     for (int i = 0; i < NF; i++)
-        s->f[i] = pcs_copy_unescape(s->f[i]);
-    return s->f[0] ? 0 : -1;
+        r->f[i] = pcs_copy_unescape(r->f[i]);
+    return r->f[0] && r->f[1] ? 0 : -1;
 }
 
 static int32_t day_or_none(const char *s)
@@ -157,13 +200,11 @@ static int track_index(const char *id)
     return -1;
 }
 
-/* Feeds the current row (s->f) to the engines. */
-static void feed(pcs_fstream_t *s)
+/* Feeds one row to the engines. */
+static void feed(pcs_fstream_t *s, char **f)
 {
-    char **f = s->f;
     pcs_err_t err = {0};
     int rc = 0;
-    s->rows++;
     for (int i = 0; i < s->n_eng && rc == 0; i++) {
         pcs_engine_t *e = s->eng[i];
         switch (f[1][0]) {
@@ -173,7 +214,7 @@ static void feed(pcs_fstream_t *s)
             rc = pcs_engine_add_customer(e, f[2], f[3], f[4] && strcmp(f[4], "smb") == 0, &err);
             break;
         case 'A': {
-            int t = pcs_assoc_type_index(f[3]);
+            int t = f[3] ? pcs_assoc_type_index(f[3]) : -1;
             rc = t < 0 ? pcs_err_set(&err, PCS_EINVAL, 0, 0, "unknown association type %s", f[3] ? f[3] : "NULL")
                        : pcs_engine_add_association(e, f[2], (pcs_assoc_type_t)t, f[4], day_or_none(f[5]),
                                                     day_or_none(f[6]), &err);
@@ -189,13 +230,14 @@ static void feed(pcs_fstream_t *s)
             rc = pcs_engine_add_cert(e, f[2], f[3], day_or_none(f[4]), day_or_none(f[5]), &err);
             break;
         case 'E':
-            rc = pcs_engine_add_enrollment(e, pcs_area_index(f[2]), day_or_none(f[3]), day_or_none(f[4]), &err);
+            rc = pcs_engine_add_enrollment(e, f[2] ? pcs_area_index(f[2]) : -1, day_or_none(f[3]), day_or_none(f[4]),
+                                           &err);
             break;
         case 'S': {
             /* a stored snapshot feeds only the engine of its own rule set */
             if (!f[2] || strcmp(f[2], pcs_engine_rules(e)->name) != 0)
                 break;
-            int a = pcs_area_index(f[3]), t = track_index(f[7]);
+            int a = f[3] ? pcs_area_index(f[3]) : -1, t = track_index(f[7]);
             if (a >= 0 && t >= 0)
                 rc = pcs_engine_add_stored(e, a, day_or_none(f[4]), num(f[5]), f[6] && f[6][0] == 't', t, &err);
             break;
@@ -208,14 +250,21 @@ static void feed(pcs_fstream_t *s)
         pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: %s row skipped: %s", f[0], f[1], err.msg);
 }
 
-pcs_fstream_t *pcs_fstream_open(PGconn *db, pcs_engine_t *const *eng, int n_eng, pcs_err_t *err)
+pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
+                                pcs_err_t *err)
 {
     pcs_fstream_t *s = calloc(1, sizeof *s);
-    if (!s) {
+    char *sql = s ? pcs_facts_sql(db, scope) : NULL;
+    if (!sql) {
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        free(s);
         return NULL;
     }
-    PGresult *r = PQexec(db, pcs_facts_copy_sql);
+    /* memory for the partner-order sort; no JIT: compiling the plan costs more than it saves,
+     * and an event's small query would pay it every time */
+    pcs_db_query(db, "SET work_mem = '64MB'; SET jit = off", 0, NULL, NULL, NULL);
+    PGresult *r = PQexec(db, sql);
+    free(sql);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
         const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
@@ -230,19 +279,18 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, pcs_engine_t *const *eng, int n_eng,
     return s;
 }
 
-/* Reads the next row into s->row / s->f. 1: a row; 0: end; -1: error. */
+/* Reads the next row into s->pending. 1: a row; 0: end; -1: error. */
 static int read_row(pcs_fstream_t *s, pcs_err_t *err)
 {
-    if (s->row) {
-        PQfreemem(s->row);
-        s->row = NULL;
-    }
     char *buf = NULL;
     int len = PQgetCopyData(s->db, &buf, 0);
     if (len >= 0) {
-        s->row = buf;
-        if (split(s, buf, len) < 0)
+        s->rows_read++;
+        if (split(&s->pending, buf, len) < 0) {
+            PQfreemem(buf);
             return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
+        }
+        s->has_pending = true;
         return 1;
     }
     s->done = true;
@@ -262,11 +310,53 @@ static int read_row(pcs_fstream_t *s, pcs_err_t *err)
     return rc;
 }
 
+static int push_pending(pcs_fstream_t *s)
+{
+    if (s->n_rows == s->cap_rows) {
+        int nc = s->cap_rows ? 2 * s->cap_rows : 256;
+        frow_t *nr = realloc(s->rows, sizeof *nr * (size_t)nc);
+        if (!nr)
+            return -1;
+        s->rows = nr;
+        s->cap_rows = nc;
+    }
+    s->rows[s->n_rows++] = s->pending;
+    s->has_pending = false;
+    return 0;
+}
+
+static void free_rows(pcs_fstream_t *s)
+{
+    for (int i = 0; i < s->n_rows; i++)
+        PQfreemem(s->rows[i].buf);
+    s->n_rows = 0;
+}
+
+static int cmp_field(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+/* Within a partner: by kind and then every column, so the engine always sees one order. */
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const frow_t *a = pa, *b = pb;
+    for (int i = 1; i < NF; i++) {
+        int c = cmp_field(a->f[i], b->f[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
 {
     if (s->failed)
         return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
-    if (!s->row) {
+    free_rows(s);
+    if (!s->has_pending) {
         if (s->done)
             return 0;
         int rc = read_row(s, err);
@@ -275,38 +365,43 @@ int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
             return rc;
         }
     }
-    snprintf(s->partner, sizeof s->partner, "%s", s->f[0]);
-    for (int i = 0; i < s->n_eng; i++)
-        if (pcs_engine_begin(s->eng[i], s->partner, err) < 0)
-            return s->failed = true, -1;
-    feed(s);
+    snprintf(s->partner, sizeof s->partner, "%s", s->pending.f[0]);
+    if (push_pending(s) < 0)
+        return s->failed = true, pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
     for (;;) {
         int rc = read_row(s, err);
         if (rc < 0) {
             s->failed = true;
             return -1;
         }
-        if (rc == 0)
-            break;
-        if (strcmp(s->f[0], s->partner) != 0)
+        if (rc == 0 || strcmp(s->pending.f[0], s->partner) != 0)
             break;          /* the next partner's first row stays pending */
-        feed(s);
+        if (push_pending(s) < 0)
+            return s->failed = true, pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
     }
+    qsort(s->rows, (size_t)s->n_rows, sizeof *s->rows, cmp_rows);
+    for (int i = 0; i < s->n_eng; i++)
+        if (pcs_engine_begin(s->eng[i], s->partner, err) < 0)
+            return s->failed = true, -1;
+    for (int i = 0; i < s->n_rows; i++)
+        feed(s, s->rows[i].f);
     *partner = s->partner;
     return 1;
 }
 
 long long pcs_fstream_rows(const pcs_fstream_t *s)
 {
-    return s->rows;
+    return s->rows_read;
 }
 
 void pcs_fstream_close(pcs_fstream_t *s)
 {
     if (!s)
         return;
-    if (s->row)
-        PQfreemem(s->row);
+    free_rows(s);
+    free(s->rows);
+    if (s->has_pending)
+        PQfreemem(s->pending.buf);
     if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
         /* abandon the COPY: cancel it and read what is left */
         PGcancel *c = PQgetCancel(s->db);
@@ -316,8 +411,7 @@ void pcs_fstream_close(pcs_fstream_t *s)
             PQfreeCancel(c);
         }
         char *row;
-        int len;
-        while ((len = PQgetCopyData(s->db, &row, 0)) >= 0)
+        while (PQgetCopyData(s->db, &row, 0) >= 0)
             PQfreemem(row);
         PGresult *r;
         while ((r = PQgetResult(s->db)))

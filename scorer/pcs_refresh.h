@@ -33,17 +33,15 @@ typedef struct pcs_fscope {
     int n_rule_sets;
 } pcs_fscope_t;
 
-/* The COPY statement, for the benchmark's baseline; the scope is applied by pcs_scope_set(). */
-extern const char pcs_facts_copy_sql[];
-
-/* Sets the session variables the facts query reads (SQL text never carries data). local: only for
- * the transaction in progress. */
-int pcs_scope_set(PGconn *db, const pcs_fscope_t *s, bool local, pcs_err_t *err);
+/* The COPY ... TO STDOUT statement that streams the facts of a scope (malloc'd; NULL when out of
+ * memory). Values are escaped with PQescapeLiteral, as COPY takes no parameters. */
+char *pcs_facts_sql(PGconn *db, const pcs_fscope_t *s);
 
 typedef struct pcs_fstream pcs_fstream_t;
 
-/* Starts streaming (pcs_scope_set first). The engines are begun and fed by pcs_fstream_next(). */
-pcs_fstream_t *pcs_fstream_open(PGconn *db, pcs_engine_t *const *eng, int n_eng, pcs_err_t *err);
+/* Starts streaming the facts of scope. The engines are begun and fed by pcs_fstream_next(). */
+pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
+                                pcs_err_t *err);
 /* Feeds the next partner's facts to every engine. 1: *partner holds the partner (valid until the
  * next call), score it now; 0: end of stream; -1: error (err). Rows the engine refuses are logged
  * and skipped. */

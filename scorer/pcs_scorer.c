@@ -107,7 +107,9 @@ static const char usage_text[] =
     "stored as a snapshot in PostgreSQL and announced as score.updated. Several scorers may share one\n"
     "database: they split refreshes by partner. See deploy/pcs-scorer.conf for every setting.\n"
     "\n"
-    "  --config FILE   configuration file (default: built-in defaults, database from PG* variables)\n"
+    "  --config FILE      configuration file (default: built-in defaults, database from PG* variables)\n"
+    "  --print-facts-sql DATE  print the COPY statement that streams all facts as of DATE (for\n"
+    "                     benchmarks and EXPLAIN), and exit\n"
     "\n"
     "Signals: SIGTERM/SIGINT finish the partner in hand, commit and exit (a second one exits at\n"
     "once), SIGHUP reloads the configuration and the rule sets.\n";
@@ -420,7 +422,7 @@ static int claim_slice(scorer_t *s)
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules};
     s->sl.active = true;
-    if (pcs_scope_set(rd, &sc, false, &err) < 0 || !(s->sl.fs = pcs_fstream_open(rd, s->eng, s->n_rules, &err))) {
+    if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err))) {
         set_error(s, "refresh", &err);
         abandon_slice(s);
         return -1;
@@ -558,10 +560,9 @@ static int drain_once(scorer_t *s)
     int32_t d = today(s);
     pcs_fscope_t sc = {.as_of = d, .partners = names, .n_partners = np, .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules};
-    rc = pcs_scope_set(db, &sc, true, &err);
-    free(names);
-    if (rc == 0 && !(fs = pcs_fstream_open(db, s->eng, s->n_rules, &err)))
+    if (!(fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err)))
         rc = -1;
+    free(names);
     int scored = 0;
     while (rc == 0) {
         const char *partner;
@@ -578,7 +579,7 @@ static int drain_once(scorer_t *s)
     if (rc == 0)
         rc = pcs_batch_write(db, &s->ev_batch, changes, &err);
     if (rc == 0)
-        rc = pcs_db_query(db, "UPDATE outbox SET processed_at = now() WHERE outbox_id = ANY($1::bigint[])", 1, idp,
+        rc = pcs_db_query(db, "UPDATE outbox SET processed_at = clock_timestamp() WHERE outbox_id = ANY($1::bigint[])", 1, idp,
                           NULL, &err);
     if (rc == 0)
         rc = pcs_db_query(db, "COMMIT", 0, NULL, NULL, &err);
@@ -914,9 +915,10 @@ static int watch_socket(scorer_t *s, void *sock, uv_poll_t *p, uv_poll_cb cb)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+                                         {"print-facts-sql", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
     static scorer_t sc;
     scorer_t *s = &sc;
+    const char *facts_as_of = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'c') {
@@ -924,6 +926,8 @@ int main(int argc, char **argv)
         } else if (c == 'h') {
             fputs(usage_text, stdout);
             return 0;
+        } else if (c == 'p') {
+            facts_as_of = optarg;
         } else {
             fputs(usage_text, stderr);
             return 2;
@@ -941,12 +945,29 @@ int main(int argc, char **argv)
     }
     if (load_rules(s, &s->cfg) < 0)
         return 2;
+    if (facts_as_of) {
+        /* the statement of a refresh in one slice, for benchmarks and EXPLAIN */
+        int32_t fd;
+        PGconn *db = pcs_db_connect(s->cfg.db, &err);
+        if (pcs_day_parse(facts_as_of, &fd) < 0 || !db) {
+            fprintf(stderr, "pcs-scorer: --print-facts-sql: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
+            PQfinish(db);
+            return 2;
+        }
+        pcs_fscope_t fsc = {.as_of = fd, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
+        char *sql = pcs_facts_sql(db, &fsc);
+        puts(sql ? sql : "");
+        free(sql);
+        PQfinish(db);
+        free_rules(s);
+        return sql ? 0 : 1;
+    }
     char host[128] = "localhost";
     gethostname(host, sizeof host - 1);
     if (s->cfg.worker[0])
-        snprintf(s->worker, sizeof s->worker, "%s", s->cfg.worker);
+        snprintf(s->worker, sizeof s->worker, "%.255s", s->cfg.worker);
     else
-        snprintf(s->worker, sizeof s->worker, "%s:%ld", host, (long)getpid());
+        snprintf(s->worker, sizeof s->worker, "%.127s:%ld", host, (long)getpid());
     s->started = time(NULL);
 
     s->loop = uv_default_loop();

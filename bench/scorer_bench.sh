@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Scorer benchmark: generates PARTNERS partners with ROWS usage rows in PostgreSQL (SQL generator,
+# deterministic), then in the same run times
+#   1. a full refresh by the real pcs-scorer (`pcs refresh --wait`), and its peak RSS;
+#   2. streaming the same facts out of PostgreSQL (the scorer's COPY to /dev/null);
+#   3. the pure-SQL baseline a careful user would write for the Azure areas (net customer adds,
+#      usage growth, deployments; hash aggregates), and optionally the natural count(DISTINCT) form;
+#   4. certification event -> stored snapshot latency over EVENTS events sent to pcs-ingest one by
+#      one (outbox created_at of the event's transaction -> the scorer's write of the new snapshots).
+#
+#   bench/scorer_bench.sh [PARTNERS] [ROWS] [EVENTS]    (defaults 10000 5000000 1000)
+#   NATURAL=1 also times the count(DISTINCT) baseline.
+# Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
+# Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PARTNERS=${1:-10000}
+ROWS=${2:-5000000}
+EVENTS=${3:-1000}
+BUILD=${BUILD:-build/bench}
+PCS=$BUILD/cli/pcs
+INGEST=$BUILD/ingest/pcs-ingest
+SCORER=$BUILD/scorer/pcs-scorer
+[ -x "$PCS" ] && [ -x "$SCORER" ] && [ -x "$INGEST" ] ||
+    { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
+T=$(mktemp -d /tmp/pcs-scorer-bench.XXXXXX)
+PGOWN=
+spid= ipid=
+cleanup() {
+    for p in $spid $ipid; do kill "$p" 2>/dev/null || true; done
+    [ -n "$PGOWN" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+if ! psql -qAt -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    chown postgres "$T"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg" -A trust -U postgres >/dev/null
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -l "$T/pg.log" -w -o "-k $T -c listen_addresses='' -p 54332" start >/dev/null
+    export PGHOST=$T PGPORT=54332 PGUSER=postgres
+    PGOWN=1
+fi
+DB=pcs_sbench_$$
+export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
+"$PCS" migrate >/dev/null
+q() { psql -qAt -d "$DB" -c "$1"; }
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l; }
+
+# ---- data: ROWS/25 tenants spread evenly over the partners, 25 months each (2024-10 .. 2026-10) -----
+TENANTS=$((ROWS / 25))
+echo "generating $PARTNERS partners, $TENANTS tenants, $ROWS usage rows..."
+t0=$(now)
+psql -qAt -d "$DB" >/dev/null <<SQL
+SET synchronous_commit = off;
+INSERT INTO partners (partner_id) SELECT 'p' || lpad(i::text, 6, '0') FROM generate_series(0, $PARTNERS - 1) i;
+-- tenant t belongs to partner (t * 7919) % PARTNERS: an even, scattered spread
+CREATE TEMP TABLE gt AS
+SELECT t, 'p' || lpad(((t::bigint * 7919) % $PARTNERS)::text, 6, '0') AS partner_id, 't' || lpad(t::text, 8, '0') AS tenant_id,
+       t % 3 AS fam FROM generate_series(0, $TENANTS - 1) t;
+INSERT INTO customers SELECT partner_id, tenant_id, 'c' || t, NULL, CASE WHEN t % 5 < 3 THEN 'smb' ELSE 'enterprise' END FROM gt;
+INSERT INTO associations SELECT partner_id, tenant_id,
+       (ARRAY['PAL','DPOR','CSP_T1','CSP_T2','CPOR','CPOR_OSU','CPOR_REVREC'])[1 + t % 7],
+       CASE fam WHEN 0 THEN 'azure/*' WHEN 1 THEN 'm365/*' ELSE 'bizapps/*' END,
+       date '2024-01-01' + (t * 37 % 900), NULL FROM gt;
+INSERT INTO usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)
+SELECT tenant_id,
+       CASE fam WHEN 0 THEN (ARRAY['azure/sql_database','azure/app_service','azure/storage','azure/cosmos_db','azure/virtual_machines','azure/openai'])[1 + t % 6]
+                WHEN 1 THEN (ARRAY['m365/teams','m365/exchange','m365/sharepoint','m365/intune','m365/entra_id_p1','m365/copilot'])[1 + t % 6]
+                ELSE (ARRAY['bizapps/sales','bizapps/power_bi','bizapps/business_central','bizapps/customer_service'])[1 + t % 4] END,
+       (date '2024-10-01' + m * interval '1 month')::date,
+       CASE fam WHEN 0 THEN (t % 900 + m * (t % 40)) * 1000 ELSE 0 END,
+       CASE fam WHEN 2 THEN (t % 500 + m * 10) * 1000 ELSE 0 END,
+       CASE fam WHEN 1 THEN 20 + t % 400 + m ELSE 0 END,
+       CASE fam WHEN 1 THEN 10 + t % 300 + m ELSE 0 END
+  FROM gt, generate_series(0, 24) m;
+-- 3-17 people per partner with 1-3 certifications each
+INSERT INTO certifications
+SELECT DISTINCT ON (p.partner_id, 'x' || k, c.name) p.partner_id, 'x' || k, c.name,
+       date '2025-06-01' + ((i * 31 + k * 17) % 500), date '2025-06-01' + ((i * 31 + k * 17) % 500) + 365
+  FROM (SELECT partner_id, (row_number() OVER ())::int AS i FROM partners) p,
+       generate_series(1, 3 + (p.i % 15)::int) k,
+       LATERAL (SELECT (ARRAY['Azure Administrator Associate','Azure Solutions Architect Expert','Azure AI Engineer Associate',
+                              'Azure Data Scientist Associate','Azure Developer Associate','DevOps Engineer Expert',
+                              'Azure Security Engineer Associate','Security Operations Analyst Associate','Endpoint Administrator Associate',
+                              'Power Platform Functional Consultant Associate','Azure Data Engineer Associate',
+                              'Power BI Data Analyst Associate'])[1 + ((p.i * 7 + k * 3 + j) % 12)::int] AS name
+                  FROM generate_series(0, (k % 3)::int) j) c;
+INSERT INTO person_links SELECT partner_id, person_id, min(earned), NULL FROM certifications GROUP BY 1, 2;
+INSERT INTO enrollments SELECT partner_id, (ARRAY['data_ai','infrastructure','security','modern_work'])[1 + i % 4],
+       date '2025-03-01' + (i % 200), date '2026-03-01' + (i % 200)
+  FROM (SELECT partner_id, (row_number() OVER ())::int AS i FROM partners) p WHERE i % 10 = 0;
+ANALYZE;
+SQL
+t1=$(now)
+printf "generated in %.1f s: %s usage rows, %s certification records, database %s\n" "$(secs "$t0" "$t1")" \
+    "$(q "SELECT count(*) FROM usage")" "$(q "SELECT count(*) FROM certifications")" "$(q "SELECT pg_size_pretty(pg_database_size('$DB'))")"
+
+AS_OF=2026-11-20
+cat >"$T/scorer.conf" <<EOF
+db = "dbname=$DB"
+pull_endpoint = ipc://$T/push
+control_endpoint = ipc://$T/control
+pub_endpoint = ipc://$T/pub
+rule_sets = pcs-2026
+refresh_day = 0
+coalesce_ms = 5
+EOF
+
+# ---- 1. full refresh ------------------------------------------------------------------------------------
+"$SCORER" --config "$T/scorer.conf" 2>"$T/scorer.log" & spid=$!
+sleep 0.5
+t0=$(now)
+"$PCS" refresh --as-of "$AS_OF" --wait --timeout 3600 >"$T/refresh.out"
+t1=$(now)
+refresh_s=$(secs "$t0" "$t1")
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$spid/status")
+scored=$(q "SELECT count(*) FROM score_results WHERE as_of = '$AS_OF'")
+snaps=$(q "SELECT count(*) FROM score_snapshots WHERE as_of = '$AS_OF'")
+
+# ---- 2. streaming the same facts out of PostgreSQL ----------------------------------------------------------
+FACTS_SQL=$("$SCORER" --print-facts-sql)
+t0=$(now)
+psql -qAt -d "$DB" >/dev/null <<SQL
+SELECT set_config('pcs.lo', '', false), set_config('pcs.hi', '', false), set_config('pcs.after', '', false),
+       set_config('pcs.partners', '', false), set_config('pcs.as_of', '$AS_OF', false), set_config('pcs.rule_sets', '{pcs-2026}', false);
+$FACTS_SQL;
+SQL
+t1=$(now)
+stream_s=$(secs "$t0" "$t1")
+
+# ---- 3. the pure-SQL baseline (Azure areas: data months 2025-11 .. 2026-10 against 2024-11 .. 2025-10) ---
+BASE_CTE="cred AS (
+  SELECT a.partner_id, u.tenant_id, u.workload, u.month, u.acr_cents
+    FROM usage u JOIN associations a ON a.tenant_id = u.tenant_id
+   WHERE a.association_type IN ('PAL','DPOR','CSP_T1','CSP_T2') AND u.workload LIKE 'azure/%'
+     AND (a.workload = '*' OR a.workload = 'azure/*' OR a.workload = u.workload)
+     AND u.month BETWEEN date '2024-11-01' AND date '2026-10-01'
+     AND a.start_date < u.month + interval '1 month' AND (a.end_date IS NULL OR a.end_date >= u.month))"
+TUNED="WITH $BASE_CTE,
+per_tenant AS (
+  SELECT partner_id, tenant_id, sum(acr_cents) FILTER (WHERE month >= date '2025-11-01') AS cur,
+         sum(acr_cents) FILTER (WHERE month < date '2025-11-01') AS prev
+    FROM cred GROUP BY partner_id, tenant_id),
+per_wl AS (
+  SELECT partner_id, workload FROM cred
+   WHERE month >= date '2025-11-01' AND workload NOT IN ('azure/virtual_machines', 'azure/virtual_machines_licenses')
+   GROUP BY partner_id, workload HAVING sum(acr_cents) > 0)
+SELECT t.partner_id, t.nca, t.growth, coalesce(d.n, 0) AS deployments
+  FROM (SELECT partner_id, count(*) FILTER (WHERE cur >= 100000) - count(*) FILTER (WHERE prev >= 100000) AS nca,
+               CASE WHEN sum(prev) > 0 THEN (sum(cur) - sum(prev)) * 100.0 / sum(prev) END AS growth
+          FROM per_tenant GROUP BY partner_id) t
+  LEFT JOIN (SELECT partner_id, count(*) AS n FROM per_wl GROUP BY partner_id) d USING (partner_id)"
+NATURAL_Q="WITH $BASE_CTE
+SELECT partner_id,
+       count(DISTINCT tenant_id) FILTER (WHERE month >= date '2025-11-01') - count(DISTINCT tenant_id) FILTER (WHERE month < date '2025-11-01') AS nca,
+       (sum(acr_cents) FILTER (WHERE month >= date '2025-11-01') - sum(acr_cents) FILTER (WHERE month < date '2025-11-01')) * 100.0
+         / nullif(sum(acr_cents) FILTER (WHERE month < date '2025-11-01'), 0) AS growth,
+       count(DISTINCT workload) FILTER (WHERE month >= date '2025-11-01' AND workload NOT LIKE 'azure/virtual_machines%') AS deployments
+  FROM cred GROUP BY partner_id"
+psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "COPY ($TUNED) TO STDOUT" >/dev/null   # warm the cache once
+t0=$(now)
+psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "COPY ($TUNED) TO STDOUT" >"$T/tuned.out"
+t1=$(now)
+tuned_s=$(secs "$t0" "$t1")
+natural_s=
+if [ -n "${NATURAL:-}" ]; then
+    t0=$(now)
+    psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "COPY ($NATURAL_Q) TO STDOUT" >/dev/null
+    t1=$(now)
+    natural_s=$(secs "$t0" "$t1")
+fi
+
+# ---- 4. certification event -> stored snapshot latency ------------------------------------------------
+cat >"$T/ingest.conf" <<EOF
+db = "dbname=$DB"
+spool_dir = $T/spool
+intake_endpoint = ipc://$T/intake
+push_endpoint = ipc://$T/push
+EOF
+"$INGEST" --config "$T/ingest.conf" 2>"$T/ingest.log" & ipid=$!
+sleep 1
+kill "$spid"; wait "$spid" 2>/dev/null || true
+# today pinned to the refresh date, so each event rescoring is comparable with the refresh
+printf 'today = %s\n' "$AS_OF" >>"$T/scorer.conf"
+"$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
+sleep 1
+first=$(q "SELECT coalesce(max(outbox_id), 0) FROM outbox")
+for i in $(seq 1 "$EVENTS"); do
+    p=$(printf 'p%06d' $(((i * 7) % PARTNERS)))
+    printf '{"v":1,"type":"cert.earned","id":"bench-%d-%d","ts":"2026-11-20T10:00:00Z","body":{"partner_id":"%s","person_id":"bench-%d","certification":"Azure AI Engineer Associate","earned":"2026-11-01","expires":"2027-11-01"}}\n' \
+        $$ "$i" "$p" "$i"
+done >"$T/events.jsonl"
+t0=$(now)
+"$PCS" send "$T/events.jsonl" --endpoint "ipc://$T/intake" >/dev/null
+for _ in $(seq 1 600); do
+    [ "$(q "SELECT count(*) FROM outbox WHERE outbox_id > $first AND processed_at IS NULL")" = 0 ] && break
+    sleep 0.1
+done
+t1=$(now)
+lat=$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) || ' ' ||
+                round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) || ' ' || count(*) || ' ' ||
+                round(max(ms)::numeric, 1)
+           FROM (SELECT extract(epoch FROM processed_at - created_at) * 1000 AS ms FROM outbox
+                  WHERE outbox_id > $first AND kind = 'cert.changed') x")
+read -r p50 p99 nev maxms <<<"$lat"
+
+echo
+printf "full refresh (pcs-scorer, %s partners):  %8.2f s  (%s result documents, %s snapshots)\n" "$PARTNERS" "$refresh_s" "$scored" "$snaps"
+printf "stream the facts (COPY to /dev/null):   %8.2f s\n" "$stream_s"
+printf "pure-SQL baseline, hash aggregates:     %8.2f s  (Azure NCA, usage growth, deployments only)\n" "$tuned_s"
+[ -n "$natural_s" ] && printf "pure-SQL baseline, count(DISTINCT):     %8.2f s\n" "$natural_s"
+printf "ratio baseline / refresh:               %8.2f x  (aim >= 3)\n" "$(echo "$tuned_s / $refresh_s" | bc -l)"
+printf "ratio refresh / stream:                 %8.2f x  (aim <= 1.5)\n" "$(echo "$refresh_s / $stream_s" | bc -l)"
+printf "scorer peak RSS:                        %8.1f MiB (aim <= 256)\n" "$(echo "$rss_kb / 1024" | bc -l)"
+printf "certification event -> stored snapshot: p50 %s ms, p99 %s ms, max %s ms over %s events (%.1f s to send and score all)\n" \
+    "$p50" "$p99" "$maxms" "$nev" "$(secs "$t0" "$t1")"
+kill "$spid" "$ipid"; wait 2>/dev/null || true; spid= ipid=
+psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null
