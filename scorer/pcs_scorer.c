@@ -239,8 +239,8 @@ static long long create_run(scorer_t *s, int32_t as_of, const char *kind, int *s
     /* slice k covers the partners from its first (lo) up to the next slice's first (hi); the
      * first and the last are open, so partners that appear later are covered too */
     if (pcs_db_query(db,
-                     "WITH b AS (SELECT partner_id COLLATE \"C\" AS p,"
-                     "  (row_number() OVER (ORDER BY partner_id COLLATE \"C\") - 1) / $2::bigint AS k FROM partners),"
+                     "WITH b AS (SELECT partner_id AS p,"
+                     "  (row_number() OVER (ORDER BY partner_id) - 1) / $2::bigint AS k FROM partners),"
                      " f AS (SELECT k, min(p) AS lo FROM b GROUP BY k)"
                      " INSERT INTO refresh_slices (run_id, slice, lo, hi)"
                      " SELECT $1::bigint, k::int, CASE WHEN k = 0 THEN NULL ELSE lo END, lead(lo) OVER (ORDER BY k) FROM f"

@@ -42,7 +42,7 @@ CREATE TABLE score_results (
 );
 
 -- A refresh scores every partner as of one date. It is cut into slices of consecutive partners
--- (in "C" collation order); a scorer takes a slice with a session advisory lock, so a slice is
+-- (in the order of the partners key); a scorer takes a slice with a session advisory lock, so a slice is
 -- never worked on twice at once and is taken over when its scorer dies. done_through is the last
 -- partner whose snapshots are committed: a restart resumes after it.
 CREATE TABLE refresh_runs (
@@ -58,9 +58,9 @@ CREATE UNIQUE INDEX refresh_runs_monthly ON refresh_runs (as_of) WHERE kind = 'm
 CREATE TABLE refresh_slices (
     run_id        bigint NOT NULL REFERENCES refresh_runs,
     slice         int NOT NULL,
-    lo            text COLLATE "C",           -- first partner (NULL: from the start)
-    hi            text COLLATE "C",           -- first partner of the next slice (NULL: to the end)
-    done_through  text COLLATE "C",
+    lo            text,                       -- first partner (NULL: from the start)
+    hi            text,                       -- first partner of the next slice (NULL: to the end)
+    done_through  text,
     partners_done bigint NOT NULL DEFAULT 0,
     worker        text,
     started_at    timestamptz,
