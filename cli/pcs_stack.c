@@ -140,7 +140,7 @@ int pcs_cmd_send(int argc, char **argv)
         if (strcmp(argv[i], "--endpoint") == 0 || strcmp(argv[i], "--timeout-ms") == 0 ||
             strcmp(argv[i], "--retries") == 0)
             i++;
-        else if (argv[i][0] != '-' && !file)
+        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
             file = argv[i];
         else
             return usage("send: usage: pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms N] [--retries N]");

@@ -70,6 +70,8 @@ typedef struct slice {
     bool has_lo, has_hi, has_after;
     char trigger[64];
     pcs_fstream_t *fs;
+    double started, write_s;    /* wall time since the slice was taken, of it spent committing */
+    long long partners, rows;
 } slice_t;
 
 typedef struct scorer {
@@ -113,6 +115,13 @@ static const char usage_text[] =
     "\n"
     "Signals: SIGTERM/SIGINT finish the partner in hand, commit and exit (a second one exits at\n"
     "once), SIGHUP reloads the configuration and the rule sets.\n";
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void set_error(scorer_t *s, const char *what, const pcs_err_t *err)
 {
@@ -313,6 +322,7 @@ static int flush_slice(scorer_t *s, bool done)
     snprintf(sno, sizeof sno, "%d", s->sl.slice);
     snprintf(n, sizeof n, "%d", s->batch.partners);
     int partners = s->batch.partners;
+    double t0 = mono_s();
     const char *p[5] = {rid, sno, s->batch.partners ? s->sl.last : NULL, n, done ? "t" : "f"};
     int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
     if (rc == 0)
@@ -343,8 +353,10 @@ static int flush_slice(scorer_t *s, bool done)
         return -1;
     }
     s->partners_scored += partners;
+    s->sl.partners += partners;
     publish(s, changes);
     json_decref(changes);
+    s->sl.write_s += mono_s() - t0;
     if (s->batch.partners == 0 && partners)
         snprintf(s->sl.after, sizeof s->sl.after, "%s", s->sl.last);
     return 0;
@@ -422,6 +434,7 @@ static int claim_slice(scorer_t *s)
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules};
     s->sl.active = true;
+    s->sl.started = mono_s();
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err))) {
         set_error(s, "refresh", &err);
         abandon_slice(s);
@@ -461,6 +474,7 @@ static void on_work(uv_idle_t *h)
             return;
         }
         if (rc == 0) {
+            s->sl.rows = pcs_fstream_rows(s->sl.fs);
             pcs_fstream_close(s->sl.fs);
             s->sl.fs = NULL;
             if (flush_slice(s, true) < 0) {
@@ -473,7 +487,8 @@ static void on_work(uv_idle_t *h)
             s->sl.active = false;
             s->slices_done++;
             s->backoff_ms = 0;
-            pcs_log(PCS_LOG_INFO, "scorer", "refresh", "run %lld slice %d: done", s->sl.run_id, s->sl.slice);
+            pcs_log(PCS_LOG_INFO, "scorer", "refresh", "run %lld slice %d: done, %lld partners (%lld fact rows) in %.2f s, %.2f s of it committing",
+                    s->sl.run_id, s->sl.slice, s->sl.partners, s->sl.rows, mono_s() - s->sl.started, s->sl.write_s);
             return;
         }
         if (pcs_score_partner(s->eng, s->n_rules, s->sl.as_of, &s->batch, s->sl.trigger, &err) < 0) {

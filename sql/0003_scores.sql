@@ -20,7 +20,7 @@ CREATE TABLE score_snapshots (
     selected     boolean NOT NULL,            -- the track the area reports
     status       text NOT NULL CHECK (status IN ('not_started', 'in_progress', 'qualified', 'enrolled', 'renewal_due')),
     detail       json NOT NULL,               -- the track object: metrics, units, points, qualification
-    digest       text NOT NULL,               -- SHA-256 of what is stored: a rewrite of equal content is skipped
+    digest       text NOT NULL,               -- 128-bit digest of what is stored: equal content is not rewritten
     computed_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (partner_id, area, track, as_of, rule_set)
 );
