@@ -563,7 +563,7 @@ static const char stage_sql[] =
     " rule_set text, total double precision, qualified boolean, selected boolean, status text, detail json,"
     " digest text) ON COMMIT DELETE ROWS";
 
-static const char upsert_res_sql[] =
+const char pcs_upsert_results_sql[] =
     "INSERT INTO score_results AS r (partner_id, rule_set, as_of, document, digest, trigger)"
     " SELECT partner_id, rule_set, as_of, document, digest, trigger FROM pcs_stage_res"
     " ON CONFLICT (partner_id, rule_set, as_of) DO UPDATE SET document = excluded.document,"
@@ -572,7 +572,7 @@ static const char upsert_res_sql[] =
 
 /* The previous score of a changed selected snapshot is the latest selected snapshot of the same
  * partner, area and rule set on or before its as-of, as it was before this statement. */
-static const char upsert_snap_sql[] =
+const char pcs_upsert_snapshots_sql[] =
     "WITH up AS ("
     " INSERT INTO score_snapshots AS s (partner_id, area, track, as_of, rule_set, total, qualified, selected,"
     "  status, detail, digest)"
@@ -583,7 +583,7 @@ static const char upsert_snap_sql[] =
     "  detail = excluded.detail, digest = excluded.digest, computed_at = now(), seq = nextval('score_seq')"
     " WHERE s.digest <> excluded.digest"
     " RETURNING s.partner_id, s.area, s.rule_set, s.as_of, s.track, s.total, s.qualified, s.status, s.seq, s.selected)"
-    " SELECT up.partner_id, up.area, up.rule_set, up.as_of::text, up.track, round(up.total::numeric, 2)::text,"
+    " SELECT up.partner_id AS partner_id, up.area, up.rule_set, up.as_of::text, up.track, round(up.total::numeric, 2)::text,"
     "  up.qualified::text, up.status, up.seq::text, round(prev.total::numeric, 2)::text, prev.qualified::text,"
     "  prev.status, prev.as_of::text"
     " FROM up LEFT JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p"
@@ -606,12 +606,10 @@ static json_t *jbool_or_null(PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? json_null() : json_boolean(PQgetvalue(r, i, c)[0] == 't');
 }
 
-int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
+int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
 {
     if (b->res.oom || b->snap.oom)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (b->documents == 0)
-        return 0;
     if (pcs_db_query(db, stage_sql, 0, NULL, NULL, err) < 0)
         return -1;
     if (pcs_copy_begin(db, "COPY pcs_stage_res FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->res, err) < 0 ||
@@ -620,11 +618,14 @@ int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
     if (pcs_copy_begin(db, "COPY pcs_stage_snap FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->snap, err) < 0 ||
         pcs_copy_end(db, err) < 0)
         return -1;
-    if (pcs_db_query(db, upsert_res_sql, 0, NULL, NULL, err) < 0)
-        return -1;
-    PGresult *r;
-    if (pcs_db_query(db, upsert_snap_sql, 0, NULL, &r, err) < 0)
-        return -1;
+    pcs_batch_reset(b);
+    return 0;
+}
+
+bool pcs_batch_changes(PGresult *r, json_t *changes)
+{
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 13 || strcmp(PQfname(r, 0), "partner_id") != 0)
+        return false;
     for (int i = 0; changes && i < PQntuples(r); i++) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:o, s:I}", "partner_id",
                               PQgetvalue(r, i, 0), "area", PQgetvalue(r, i, 1), "rules", PQgetvalue(r, i, 2), "as_of",
@@ -636,8 +637,19 @@ int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
         if (o)
             json_array_append_new(changes, o);
     }
+    return true;
+}
+
+int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
+{
+    if (b->documents == 0)
+        return 0;
+    PGresult *r;
+    if (pcs_batch_stage(db, b, err) < 0 || pcs_db_query(db, pcs_upsert_results_sql, 0, NULL, NULL, err) < 0 ||
+        pcs_db_query(db, pcs_upsert_snapshots_sql, 0, NULL, &r, err) < 0)
+        return -1;
+    pcs_batch_changes(r, changes);
     PQclear(r);
-    pcs_batch_reset(b);
     return 0;
 }
 

@@ -62,6 +62,15 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
 void pcs_batch_reset(pcs_batch_t *b);
 void pcs_batch_free(pcs_batch_t *b);
 
+/* The two steps of pcs_batch_write, for a caller that sends the upserts without waiting:
+ * pcs_batch_stage() copies the batch into session staging tables (inside the caller's transaction)
+ * and empties it; pcs_upsert_results_sql and then pcs_upsert_snapshots_sql write them; the
+ * latter's rows give the changes (pcs_batch_changes() returns false for any other result). */
+int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err);
+extern const char pcs_upsert_results_sql[];
+extern const char pcs_upsert_snapshots_sql[];
+bool pcs_batch_changes(PGresult *r, json_t *changes);
+
 /* Writes the batch inside the caller's transaction and empties it. changes (a JSON array, may be
  * NULL) receives one score.updated body per selected (partner, area) whose snapshot is new or
  * changed: {partner_id, area, rules, as_of, track, score, qualified, status, old_score,

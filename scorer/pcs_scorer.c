@@ -71,6 +71,9 @@ typedef struct slice {
     char trigger[64];
     pcs_fstream_t *fs;
     double started, write_s;    /* wall time since the slice was taken, of it spent committing */
+    bool wp_active;             /* a commit in flight: its partners and last partner */
+    int wp_partners;
+    char wp_last[512];
     long long partners, rows;
 } slice_t;
 
@@ -214,12 +217,13 @@ static void publish(scorer_t *s, json_t *changes)
 static void backoff(scorer_t *s);
 static void start_work(scorer_t *s);
 static void schedule_drain(scorer_t *s, uint64_t delay);
+static int write_wait(scorer_t *s);
 
 /* Creates a run and its slices in one transaction. Returns the run id, 0 when a monthly run for
  * that date exists already, -1 on error. */
 static long long create_run(scorer_t *s, int32_t as_of, const char *kind, int *slices, pcs_err_t *err)
 {
-    PGconn *db = pcs_db_ensure(&s->wr, s->cfg.db, "scorer");
+    PGconn *db = pcs_db_ensure(&s->ev, s->cfg.db, "scorer");   /* wr may have a commit in flight */
     if (!db)
         return pcs_err_set(err, PCS_EIO, 0, 0, "no database"), -1;
     char day[16], size[32];
@@ -298,6 +302,11 @@ static void abandon_slice(scorer_t *s)
 {
     if (!s->sl.active)
         return;
+    if (s->wr && s->sl.wp_active && write_wait(s) < 0 && s->wr && PQstatus(s->wr) != CONNECTION_OK) {
+        PQfinish(s->wr);
+        s->wr = NULL;
+    }
+    s->sl.wp_active = false;
     pcs_fstream_close(s->sl.fs);
     s->sl.fs = NULL;
     if (s->rd && PQstatus(s->rd) != CONNECTION_OK) {
@@ -309,57 +318,122 @@ static void abandon_slice(scorer_t *s)
     s->sl.active = false;
 }
 
-/* Commits the batch and the slice's cursor (and, at the end, the slice and maybe the run). */
-static int flush_slice(scorer_t *s, bool done)
+/* Waits for the slice commit in flight, then publishes its changes and moves the cursor. */
+static int write_wait(scorer_t *s)
 {
-    pcs_err_t err = {0};
-    PGconn *db = s->wr;
-    if (!db || PQstatus(db) != CONNECTION_OK)
-        return pcs_err_set(&err, PCS_EIO, 0, 0, "connection lost"), set_error(s, "refresh", &err), -1;
-    json_t *changes = json_array();
-    char rid[32], sno[16], n[32];
-    snprintf(rid, sizeof rid, "%lld", s->sl.run_id);
-    snprintf(sno, sizeof sno, "%d", s->sl.slice);
-    snprintf(n, sizeof n, "%d", s->batch.partners);
-    int partners = s->batch.partners;
+    if (!s->sl.wp_active)
+        return 0;
+    s->sl.wp_active = false;
     double t0 = mono_s();
-    const char *p[5] = {rid, sno, s->batch.partners ? s->sl.last : NULL, n, done ? "t" : "f"};
-    int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
-    if (rc == 0)
-        rc = pcs_batch_write(db, &s->batch, changes, &err);
-    if (rc == 0)
-        rc = pcs_db_query(db,
-                          "UPDATE refresh_slices SET done_through = COALESCE($3, done_through),"
-                          " partners_done = partners_done + $4::bigint,"
-                          " done_at = CASE WHEN $5::boolean THEN now() END WHERE run_id = $1 AND slice = $2",
-                          5, p, NULL, &err);
-    if (rc == 0 && done) {
-        /* the run row is locked first, so of two scorers finishing the last slices the second
-         * sees the first's commit and closes the run */
-        rc = pcs_db_query(db, "SELECT 1 FROM refresh_runs WHERE run_id = $1 FOR UPDATE", 1, p, NULL, &err);
-        if (rc == 0)
-            rc = pcs_db_query(db,
-                              "UPDATE refresh_runs SET finished_at = now(), partners = (SELECT sum(partners_done)"
-                              " FROM refresh_slices WHERE run_id = $1) WHERE run_id = $1 AND finished_at IS NULL"
-                              " AND NOT EXISTS (SELECT 1 FROM refresh_slices WHERE run_id = $1 AND done_at IS NULL)",
-                              1, p, NULL, &err);
+    json_t *changes = json_array();
+    pcs_err_t err = {0};
+    PGresult *r;
+    while ((r = PQgetResult(s->wr))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (!err.msg[0]) {
+                const char *m = PQresultErrorMessage(r);
+                pcs_err_set(&err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
+            }
+        } else {
+            pcs_batch_changes(r, changes);
+        }
+        PQclear(r);
     }
-    if (rc == 0)
-        rc = pcs_db_query(db, "COMMIT", 0, NULL, NULL, &err);
-    if (rc < 0) {
-        pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
+    if (!err.msg[0] && PQstatus(s->wr) != CONNECTION_OK)
+        pcs_err_set(&err, PCS_EIO, 0, 0, "connection lost: %s", PQerrorMessage(s->wr));
+    if (err.msg[0]) {
+        if (PQstatus(s->wr) == CONNECTION_OK)
+            pcs_db_query(s->wr, "ROLLBACK", 0, NULL, NULL, NULL);
         set_error(s, "refresh", &err);
         json_decref(changes);
         return -1;
     }
-    s->partners_scored += partners;
-    s->sl.partners += partners;
+    s->partners_scored += s->sl.wp_partners;
+    s->sl.partners += s->sl.wp_partners;
+    if (s->sl.wp_partners) {
+        snprintf(s->sl.after, sizeof s->sl.after, "%s", s->sl.wp_last);
+        s->sl.has_after = true;
+    }
     publish(s, changes);
     json_decref(changes);
     s->sl.write_s += mono_s() - t0;
-    if (s->batch.partners == 0 && partners)
-        snprintf(s->sl.after, sizeof s->sl.after, "%s", s->sl.last);
     return 0;
+}
+
+static void put_lit(pcs_copybuf_t *b, PGconn *db, const char *v)
+{
+    char *l = v ? PQescapeLiteral(db, v, strlen(v)) : NULL;
+    pcs_copy_put(b, l ? l : "NULL", strlen(l ? l : "NULL"));
+    PQfreemem(l);
+}
+
+/* Commits the batch and the slice's cursor (and, at the end, the slice and maybe the run) in one
+ * transaction. The batch is staged at once; the upserts and the COMMIT are sent without waiting,
+ * so the server writes while the next partners are scored (write_wait() collects the outcome). */
+static int flush_slice(scorer_t *s, bool done)
+{
+    if (write_wait(s) < 0)
+        return -1;
+    pcs_err_t err = {0};
+    PGconn *db = s->wr;
+    if (!db || PQstatus(db) != CONNECTION_OK)
+        return pcs_err_set(&err, PCS_EIO, 0, 0, "connection lost"), set_error(s, "refresh", &err), -1;
+    double t0 = mono_s();
+    int partners = s->batch.partners;
+    bool docs = s->batch.documents > 0;
+    char num[96];
+    pcs_copybuf_t q = {0};
+    int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
+    if (rc == 0 && docs)
+        rc = pcs_batch_stage(db, &s->batch, &err);
+    if (rc == 0) {
+        if (docs) {
+            pcs_copy_put(&q, pcs_upsert_results_sql, strlen(pcs_upsert_results_sql));
+            pcs_copy_put(&q, ";", 1);
+            pcs_copy_put(&q, pcs_upsert_snapshots_sql, strlen(pcs_upsert_snapshots_sql));
+            pcs_copy_put(&q, ";", 1);
+        }
+        const char *t = "UPDATE refresh_slices SET done_through = COALESCE(";
+        pcs_copy_put(&q, t, strlen(t));
+        put_lit(&q, db, partners ? s->sl.last : NULL);
+        snprintf(num, sizeof num, ", done_through), partners_done = partners_done + %d, done_at = %s", partners,
+                 done ? "now()" : "NULL");
+        pcs_copy_put(&q, num, strlen(num));
+        snprintf(num, sizeof num, " WHERE run_id = %lld AND slice = %d;", s->sl.run_id, s->sl.slice);
+        pcs_copy_put(&q, num, strlen(num));
+        if (done) {
+            /* the run row is locked first, so of two scorers finishing the last slices the second
+             * sees the first's commit and closes the run */
+            snprintf(num, sizeof num, "SELECT 1 FROM refresh_runs WHERE run_id = %lld FOR UPDATE;", s->sl.run_id);
+            pcs_copy_put(&q, num, strlen(num));
+            t = "UPDATE refresh_runs r SET finished_at = now(), partners = (SELECT sum(partners_done)"
+                " FROM refresh_slices x WHERE x.run_id = r.run_id) WHERE finished_at IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM refresh_slices x WHERE x.run_id = r.run_id AND done_at IS NULL)"
+                " AND run_id = ";
+            pcs_copy_put(&q, t, strlen(t));
+            snprintf(num, sizeof num, "%lld;", s->sl.run_id);
+            pcs_copy_put(&q, num, strlen(num));
+        }
+        pcs_copy_put(&q, "COMMIT", 7);   /* with the NUL */
+        if (q.oom)
+            rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
+        else if (PQsendQuery(db, q.s) != 1)
+            rc = pcs_err_set(&err, PCS_EIO, 0, 0, "%s", PQerrorMessage(db));
+    }
+    free(q.s);
+    if (rc < 0) {
+        pcs_batch_reset(&s->batch);
+        pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
+        set_error(s, "refresh", &err);
+        return -1;
+    }
+    s->sl.wp_active = true;
+    s->sl.wp_partners = partners;
+    snprintf(s->sl.wp_last, sizeof s->sl.wp_last, "%s", s->sl.last);
+    s->sl.write_s += mono_s() - t0;
+    /* at the end of the slice its commit must be known before the slice is let go */
+    return done ? write_wait(s) : 0;
 }
 
 /* Takes an open slice. 1: taken; 0: none left; -1: error. */
@@ -764,7 +838,7 @@ static json_t *status_reply(scorer_t *s)
                           (int)getpid(), "uptime_s", (json_int_t)(time(NULL) - s->started), "partners_scored",
                           (json_int_t)s->partners_scored, "changes_published", (json_int_t)s->changes_published,
                           "outbox_rows_done", (json_int_t)s->outbox_done, "slices_done", (json_int_t)s->slices_done,
-                          "database", s->wr && PQstatus(s->wr) == CONNECTION_OK, "last_error", s->last_error);
+                          "database", pcs_db_ensure(&s->ev, s->cfg.db, "scorer") != NULL, "last_error", s->last_error);
     json_t *rs = json_array();
     for (int i = 0; i < s->n_rules; i++)
         json_array_append_new(rs, json_string(s->rule_names[i]));
@@ -775,8 +849,8 @@ static json_t *status_reply(scorer_t *s)
         json_object_set_new(o, "slice", json_pack("{s:I, s:i, s:s}", "run_id", (json_int_t)s->sl.run_id, "slice",
                                                   s->sl.slice, "as_of", pcs_day_format(s->sl.as_of, day)));
     PGresult *r;
-    if (s->wr && PQstatus(s->wr) == CONNECTION_OK &&
-        pcs_db_query(s->wr,
+    if (s->ev && PQstatus(s->ev) == CONNECTION_OK &&
+        pcs_db_query(s->ev,
                      "SELECT (SELECT count(*) FROM outbox WHERE processed_at IS NULL),"
                      " (SELECT count(*) FROM refresh_slices WHERE done_at IS NULL)",
                      0, NULL, &r, NULL) == 0) {
@@ -814,7 +888,7 @@ static json_t *handle_control(scorer_t *s, const char *data, size_t len)
         }
     } else if (strcmp(cmd, "rescore") == 0) {
         const char *p = json_string_value(json_object_get(req, "partner_id"));
-        PGconn *db = pcs_db_ensure(&s->wr, s->cfg.db, "scorer");
+        PGconn *db = pcs_db_ensure(&s->ev, s->cfg.db, "scorer");
         PGresult *r;
         const char *prm[1] = {p};
         /* persist first: the request is an outbox row, done by whichever scorer claims it */
