@@ -92,3 +92,28 @@ void pcs_sha256_hex(const unsigned char d[32], char hex[65])
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
 }
+
+void pcs_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t len, unsigned char out[32])
+{
+    unsigned char k[64] = {0}, pad[64], inner[32];
+    pcs_sha256_t s;
+    if (key_len > 64) {
+        pcs_sha256_init(&s);
+        pcs_sha256_update(&s, key, key_len);
+        pcs_sha256_final(&s, k);
+    } else if (key_len) {
+        memcpy(k, key, key_len);
+    }
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    pcs_sha256_init(&s);
+    pcs_sha256_update(&s, pad, 64);
+    pcs_sha256_update(&s, msg, len);
+    pcs_sha256_final(&s, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    pcs_sha256_init(&s);
+    pcs_sha256_update(&s, pad, 64);
+    pcs_sha256_update(&s, inner, 32);
+    pcs_sha256_final(&s, out);
+}

@@ -1,4 +1,5 @@
-/* pcs_sha256: SHA-256 (FIPS 180-4), streaming. Used to recognise a feed file loaded before. */
+/* pcs_sha256: SHA-256 (FIPS 180-4), streaming. Used to recognise a feed file loaded
+ * before, and to sign webhook bodies (HMAC). */
 #ifndef PCS_SHA256_H
 #define PCS_SHA256_H
 
@@ -17,5 +18,7 @@ void pcs_sha256_update(pcs_sha256_t *s, const void *data, size_t len);
 void pcs_sha256_final(pcs_sha256_t *s, unsigned char out[32]);
 /* Lowercase hex of a digest into hex[65]. */
 void pcs_sha256_hex(const unsigned char d[32], char hex[65]);
+/* HMAC-SHA256 (RFC 2104) of msg under key: the webhook signature. */
+void pcs_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t len, unsigned char out[32]);
 
 #endif

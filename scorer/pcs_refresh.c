@@ -557,6 +557,7 @@ void pcs_batch_free(pcs_batch_t *b)
 }
 
 static const char stage_sql[] =
+    "SET client_min_messages = warning;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date, document json,"
     " digest text, trigger text) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_snap (partner_id text, area text, track text, as_of date,"

@@ -50,7 +50,7 @@ pub_endpoint = ipc://$T/$3
 rule_sets = pcs-2026, pcs-2023
 today = 2026-11-20
 refresh_day = 20
-slice_partners = 400
+slice_partners = 200
 batch_partners = 25
 outbox_poll_ms = 500
 coalesce_ms = 20
@@ -173,7 +173,7 @@ out=$("$PCS" scorer-status --json); rc=$?
 check "the scorer still answers: pcs scorer-status" '[ $rc -eq 0 ] && [[ "$out" == *"\"worker\": \"one\""* ]] && [[ "$out" == *"\"outbox_pending\": 0"* ]]'
 
 # ---- many partners, for the crash tests -----------------------------------------------------------------
-N=3000
+N=1500
 q "INSERT INTO partners (partner_id) SELECT 'bulk-' || lpad(i::text, 5, '0') FROM generate_series(1, $N) i;
    INSERT INTO customers SELECT 'bulk-' || lpad(i::text, 5, '0'), 'bt-' || i || '-' || k, 'bc-' || i || '-' || k, NULL,
           CASE WHEN k % 2 = 0 THEN 'smb' ELSE 'enterprise' END FROM generate_series(1, $N) i, generate_series(1, 4) k;

@@ -6,6 +6,7 @@
 
 #include "pcs_config.h"
 #include "pcs_jsonloc.h"
+#include "pcs_sha256.h"
 #include "pcs_strmap.h"
 
 typedef struct {
@@ -108,4 +109,23 @@ Test(strmap, puts_gets_resets_and_grows)
     pcs_strmap_destroy(&m);
     cr_assert_null(m);
     pcs_strmap_destroy(&m);   /* NULL-safe */
+}
+
+static void hmac_hex(const void *key, size_t klen, const char *msg, char hex[65])
+{
+    unsigned char d[32];
+    pcs_hmac_sha256(key, klen, msg, strlen(msg), d);
+    pcs_sha256_hex(d, hex);
+}
+
+/* RFC 4231 test cases 2 (short key) and 6 (key longer than a block). */
+Test(hmac, rfc4231_vectors)
+{
+    char hex[65];
+    hmac_hex("Jefe", 4, "what do ya want for nothing?", hex);
+    cr_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    unsigned char key[131];
+    memset(key, 0xaa, sizeof key);
+    hmac_hex(key, sizeof key, "Test Using Larger Than Block-Size Key - Hash Key First", hex);
+    cr_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
