@@ -57,6 +57,8 @@ static const char usage_text[] =
     "      result document exactly as `pcs score` prints it.\n"
     "  pcs history PARTNER [--months N] [--area A] [--as-of D] [--rules V] [--json|--csv]\n"
     "      Per month the best stored score of each area (scoring.md 11.3); 6 months, 0 = all.\n"
+    "  pcs alerts [PARTNER] [--limit N] [--json]\n"
+    "      The alerts raised by pcs-notifier, newest first, with their delivery to each sink.\n"
     "\n"
     "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SCORER (scorer control endpoint),\n"
     "PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
@@ -452,5 +454,7 @@ int main(int argc, char **argv)
         return pcs_cmd_show(argc - 1, argv + 1);
     if (strcmp(argv[1], "history") == 0)
         return pcs_cmd_history(argc - 1, argv + 1);
+    if (strcmp(argv[1], "alerts") == 0)
+        return pcs_cmd_alerts(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }

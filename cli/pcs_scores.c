@@ -21,11 +21,12 @@ static int usage(const char *msg, const char *arg)
     return 2;
 }
 
-/* Options that take a value; everything else must be a known flag or the one positional. */
+/* Options that take a value; everything else must be a known flag or a positional argument
+ * (positional of them; -N: at most N, none required). */
 static int check_args(int argc, char **argv, const char *const *with_value, const char *const *flags, int positional,
                       const char **pos)
 {
-    int npos = 0;
+    int npos = 0, max = positional < 0 ? -positional : positional;
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -42,7 +43,7 @@ static int check_args(int argc, char **argv, const char *const *with_value, cons
             continue;
         if (argv[i][0] == '-' && argv[i][1])
             return usage("unknown option %s", argv[i]);
-        if (npos == positional)
+        if (npos == max)
             return usage("unexpected argument %s", argv[i]);
         pos[npos++] = argv[i];
     }
@@ -426,5 +427,70 @@ int pcs_cmd_history(int argc, char **argv)
     }
     PQclear(r);
     PQfinish(db);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- alerts --------------------------------------------------------------------------------------- */
+
+int pcs_cmd_alerts(int argc, char **argv)
+{
+    static const char *const vals[] = {"--limit", "--db", NULL};
+    static const char *const flags[] = {"--json", NULL};
+    const char *pos[1] = {NULL};
+    int rc = check_args(argc, argv, vals, flags, -1, pos);   /* the partner is optional */
+    if (rc)
+        return rc;
+    const char *limit = pcs_cli_opt(argc, argv, "--limit");
+    if (limit && (strspn(limit, "0123456789") != strlen(limit) || !*limit))
+        return usage("--limit: expected a number, got '%s'", limit);
+    PGconn *db = open_db(argc, argv);
+    if (!db)
+        return 1;
+    const char *p[2] = {pos[0], limit ? limit : "100"};
+    PGresult *r;
+    pcs_err_t err = {0};
+    if (pcs_db_query(db,
+                     "SELECT coalesce(json_agg(x ORDER BY x.alert_id DESC), '[]')::text FROM ("
+                     " SELECT a.alert_id, a.event, a.partner_id, a.area, a.severity, a.dedup_key,"
+                     "  to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,"
+                     "  a.as_of, a.rule_set AS rules, a.payload,"
+                     "  coalesce((SELECT json_agg(json_build_object('sink', d.sink, 'state', d.state, 'attempts', d.attempts,"
+                     "    'last_error', d.last_error, 'delivered_at', d.delivered_at) ORDER BY d.sink)"
+                     "    FROM alert_deliveries d WHERE d.alert_id = a.alert_id), '[]') AS deliveries"
+                     " FROM alerts a WHERE ($1::text IS NULL OR a.partner_id = $1)"
+                     " ORDER BY a.alert_id DESC LIMIT $2::bigint) x",
+                     2, p, &r, &err) < 0) {
+        fprintf(stderr, "pcs: %s\n", err.msg);
+        PQfinish(db);
+        return 1;
+    }
+    json_t *arr = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    PQclear(r);
+    PQfinish(db);
+    if (!arr)
+        return 1;
+    if (pcs_cli_flag(argc, argv, "--json")) {
+        char *s = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+        puts(s ? s : "[]");
+        free(s);
+    } else if (json_array_size(arr) == 0) {
+        printf("no alerts%s%s\n", pos[0] ? " for partner " : "", pos[0] ? pos[0] : "");
+    } else {
+        size_t i, k;
+        json_t *a, *d;
+        json_array_foreach(arr, i, a) {
+            printf("%s  %-8s  %-24s  %-12s  %-24s ", json_string_value(json_object_get(a, "created")),
+                   json_string_value(json_object_get(a, "severity")), json_string_value(json_object_get(a, "event")),
+                   json_string_value(json_object_get(a, "partner_id")), json_string_value(json_object_get(a, "area")));
+            json_array_foreach(json_object_get(a, "deliveries"), k, d) {
+                printf(" %s:%s", json_string_value(json_object_get(d, "sink")), json_string_value(json_object_get(d, "state")));
+                long long at = (long long)json_integer_value(json_object_get(d, "attempts"));
+                if (strcmp(json_string_value(json_object_get(d, "state")), "delivered") != 0 && at)
+                    printf("(%lld tries: %s)", at, json_string_value(json_object_get(d, "last_error")));
+            }
+            putchar('\n');
+        }
+    }
+    json_decref(arr);
     return fflush(stdout) == 0 ? 0 : 1;
 }

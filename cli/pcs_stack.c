@@ -138,12 +138,13 @@ int pcs_cmd_send(int argc, char **argv)
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--endpoint") == 0 || strcmp(argv[i], "--timeout-ms") == 0 ||
-            strcmp(argv[i], "--retries") == 0)
+            strcmp(argv[i], "--retries") == 0 || strcmp(argv[i], "--pub") == 0)
             i++;
         else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
             file = argv[i];
         else
-            return usage("send: usage: pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms N] [--retries N]");
+            return usage("send: usage: pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms N] [--retries N]"
+                         " | pcs send FILE --pub ENDPOINT");
     }
     if (!file)
         return usage("send: missing FILE.jsonl");
@@ -164,6 +165,35 @@ int pcs_cmd_send(int argc, char **argv)
     size_t cap = 0;
     ssize_t n;
     long ln = 0, sent = 0, refused = 0;
+    const char *pub = pcs_cli_opt(argc, argv, "--pub");
+    if (pub) {
+        /* publish each line as it is (topic score.updated, then the line), as pcs-scorer does:
+         * for testing a subscriber with any bytes */
+        void *s = zmq_socket(ctx, ZMQ_PUB);
+        int zero = 0;
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+        if (zmq_bind(s, pub) < 0) {
+            fprintf(stderr, "pcs: cannot bind %s: %s\n", pub, zmq_strerror(errno));
+            refused = 1;
+        } else {
+            zmq_sleep(1);   /* subscribers connect and subscribe */
+            while ((n = getline(&line, &cap, f)) != -1) {
+                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                    line[--n] = '\0';
+                zmq_send(s, "score.updated", 13, ZMQ_SNDMORE);
+                zmq_send(s, line, (size_t)n, 0);
+                sent++;
+            }
+            zmq_sleep(1);
+        }
+        zmq_close(s);
+        free(line);
+        if (f != stdin)
+            fclose(f);
+        zmq_ctx_term(ctx);
+        printf("pcs: send: %ld published\n", sent);
+        return refused ? 1 : 0;
+    }
     while ((n = getline(&line, &cap, f)) != -1) {
         ln++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))

@@ -28,5 +28,6 @@ int pcs_cmd_rescore(int argc, char **argv);
 int pcs_cmd_scorer_status(int argc, char **argv);
 int pcs_cmd_show(int argc, char **argv);
 int pcs_cmd_history(int argc, char **argv);
+int pcs_cmd_alerts(int argc, char **argv);
 
 #endif
