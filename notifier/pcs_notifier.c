@@ -476,11 +476,9 @@ static void deliver_due(notifier_t *n)
     pcs_err_t err = {0};
     PGresult *r;
     if (pcs_db_query(c,
-                     "SELECT d.alert_id::text, d.sink, d.attempts, a.dedup_key, json_build_object('alert_id', a.alert_id,"
-                     " 'event', a.event, 'partner_id', a.partner_id, 'area', a.area, 'severity', a.severity,"
-                     " 'dedup_key', a.dedup_key, 'as_of', a.as_of, 'rules', a.rule_set,"
-                     " 'created', to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                     " 'payload', a.payload)::text"
+                     "SELECT d.alert_id::text, d.sink, d.attempts, a.dedup_key, a.event, a.partner_id, a.area, a.severity,"
+                     " a.as_of::text, a.rule_set, to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                     " a.payload::text"
                      " FROM alert_deliveries d JOIN alerts a USING (alert_id)"
                      " WHERE d.state = 'pending' AND d.next_attempt_at <= now() ORDER BY d.alert_id, d.sink LIMIT 100",
                      0, NULL, &r, &err) < 0) {
@@ -491,12 +489,23 @@ static void deliver_due(notifier_t *n)
     int rows = PQntuples(r);
     for (int i = 0; i < rows && !n->stopping; i++) {
         const char *id = PQgetvalue(r, i, 0), *sink = PQgetvalue(r, i, 1), *key = PQgetvalue(r, i, 3);
-        const char *body = PQgetvalue(r, i, 4);
         int attempts = atoi(PQgetvalue(r, i, 2));
+        /* the alert as one compact JSON object, alert_id first (the file sink finds it by that) */
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "alert_id",
+                              (json_int_t)strtoll(id, NULL, 10), "event", PQgetvalue(r, i, 4), "partner_id",
+                              PQgetvalue(r, i, 5), "area", PQgetvalue(r, i, 6), "severity", PQgetvalue(r, i, 7),
+                              "dedup_key", key, "as_of", PQgetvalue(r, i, 8), "rules", PQgetvalue(r, i, 9), "created",
+                              PQgetvalue(r, i, 10), "payload", json_loads(PQgetvalue(r, i, 11), 0, NULL));
+        char *body = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+        json_decref(o);
+        if (!body)
+            break;
         const char *p[2] = {id, sink};
         if (pcs_db_query(c, "UPDATE alert_deliveries SET attempts = attempts + 1 WHERE alert_id = $1 AND sink = $2", 2, p,
-                         NULL, &err) < 0)
+                         NULL, &err) < 0) {
+            free(body);
             break;
+        }
         char why[512] = "";
         int rc;
         if (strcmp(sink, "log") == 0)
@@ -507,6 +516,7 @@ static void deliver_due(notifier_t *n)
         else
             rc = n->cfg.webhook_url[0] ? deliver_webhook(n, body, key, id, why, sizeof why)
                                        : (snprintf(why, sizeof why, "webhook sink not configured"), -1);
+        free(body);
         if (rc == 0) {
             pcs_db_query(c, "UPDATE alert_deliveries SET state = 'delivered', delivered_at = now(), last_error = NULL"
                             " WHERE alert_id = $1 AND sink = $2",
