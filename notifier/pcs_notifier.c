@@ -668,7 +668,7 @@ static void on_term(uv_signal_t *sig, int signum)
 static int connect_subs(notifier_t *n, const char *list)
 {
     char eps[256];
-    snprintf(eps, sizeof eps, "%s", list);
+    snprintf(eps, sizeof eps, "%.255s", list);
     char *save = NULL;
     for (char *ep = strtok_r(eps, " ,", &save); ep; ep = strtok_r(NULL, " ,", &save))
         if (zmq_connect(n->sub, ep) < 0) {
@@ -693,9 +693,9 @@ static void on_hup(uv_signal_t *sig, int signum)
     }
     bool db_changed = strcmp(fresh.db, n->cfg.db) != 0;
     char old_sub[256];
-    snprintf(old_sub, sizeof old_sub, "%s", n->cfg.sub_endpoint);
+    snprintf(old_sub, sizeof old_sub, "%.255s", n->cfg.sub_endpoint);
     n->cfg = fresh;
-    snprintf(n->cfg.sub_endpoint, sizeof n->cfg.sub_endpoint, "%s", old_sub);   /* needs a restart */
+    snprintf(n->cfg.sub_endpoint, sizeof n->cfg.sub_endpoint, "%.255s", old_sub);   /* needs a restart */
     if (db_changed) {
         PQfinish(n->db);
         n->db = NULL;
