@@ -242,6 +242,7 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
     size_t mark = b->n;   /* on a bad field the buffer is rolled back to here */
     if (with_line)
         pcs_copy_field(b, linebuf, strlen(linebuf), true);
+    int32_t start = PCS_DAY_NONE;   /* start_date / enrolled_date, for the end that must not precede it */
     for (int i = 0; i < k->n_cols; i++) {
         const char *f = row->fields[map[i]];
         size_t n = row->lens[map[i]];
@@ -271,6 +272,13 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
+                    goto bad;
+                }
+                if (strcmp(col, "start_date") == 0 || strcmp(col, "enrolled_date") == 0) {
+                    start = d;
+                } else if (start != PCS_DAY_NONE && d < start) {
+                    snprintf(why, wsize, "%s: %.10s is before %s", col, f,
+                             strcmp(col, "end_date") == 0 ? "start_date" : "enrolled_date");
                     goto bad;
                 }
                 pcs_copy_field(b, f, n, i == 0 && !with_line);

@@ -104,9 +104,10 @@ check "invalid UTF-8" '[[ "$(rej 6)" == "6:"*"UTF-8"* ]]'
 check "quote inside a field" '[[ "$(rej 7)" == "7:"*"quote"* ]]'
 check "absurd line length" '[[ "$(rej 8)" == "8:"*"too long"* ]]'
 check "no other row of that file rejected" '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''bad.usage.csv'\''")" = 6 ]'
-printf 'partner_id,tenant_id,association_type,workload,start_date,end_date\n4711,t-9,PALX,*,2024-01-15,\n4711,t-9,PAL,*,2024-02-30,\n' | drop g.associations.csv
+printf 'partner_id,tenant_id,association_type,workload,start_date,end_date\n4711,t-9,PALX,*,2024-01-15,\n4711,t-9,PAL,*,2024-02-30,\n4711,t-9,PAL,*,2024-02-01,2024-01-31\n' | drop g.associations.csv
 check "unknown association type" '[[ "$(q "SELECT col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 2")" == "10: association_type: unknown association type"* ]]'
 check "impossible date" '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 3")" == "start_date: not a date"* ]]'
+check "an end before the start" '[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 4")" = "end_date: 2024-01-31 is before start_date" ]'
 printf 'partner_id,area,enrolled_date,anniversary_date\n4711,moon,2024-09-15,2025-09-15\n' | drop h.enrollments.csv
 check "unknown area" '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''h.enrollments.csv'\''")" == "area: unknown area"* ]]'
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# deploy/pcs-local end to end, in a temporary copy of the tree: `demo` builds, starts PostgreSQL and
+# the three daemons, loads the samples and refreshes; every sample partner's stored result equals
+# `pcs score` of its document; the expected alerts and rejected rows are there; `status` reports a
+# killed daemon and `demo` restarts it; `down` leaves no process behind; `reset` removes var/.
+# usage: local.sh        (needs root or sudo for packages; run by tests/run)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+C=$(mktemp -d /tmp/pcs-local-test.XXXXXX)
+chmod 755 "$C"   # PostgreSQL runs as its own user and must reach var/
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+cleanup() {
+    [ -x "$C/deploy/pcs-local" ] && "$C/deploy/pcs-local" down >/dev/null 2>&1
+    rm -rf "$C"
+}
+trap cleanup EXIT
+tar -C "$ROOT" --exclude=./build --exclude=./var --exclude=./.git -cf - . | tar -C "$C" -xf -
+L=$C/deploy/pcs-local
+q() { psql -qAt -h "$C/var/run" -p 54350 -U postgres -d pcs -c "$1"; }
+
+out=$("$L" demo 2>&1); rc=$?
+echo "$out" | tail -n 25
+check "pcs-local demo succeeds" '[ $rc -eq 0 ]'
+check "demo prints the scorecards" '[[ "$out" == *"Partner northwind-secure"* ]] && [[ "$out" == *"/ 70"* ]]'
+check "demo prints the alerts and the rejected rows" '[[ "$out" == *"designation_at_risk"* ]] && [[ "$out" == *"6-corrections.associations.csv"* ]]'
+norm() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("warnings", None); print(json.dumps(d, sort_keys=True))'; }
+for p in contoso-analytics fabrikam-cloud northwind-secure tailspin-data woodgrove-infra; do
+    a=$("$L" pcs show "$p" --json | norm)
+    b=$("$L" pcs score "$C/deploy/sample/partners/$p.json" | norm)
+    check "stored result of $p equals pcs score of its document" '[ -n "$a" ] && [ "$a" = "$b" ]'
+done
+has() { [ "$(q "SELECT count(*) FROM alerts WHERE partner_id = '$1' AND event = '$2'")" -gt 0 ]; }
+check "contoso-analytics qualifies in three areas" \
+    '[ "$(q "SELECT count(*) FROM score_snapshots WHERE partner_id = '\''contoso-analytics'\'' AND as_of = '\''2026-11-20'\'' AND selected AND qualified")" = 3 ]'
+check "alert: fabrikam-cloud near_threshold" 'has fabrikam-cloud near_threshold'
+check "alert: northwind-secure renewal_reminder" 'has northwind-secure renewal_reminder'
+check "alert: northwind-secure designation_at_risk" 'has northwind-secure designation_at_risk'
+check "alert: tailspin-data metric_zero_blocking" 'has tailspin-data metric_zero_blocking'
+check "alert: woodgrove-infra cert_expiring" 'has woodgrove-infra cert_expiring'
+check "the four bad rows of the corrections file are rejected with a reason" \
+    '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''6-corrections.associations.csv'\''")" = 4 ]'
+check "the Partner Center exports were loaded" '[ "$(q "SELECT count(*) FROM customers WHERE partner_id LIKE '\''555000%'\''")" -gt 0 ]'
+out=$("$L" status)
+check "status shows the three daemons running" '[ "$(grep -c "running, pid" <<<"$out")" = 3 ] && [[ "$out" == *"postgres  running"* ]]'
+
+# a crashed daemon is reported and restarted by demo; demo twice loads nothing twice
+files=$(q "SELECT count(*) FROM loaded_files")
+kill -9 "$(cat "$C/var/run/scorer.pid")"
+sleep 0.3
+out=$("$L" status)
+check "status reports the killed scorer" '[[ "$out" == *"pcs-scorer"*"NOT RUNNING"* ]]'
+out=$("$L" demo 2>&1); rc=$?
+check "demo again restarts it and succeeds" '[ $rc -eq 0 ] && [[ "$out" == *"pcs-scorer was not running"* ]] && [ "$("$L" status | grep -c "running, pid")" = 3 ]'
+check "demo again loads no file twice" '[ "$(q "SELECT count(*) FROM loaded_files")" = "$files" ]'
+
+pids="$(cat "$C"/var/run/*.pid) $(head -1 "$C/var/pg/postmaster.pid")"
+"$L" down >/dev/null
+left=0
+for p in $pids; do
+    # a zombie (exited, not yet reaped by whoever inherited it) is not running
+    if kill -0 "$p" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
+        left=$((left + 1))
+        echo "still running: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+    fi
+done
+check "down leaves no process it started" '[ $left -eq 0 ] && ! pgrep -f "$C/" >/dev/null'
+pgrep -af "$C/" | grep -v "^$$ " | sed 's/^/left running: /'
+check "down keeps the data" '[ -f "$C/var/pg/PG_VERSION" ]'
+"$L" reset >/dev/null
+check "reset removes var/" '[ ! -e "$C/var" ]'
+
+echo "local: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
