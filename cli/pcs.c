@@ -24,9 +24,10 @@ static const char usage_text[] =
     "Offline scoring (no database needed):\n"
     "  pcs score [--rules VERSION|FILE] [--as-of YYYY-MM-DD] [--area AREA] [--explain] FILE|-\n"
     "      Score one partner document and print the result document (JSON).\n"
-    "  pcs simulate FILE [--add-cert PERSON:CERT[:EARNED]]... [--remove-cert PERSON:CERT]...\n"
-    "               [--add-customer FILE]... [--as-of D] [--rules V] --json\n"
-    "      Print {\"current\": R1, \"simulated\": R2} for the document as given and with the changes.\n"
+    "  pcs simulate FILE|PARTNER [--add-cert PERSON:CERT[:EARNED]]... [--remove-cert PERSON:CERT]...\n"
+    "               [--add-customer FILE]... [--as-of D] [--rules V] [--json]\n"
+    "      The score with the changes beside the current one; --json prints {\"current\": R1, \"simulated\": R2}.\n"
+    "      PARTNER (not a file): that partner's facts from the database of PCS_DB.\n"
     "\n"
     "Options:\n"
     "  --rules VERSION|FILE  rule set: pcs-2026 (default) or pcs-2023, or a rule file path\n"
@@ -59,6 +60,17 @@ static const char usage_text[] =
     "      Per month the best stored score of each area (scoring.md 11.3); 6 months, 0 = all.\n"
     "  pcs alerts [PARTNER] [--limit N] [--json]\n"
     "      The alerts raised by pcs-notifier, newest first, with their delivery to each sink.\n"
+    "\n"
+    "Insights (from the facts in the database; --as-of D, --rules V, --area A where it applies):\n"
+    "  pcs eligibility PARTNER [--customer C] [--json|--csv]   which customers counted, and why not\n"
+    "  pcs skilling PARTNER [--json|--csv]                     who counts, with which certification\n"
+    "  pcs simulate PARTNER [--add-cert P:CERT[:EARNED]] [--remove-cert P:CERT] [--add-customer F] [--json]\n"
+    "                                                          what-if beside the current score (never stored)\n"
+    "  pcs recommend PARTNER [--json]                          ranked actions with their effect, and what is at risk\n"
+    "  pcs trends PARTNER [--json|--csv]                       month by month: customers, usage, stored scores\n"
+    "  pcs forecast PARTNER [--until D] [--json]               future scores from what is already known\n"
+    "  pcs export PARTNER                                      the partner document (input of pcs score)\n"
+    "  pcs rules list | show VERSION | diff V1 V2              the shipped rule sets and what changed\n"
     "\n"
     "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SCORER (scorer control endpoint),\n"
     "PCS_SQL_DIR, PCS_RULES_DIR overrides where shipped rule sets are looked up.\n"
@@ -325,6 +337,32 @@ static int apply_changes(json_t *doc, const pcs_rules_t *r, const args_t *a, int
     return 0;
 }
 
+/* The simulated score beside the current one, per area and metric. */
+static int print_side_by_side(json_t *cur, json_t *sim)
+{
+    printf("%s as of %s: current -> simulated (nothing is stored)\n", json_string_value(json_object_get(cur, "partner_id")),
+           json_string_value(json_object_get(cur, "as_of")));
+    size_t i, k;
+    json_t *a;
+    json_array_foreach(json_object_get(sim, "areas"), i, a) {
+        json_t *c = json_array_get(json_object_get(cur, "areas"), i);
+        double s0 = json_number_value(json_object_get(c, "score")), s1 = json_number_value(json_object_get(a, "score"));
+        printf("\n%-24s %7.2f -> %7.2f%s%s\n", json_string_value(json_object_get(a, "area")), s0, s1,
+               json_is_true(json_object_get(a, "qualified")) ? "  qualified" : "",
+               json_is_true(json_object_get(a, "qualified")) != json_is_true(json_object_get(c, "qualified"))
+                   ? (json_is_true(json_object_get(a, "qualified")) ? " (newly)" : " (no longer)")
+                   : "");
+        json_t *m;
+        json_array_foreach(json_object_get(a, "metrics"), k, m) {
+            json_t *m0 = json_array_get(json_object_get(c, "metrics"), k);
+            double p0 = json_number_value(json_object_get(m0, "points")), p1 = json_number_value(json_object_get(m, "points"));
+            printf("    %-30s %6.2f -> %6.2f%s\n", json_string_value(json_object_get(m, "metric")), p0, p1,
+                   p1 > p0 + 0.005 ? "  +" : p1 < p0 - 0.005 ? "  -" : "");
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_score(int argc, char **argv, bool simulate)
 {
     args_t a;
@@ -332,10 +370,6 @@ static int cmd_score(int argc, char **argv, bool simulate)
     if (rc) {
         free_args(&a);
         return rc < 0 ? 0 : rc;
-    }
-    if (simulate && !a.json) {
-        free_args(&a);
-        return usage_error("%s", "simulate: --json is required (the only output format so far)");
     }
     char *text = NULL;
     size_t len = 0;
@@ -348,7 +382,24 @@ static int cmd_score(int argc, char **argv, bool simulate)
     rules = load_rules(a.rules ? a.rules : "pcs-2026", &rc);
     if (!rules)
         goto out;
-    if (pcs_file_read(a.file, MAX_INPUT, &text, &len, &err) < 0 || pcs_doc_parse(text, len, &doc, &err) < 0) {
+    if (simulate && strcmp(a.file, "-") != 0 && access(a.file, F_OK) != 0 && !strchr(a.file, '/')) {
+        /* not a file: a partner of the running stack, its facts read from the database (PCS_DB) */
+        int32_t d = pcs_day_today_utc();
+        if (a.as_of)
+            pcs_day_parse(a.as_of, &d);
+        if (!(text = pcs_export_text(getenv("PCS_DB"), a.file, d, &err))) {
+            fprintf(stderr, "pcs: %s\n", err.msg);
+            rc = err.code == PCS_EINVAL ? 2 : 1;
+            goto out;
+        }
+        len = strlen(text);
+        name = a.file;
+    } else if (pcs_file_read(a.file, MAX_INPUT, &text, &len, &err) < 0) {
+        report(name, &err);
+        rc = err.code == PCS_ENOMEM ? 1 : 2;
+        goto out;
+    }
+    if (pcs_doc_parse(text, len, &doc, &err) < 0) {
         report(name, &err);
         rc = err.code == PCS_ENOMEM ? 1 : 2;
         goto out;
@@ -372,9 +423,13 @@ static int cmd_score(int argc, char **argv, bool simulate)
     sim = score_doc(e, sim_doc, name, NULL, 0, &a, NULL, &rc);
     if (!sim)
         goto out;
-    json_t *both = json_pack("{s:O, s:O}", "current", cur, "simulated", sim);
-    rc = both ? print_json(both) : 1;
-    json_decref(both);
+    if (a.json) {
+        json_t *both = json_pack("{s:O, s:O}", "current", cur, "simulated", sim);
+        rc = both ? print_json(both) : 1;
+        json_decref(both);
+    } else {
+        rc = print_side_by_side(cur, sim);
+    }
 out:
     json_decref(cur);
     json_decref(sim);
@@ -456,5 +511,14 @@ int main(int argc, char **argv)
         return pcs_cmd_history(argc - 1, argv + 1);
     if (strcmp(argv[1], "alerts") == 0)
         return pcs_cmd_alerts(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } insights[] = {{"export", pcs_cmd_export},     {"eligibility", pcs_cmd_eligibility}, {"skilling", pcs_cmd_skilling},
+                    {"recommend", pcs_cmd_recommend}, {"forecast", pcs_cmd_forecast},      {"trends", pcs_cmd_trends},
+                    {"rules", pcs_cmd_rules}};
+    for (size_t i = 0; i < sizeof insights / sizeof *insights; i++)
+        if (strcmp(argv[1], insights[i].name) == 0)
+            return insights[i].fn(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see pcs --help)", argv[1]);
 }

@@ -30,4 +30,16 @@ int pcs_cmd_show(int argc, char **argv);
 int pcs_cmd_history(int argc, char **argv);
 int pcs_cmd_alerts(int argc, char **argv);
 
+/* pcs_insights.c: a partner's facts from the database as a partner document, and the insights. */
+#include <stdint.h>
+#include "pcs_err.h"
+char *pcs_export_text(const char *conninfo, const char *partner, int32_t as_of, pcs_err_t *err);
+int pcs_cmd_export(int argc, char **argv);
+int pcs_cmd_eligibility(int argc, char **argv);
+int pcs_cmd_skilling(int argc, char **argv);
+int pcs_cmd_recommend(int argc, char **argv);
+int pcs_cmd_forecast(int argc, char **argv);
+int pcs_cmd_trends(int argc, char **argv);
+int pcs_cmd_rules(int argc, char **argv);
+
 #endif

@@ -132,7 +132,10 @@ done
 # --- simulate ----------------------------------------------------------------------------------------
 run simulate "$good" --add-cert p-2:az_admin:2025-06-01 --json
 if [ "$rc" -eq 0 ] && [[ "$out" == '{"current":'* ]] && [[ "$out" == *'"simulated":'* ]]; then ok; else bad "simulate prints current and simulated"; fi
-expect_error "simulate without --json" "^pcs: simulate: --json is required" simulate "$good"
+run simulate "$good" --add-cert p-2:az_admin:2025-06-01
+if [ "$rc" -eq 0 ] && [[ "$out" == *"current -> simulated (nothing is stored)"* ]]; then ok; else bad "simulate without --json prints the scores side by side"; fi
+run simulate /nonexistent/partner.json --json
+if [ "$rc" -eq 2 ] && [ -z "$out" ]; then ok; else bad "simulate of a missing file path is bad input"; fi
 expect_error "simulate bad --add-cert" "^pcs: --add-cert: expected PERSON:CERT" simulate "$good" --add-cert nocolon --json
 
 echo "cli contract: $pass passed, $fail failed"
