@@ -94,7 +94,7 @@ start_notifier
 for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
 
 # ---- facts -> refresh -> alerts -------------------------------------------------------------------------
-CASES="ex1_infrastructure ex2_data_ai ex3_security ex9_renewal_due edge_metric_zero_blocking"
+CASES="ex1_infrastructure ex2_data_ai ex3_security ex9_renewal_due edge_metric_zero_blocking edge_other_track_qualifies"
 mkdir -p "$T/feeds"
 for c in $CASES; do python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds"; done
 for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
@@ -105,7 +105,7 @@ check "the outbox is drained" 'wait_for "SELECT count(*) FROM outbox WHERE proce
 for d in 2025-07-10 2025-07-20; do "$PCS" refresh --as-of "$d" --wait --timeout 120 >/dev/null; done
 caught_up() { wait_for "SELECT (SELECT seq FROM notifier_state WHERE name = 'main') = (SELECT max(seq) FROM score_results WHERE rule_set = 'pcs-2026')" t; }
 check "the notifier catches up with every stored result" 'caught_up'
-for ev in cert_expiring certs_expiring_combined nca_at_risk metric_zero_blocking near_threshold renewal_reminder designation_at_risk; do
+for ev in cert_expiring certs_expiring_combined nca_at_risk metric_zero_blocking near_threshold renewal_reminder designation_at_risk other_track_qualifies; do
     check "an alert $ev was raised" '[ "$(q "SELECT count(*) FROM alerts WHERE event = '\''$ev'\''")" -gt 0 ]'
 done
 check "metric_zero_blocking names the partner and data month" \
