@@ -615,6 +615,8 @@ static void on_sub(uv_poll_t *h, int status, int events)
             else
                 zmq_msg_close(&m), nf++;
         }
+        if (nf == 0)
+            break;   /* nothing was there after all */
         pcs_envelope_t env;
         pcs_err_t err = {0};
         const char *why = NULL;
