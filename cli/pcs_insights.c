@@ -170,6 +170,18 @@ static double num(json_t *o, const char *k)
     return json_number_value(json_object_get(o, k));
 }
 
+/* The first object of array arr whose string member key equals value, or NULL. */
+static json_t *find_by(json_t *arr, const char *key, const char *value)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) {
+        if (!strcmp(str(x, key), value))
+            return x;
+    }
+    return NULL;
+}
+
 /* A CSV field (quoted when needed). */
 static void csv_field(const char *s, bool last)
 {
@@ -303,18 +315,6 @@ int pcs_cmd_eligibility(int argc, char **argv)
 
 /* ---- pcs skilling -------------------------------------------------------------------------------------- */
 
-/* The expiry of each of the person's certifications named in the document. */
-static json_t *person_certs(json_t *doc, const char *person)
-{
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(doc, "people"), i, p) {
-        if (!strcmp(str(p, "person_id"), person))
-            return json_object_get(p, "certifications");
-    }
-    return NULL;
-}
-
 int pcs_cmd_skilling(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-')
@@ -331,12 +331,8 @@ int pcs_cmd_skilling(int argc, char **argv)
     json_t *a, *row, *m;
     json_array_foreach(json_object_get(res, "areas"), i, a) {
         /* per skilling metric of the selected track: units, points against the maximum, and the rows */
-        json_t *sel = NULL, *t;
-        json_array_foreach(json_object_get(a, "tracks"), k, t) {
-            if (!strcmp(str(t, "track"), str(a, "track")))
-                sel = t;
-        }
-        json_array_foreach(sel ? json_object_get(sel, "metrics") : NULL, k, m) {
+        json_t *sel = find_by(json_object_get(a, "tracks"), "track", str(a, "track"));
+        json_array_foreach(json_object_get(sel, "metrics"), k, m) {
             const char *metric = str(m, "metric");
             if (strcmp(metric, "intermediate_certifications") && strcmp(metric, "advanced_certifications"))
                 continue;
@@ -348,7 +344,9 @@ int pcs_cmd_skilling(int argc, char **argv)
                 if (strcmp(str(r2, "metric"), metric) || strcmp(str(r2, "track"), str(a, "track")))
                     continue;
                 json_t *x = json_deep_copy(r2);
-                json_object_set(x, "certifications", person_certs(c.doc, str(r2, "person_id")));
+                /* each certification of the person, with its expiry */
+                json_t *person = find_by(json_object_get(c.doc, "people"), "person_id", str(r2, "person_id"));
+                json_object_set(x, "certifications", json_object_get(person, "certifications"));
                 json_array_append_new(people, x);
             }
             json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o}", "area", str(a, "area"), "track",
@@ -415,17 +413,6 @@ int pcs_cmd_skilling(int argc, char **argv)
 
 /* ---- pcs recommend --------------------------------------------------------------------------------------- */
 
-static json_t *area_of(json_t *res, const char *area)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(res, "areas"), i, a) {
-        if (!strcmp(str(a, "area"), area))
-            return a;
-    }
-    return NULL;
-}
-
 /* The document with n new people holding certification cert (earned on day, for a year). */
 static json_t *with_people(json_t *doc, const char *cert, int n, int32_t day)
 {
@@ -482,7 +469,7 @@ int pcs_cmd_recommend(int argc, char **argv)
             size_t i;
             json_t *a;
             json_array_foreach(json_object_get(sim, "areas"), i, a) {
-                json_t *b = area_of(cur, str(a, "area"));
+                json_t *b = find_by(json_object_get(cur, "areas"), "area", str(a, "area"));
                 double before = num(b, "score"), after = num(a, "score");
                 if (after > before + 0.005) {
                     gain += after - before;
@@ -659,7 +646,7 @@ int pcs_cmd_forecast(int argc, char **argv)
             break;
         json_t *a;
         json_array_foreach(json_object_get(res, "areas"), i, a) {
-            json_t *b = prev ? area_of(prev, str(a, "area")) : NULL;
+            json_t *b = prev ? find_by(json_object_get(prev, "areas"), "area", str(a, "area")) : NULL;
             /* a row when something changed (and the first day) */
             if (b && fabs(num(a, "score") - num(b, "score")) < 0.005 &&
                 json_equal(json_object_get(a, "qualified"), json_object_get(b, "qualified")) &&
@@ -813,21 +800,11 @@ static void diff(const char *path, json_t *a, json_t *b, int *n)
         json_t *x, *y;
         if (by_id) {
             json_array_foreach(a, i, x) {
-                json_t *match = NULL;
-                json_array_foreach(b, j, y) {
-                    if (json_equal(json_object_get(x, "id"), json_object_get(y, "id")))
-                        match = y;
-                }
                 snprintf(p, sizeof p, "%s[%s]", path, str(x, "id"));
-                diff(p, x, match, n);
+                diff(p, x, find_by(b, "id", str(x, "id")), n);
             }
             json_array_foreach(b, j, y) {
-                json_t *match = NULL;
-                json_array_foreach(a, i, x) {
-                    if (json_equal(json_object_get(x, "id"), json_object_get(y, "id")))
-                        match = x;
-                }
-                if (!match) {
+                if (!find_by(a, "id", str(y, "id"))) {
                     snprintf(p, sizeof p, "%s[%s]", path, str(y, "id"));
                     diff(p, NULL, y, n);
                 }
