@@ -7,31 +7,9 @@
 set -u
 PCS=$1
 INGEST=$2
-: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
-T=$(mktemp -d /tmp/pcs-ingest-test.XXXXXX)
-DB=pcs_ingest_$$
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
-q() { psql -qAt -d "$DB" -c "$1"; }
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
-"$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
-
-cat >"$T/ingest.conf" <<EOF
-# test configuration
-db = "dbname=$DB"
-spool_dir = $T/spool
-intake_endpoint = ipc://$T/intake
-push_endpoint = ipc://$T/push
-scan_interval_ms = 200
-max_line_bytes = 4096
-EOF
+NAME=ingest PIDS="pid"
+. "$(dirname "$0")/lib.sh"
+{ ingest_conf; echo "max_line_bytes = 4096"; } >"$T/ingest.conf"
 out=$("$INGEST" --help); rc=$?
 check "pcs-ingest --help" '[ $rc -eq 0 ] && [[ "$out" == "usage: pcs-ingest"* ]]'
 printf 'db = x\nspool_dirr = /tmp\n' >"$T/typo.conf"

@@ -9,41 +9,18 @@ set -u
 PCS=$1
 INGEST=$2
 SCORER=$3
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
-T=$(mktemp -d /tmp/pcs-insights-test.XXXXXX)
-DB=pcs_insights_$$
+NAME=insights PIDS="ipid spid"
+. "$(dirname "$0")/lib.sh"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
-q() { psql -qAt -d "$DB" -c "$1"; }
 py() { python3 -c "$1" "${@:2}"; }
-ipid= spid=
-cleanup() {
-    for p in $ipid $spid; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${PCS_TEST_KEEP:-}" ] && { echo "kept $T and database $DB"; return; }
-    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
-"$PCS" migrate >/dev/null || { echo "migrate failed"; exit 1; }
-printf 'db = "dbname=%s"\nspool_dir = %s/spool\nintake_endpoint = ipc://%s/intake\npush_endpoint = ipc://%s/push\nscan_interval_ms = 200\n' \
-    "$DB" "$T" "$T" "$T" >"$T/ingest.conf"
+ingest_conf >"$T/ingest.conf"
 printf 'db = "dbname=%s"\npull_endpoint = ipc://%s/push\ncontrol_endpoint = ipc://%s/control\npub_endpoint = ipc://%s/pub\nrule_sets = pcs-2026\ntoday = 2025-07-10\nrefresh_day = 0\noutbox_poll_ms = 300\n' \
     "$DB" "$T" "$T" "$T" >"$T/scorer.conf"
 "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
 "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
 for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
-mkdir -p "$T/feeds"
-for c in ex1_infrastructure ex2_data_ai ex6_negative_nca ex7_expiring_at_d0; do
-    python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds"
-done
-for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
-    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
-    for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
-done
-for _ in $(seq 1 200); do [ "$(q "SELECT count(*) FROM outbox WHERE processed_at IS NULL")" = 0 ] && break; sleep 0.1; done
+load_cases ex1_infrastructure ex2_data_ai ex6_negative_nca ex7_expiring_at_d0
+wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0 200
 for d in 2025-06-10 2025-07-01 2025-07-10; do "$PCS" refresh --as-of "$d" --wait >/dev/null; done
 
 # ---- export: the document the insights score is the one pcs score would get -----------------------------
@@ -122,5 +99,4 @@ check "rules diff of a set with itself: 0 differences" '[[ "$out" == *"0 differe
 out=$("$PCS" rules diff pcs-2026 nope 2>&1); rc=$?
 check "rules diff of an unknown set is a usage error" '[ $rc -eq 2 ] && [[ "$out" == *"unknown rule set"* ]]'
 
-echo "insights: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,34 +12,13 @@ PCS=$1
 INGEST=$2
 SCORER=$3
 NOTIFIER=$4
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
-T=$(mktemp -d /tmp/pcs-notifier-test.XXXXXX)
-DB=pcs_notifier_$$
+NAME=notifier PIDS="ipid spid npid wpid"
+. "$(dirname "$0")/lib.sh"
 SECRET="s3cret-$$-do-not-log"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
-q() { psql -qAt -d "$DB" -c "$1"; }
-ipid= spid= npid= wpid=
-cleanup() {
-    for p in $ipid $spid $npid $wpid; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${PCS_TEST_KEEP:-}" ] && { echo "kept $T and database $DB"; return; }
-    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
-"$PCS" migrate >/dev/null || { echo "migrate failed"; exit 1; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-cat >"$T/ingest.conf" <<EOF
-db = "dbname=$DB"
-spool_dir = $T/spool
-intake_endpoint = ipc://$T/intake
-push_endpoint = ipc://$T/push
-scan_interval_ms = 200
-EOF
+ingest_conf >"$T/ingest.conf"
 cat >"$T/scorer.conf" <<EOF
 db = "dbname=$DB"
 pull_endpoint = ipc://$T/push
@@ -83,11 +62,6 @@ out=$("$NOTIFIER" --config "$T/typo.conf" 2>&1); rc=$?
 check "a typo in the config is fatal with file:line" '[ $rc -eq 2 ] && [[ "$out" == *"typo.conf:1: webhook_ur: unknown key"* ]]'
 
 start_notifier() { "$NOTIFIER" --config "$T/notifier.conf" 2>>"$T/notifier.log" & npid=$!; }
-wait_for() { # wait_for SQL VALUE [TENTHS]
-    local n=${3:-600}
-    for _ in $(seq 1 "$n"); do [ "$(q "$1")" = "$2" ] && return 0; sleep 0.1; done
-    return 1
-}
 "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
 "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
 start_notifier
@@ -95,12 +69,8 @@ for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && br
 
 # ---- facts -> refresh -> alerts -------------------------------------------------------------------------
 CASES="ex1_infrastructure ex2_data_ai ex3_security ex9_renewal_due edge_metric_zero_blocking edge_other_track_qualifies"
-mkdir -p "$T/feeds"
-for c in $CASES; do python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds"; done
-for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
-    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
-    for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
-done
+# shellcheck disable=SC2086
+load_cases $CASES
 check "the outbox is drained" 'wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0'
 for d in 2025-07-10 2025-07-20; do "$PCS" refresh --as-of "$d" --wait --timeout 120 >/dev/null; done
 caught_up() { wait_for "SELECT (SELECT seq FROM notifier_state WHERE name = 'main') = (SELECT max(seq) FROM score_results WHERE rule_set = 'pcs-2026')" t; }
@@ -184,5 +154,4 @@ check "pcs alerts --json has the contract fields and the delivery state" \
 out=$("$PCS" alerts)
 check "pcs alerts lists newest first with each sink" '[[ "$out" == *"log:delivered"* ]] && [[ "$out" == *"webhook:delivered"* ]]'
 
-echo "notifier: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

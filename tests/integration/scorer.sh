@@ -14,32 +14,10 @@ set -u
 PCS=$1
 INGEST=$2
 SCORER=$3
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
-T=$(mktemp -d /tmp/pcs-scorer-test.XXXXXX)
-DB=pcs_scorer_$$
+NAME=scorer PIDS="ipid spid spid2"
+. "$(dirname "$0")/lib.sh"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
-q() { psql -qAt -d "$DB" -c "$1"; }
-ipid= spid= spid2=
-cleanup() {
-    for p in $ipid $spid $spid2; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${PCS_TEST_KEEP:-}" ] && { echo "kept $T and database $DB"; return; }
-    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
-"$PCS" migrate >/dev/null || { echo "migrate failed"; exit 1; }
-
-cat >"$T/ingest.conf" <<EOF
-db = "dbname=$DB"
-spool_dir = $T/spool
-intake_endpoint = ipc://$T/intake
-push_endpoint = ipc://$T/push
-scan_interval_ms = 200
-EOF
+ingest_conf >"$T/ingest.conf"
 scorer_conf() { # scorer_conf NAME CONTROL PUB
     cat <<EOF
 # test configuration: "today" is pinned so the monthly refresh and the event rescoring are reproducible
@@ -71,12 +49,6 @@ check "an unknown rule set is fatal" '[ $rc -eq 2 ] && [[ "$out" == *"unknown ru
 
 start_ingest() { "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!; }
 start_scorer() { "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!; }
-# wait_for SQL VALUE [TENTHS]: until the query prints VALUE (liveness bound, 60 s by default)
-wait_for() {
-    local n=${3:-600}
-    for _ in $(seq 1 "$n"); do [ "$(q "$1")" = "$2" ] && return 0; sleep 0.1; done
-    return 1
-}
 start_ingest
 start_scorer
 for _ in $(seq 1 50); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
@@ -88,19 +60,14 @@ check "the monthly refresh of 2026-11-20 ran on start" \
 # ---- golden documents through ingest, then a refresh per as-of date ------------------------------------
 CASES="ex1_infrastructure ex2_data_ai ex3_security ex4_modern_work ex5_business_applications ex6_negative_nca
        ex7_expired_at_d ex8_retired_eligible ex9_not_enrolled ex9_renewal_due edge_cert_records_validity_run"
-mkdir -p "$T/feeds"
 declare -A ASOF
 for c in $CASES; do
-    python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds" || echo "doc2feeds $c failed"
     d=$(sed -n 's/.*--as-of \([0-9-]*\).*/\1/p' "$ROOT/tests/data/$c/args" 2>/dev/null)
     [ -n "$d" ] || d=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["as_of"])' "$ROOT/tests/data/$c/input.json")
     ASOF[$c]=$d
 done
-# facts first, certification events last (an event may name a person first seen there)
-for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
-    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
-    for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
-done
+# shellcheck disable=SC2086
+load_cases $CASES
 check "every feed file loaded" '[ "$(ls "$T/spool/done" | wc -l)" = "$(ls "$T"/feeds/*.csv "$T"/feeds/*.jsonl | wc -l)" ]'
 check "the outbox is drained by the scorer" 'wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0'
 # latest date first: a refresh uses the stored snapshots of earlier dates for the status window and
@@ -248,5 +215,4 @@ check "two scorers: no key has two snapshots" \
 kill -0 "$spid" && kill -0 "$spid2"
 check "both scorers still run" '[ $? -eq 0 ]'
 
-echo "scorer: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,0 +1,63 @@
+# lib.sh: what the integration scripts share; sourced after `set -u` with
+#   NAME   the test's name: temp dir /tmp/pcs-NAME-test.*, database pcs_NAME_PID
+#   PIDS   the names of the variables that hold the pids of the daemons the test starts
+#   PCS    the pcs binary (migrates the database)
+# It creates and migrates the database, removes both at exit (PCS_TEST_KEEP=1 keeps them for a
+# look), and gives check, q, wait_for, ingest_conf, load_cases and finish.
+: "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T=$(mktemp -d "/tmp/pcs-$NAME-test.XXXXXX")
+DB=pcs_${NAME}_$$
+pass=0 fail=0
+for v in $PIDS; do printf -v "$v" '%s' ''; done
+# check NAME EXPR: one assertion
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+q() { psql -qAt -d "$DB" -c "$1"; }
+# wait_for SQL VALUE [TENTHS]: until the query prints VALUE (a liveness bound, 60 s by default)
+wait_for() {
+    local n=${3:-600}
+    for _ in $(seq 1 "$n"); do [ "$(q "$1")" = "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
+cleanup() {
+    local v
+    for v in $PIDS; do [ -n "${!v}" ] && kill -9 "${!v}" 2>/dev/null; done
+    [ -n "${PCS_TEST_KEEP:-}" ] && { echo "kept $T and database $DB"; return; }
+    psql -qAt -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
+"$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
+
+# ingest_conf: the pcs-ingest configuration of the test (spool and ipc sockets in $T)
+ingest_conf() {
+    cat <<CONF
+# test configuration
+db = "dbname=$DB"
+spool_dir = $T/spool
+intake_endpoint = ipc://$T/intake
+push_endpoint = ipc://$T/push
+scan_interval_ms = 200
+CONF
+}
+
+# load_cases CASE...: golden documents turned into feeds ($T/feeds, doc2feeds.py) and dropped into
+# the running pcs-ingest's spool one file at a time, certification events last
+load_cases() {
+    local c f
+    mkdir -p "$T/feeds"
+    for c in "$@"; do
+        python3 "$ROOT/tests/integration/doc2feeds.py" "$ROOT/tests/data/$c/input.json" "$c" "$T/feeds" ||
+            echo "doc2feeds $c failed"
+    done
+    for f in "$T"/feeds/*.csv "$T"/feeds/*.certs.jsonl; do
+        cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
+        for _ in $(seq 1 200); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
+    done
+}
+
+finish() {
+    echo "$NAME: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
