@@ -290,9 +290,7 @@ static int apply_changes(json_t *doc, const pcs_rules_t *r, const args_t *a, int
             *c2 = '\0';
         else
             earned = as_of;
-        int y, m, d;
-        pcs_day_to_civil(earned, &y, &m, &d);
-        int32_t expires = pcs_day_from_civil(y + 1, m, m == 2 && d == 29 ? 28 : d);
+        int32_t expires = pcs_day_add_years(earned, 1);
         char e1[11], e2[11];
         json_t *p = find_person(doc, buf, true);
         json_t *certs = json_object_get(p, "certifications");

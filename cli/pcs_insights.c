@@ -135,6 +135,22 @@ static int ctx_open(ctx_t *c, int argc, char **argv, const char *partner)
     return 0;
 }
 
+static json_t *score(ctx_t *c, json_t *doc, int32_t day, bool explain);
+
+/* The prologue of a command on one partner (argv[1]): rules, document and engine, and, when res
+ * is given, the partner's result as of --as-of. On failure nothing is left to free. */
+static int ctx_score(ctx_t *c, int argc, char **argv, const char *usage_line, bool explain, json_t **res)
+{
+    if (argc < 2 || argv[1][0] == '-')
+        return usage("%s", usage_line);
+    int rc = ctx_open(c, argc, argv, argv[1]);
+    if (rc == 0 && res && !(*res = score(c, c->doc, c->as_of, explain)))
+        rc = 1;
+    if (rc)
+        ctx_free(c);
+    return rc;
+}
+
 /* The result document of doc as of day, with the explanation rows. */
 static json_t *score(ctx_t *c, json_t *doc, int32_t day, bool explain)
 {
@@ -237,15 +253,13 @@ int pcs_cmd_export(int argc, char **argv)
 
 int pcs_cmd_eligibility(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage("%s", "eligibility: usage: pcs eligibility PARTNER [--area A] [--customer C] [--as-of D] [--json|--csv]");
     ctx_t c;
-    int rc = ctx_open(&c, argc, argv, argv[1]);
-    json_t *res = rc ? NULL : score(&c, c.doc, c.as_of, true);
-    if (!res) {
-        ctx_free(&c);
-        return rc ? rc : 1;
-    }
+    json_t *res = NULL;
+    int rc = ctx_score(&c, argc, argv,
+                       "eligibility: usage: pcs eligibility PARTNER [--area A] [--customer C] [--as-of D] [--json|--csv]",
+                       true, &res);
+    if (rc)
+        return rc;
     const char *cust = pcs_cli_opt(argc, argv, "--customer");
     json_t *rows = json_array(), *summary = json_array();
     size_t i, k;
@@ -317,15 +331,12 @@ int pcs_cmd_eligibility(int argc, char **argv)
 
 int pcs_cmd_skilling(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage("%s", "skilling: usage: pcs skilling PARTNER [--area A] [--as-of D] [--json|--csv]");
     ctx_t c;
-    int rc = ctx_open(&c, argc, argv, argv[1]);
-    json_t *res = rc ? NULL : score(&c, c.doc, c.as_of, true);
-    if (!res) {
-        ctx_free(&c);
-        return rc ? rc : 1;
-    }
+    json_t *res = NULL;
+    int rc = ctx_score(&c, argc, argv, "skilling: usage: pcs skilling PARTNER [--area A] [--as-of D] [--json|--csv]",
+                       true, &res);
+    if (rc)
+        return rc;
     json_t *out = json_array();
     size_t i, k;
     json_t *a, *row, *m;
@@ -418,11 +429,9 @@ static json_t *with_people(json_t *doc, const char *cert, int n, int32_t day)
 {
     json_t *d = json_deep_copy(doc);
     json_t *people = json_object_get(d, "people");
-    int y, m, dd;
-    pcs_day_to_civil(day, &y, &m, &dd);
     char e1[11], e2[11];
     pcs_day_format(day, e1);
-    pcs_day_format(pcs_day_from_civil(y + 1, m, m == 2 && dd == 29 ? 28 : dd), e2);
+    pcs_day_format(pcs_day_add_years(day, 1), e2);
     for (int i = 0; i < n; i++) {
         char id[64];
         snprintf(id, sizeof id, "new-person-%d", i + 1);
@@ -434,15 +443,12 @@ static json_t *with_people(json_t *doc, const char *cert, int n, int32_t day)
 
 int pcs_cmd_recommend(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage("%s", "recommend: usage: pcs recommend PARTNER [--area A] [--as-of D] [--json]");
     ctx_t c;
-    int rc = ctx_open(&c, argc, argv, argv[1]);
-    json_t *cur = rc ? NULL : score(&c, c.doc, c.as_of, false);
-    if (!cur) {
-        ctx_free(&c);
-        return rc ? rc : 1;
-    }
+    json_t *cur = NULL;
+    int rc = ctx_score(&c, argc, argv, "recommend: usage: pcs recommend PARTNER [--area A] [--as-of D] [--json]", false,
+                       &cur);
+    if (rc)
+        return rc;
     /* candidate actions: 1..3 more people with each catalogue certification that some skilling step
      * of an area counts; each is simulated, and kept when it adds points somewhere */
     json_t *actions = json_array();
@@ -593,14 +599,11 @@ static json_t *carried(json_t *doc, int32_t to)
 
 int pcs_cmd_forecast(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage("%s", "forecast: usage: pcs forecast PARTNER [--until D] [--area A] [--as-of D] [--json]");
     ctx_t c;
-    int rc = ctx_open(&c, argc, argv, argv[1]);
-    if (rc) {
-        ctx_free(&c);
+    int rc = ctx_score(&c, argc, argv, "forecast: usage: pcs forecast PARTNER [--until D] [--area A] [--as-of D] [--json]",
+                       false, NULL);
+    if (rc)
         return rc;
-    }
     const char *until = pcs_cli_opt(argc, argv, "--until");
     int32_t end = c.as_of + 180;
     if (until && pcs_day_parse(until, &end) < 0) {

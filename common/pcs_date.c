@@ -1,6 +1,8 @@
 #include "pcs_date.h"
+
 #include "pcs_err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -101,6 +103,15 @@ int32_t pcs_month_first_day(int32_t month)
 int32_t pcs_month_last_day(int32_t month)
 {
     return pcs_month_first_day(month + 1) - 1;
+}
+
+int32_t pcs_day_add_years(int32_t day, int years)
+{
+    int y, m, d;
+    pcs_day_to_civil(day, &y, &m, &d);
+    y += years;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return pcs_day_from_civil(y, m, m == 2 && d == 29 && !leap ? 28 : d);
 }
 
 int32_t pcs_day_today_utc(void)

@@ -25,6 +25,10 @@ int32_t pcs_month_of_day(int32_t day);
 int32_t pcs_month_first_day(int32_t month);
 int32_t pcs_month_last_day(int32_t month);
 
+/* The same day `years` later; 29 February becomes 28 February in a year without it (the default
+ * expiry of a simulated certification, one year after it was earned). */
+int32_t pcs_day_add_years(int32_t day, int years);
+
 /* Today's date in UTC (scoring.md §17.14). */
 int32_t pcs_day_today_utc(void);
 

@@ -17,6 +17,15 @@ Test(date, round_trips_days_and_months)
     cr_assert_eq(pcs_day_from_civil(1970, 1, 1), 0);
 }
 
+Test(date, adds_years_keeping_the_day)
+{
+    char b[11];
+    cr_assert_str_eq(pcs_day_format(pcs_day_add_years(pcs_day_from_civil(2025, 7, 1), 1), b), "2026-07-01");
+    cr_assert_str_eq(pcs_day_format(pcs_day_add_years(pcs_day_from_civil(2024, 2, 29), 1), b), "2025-02-28");
+    cr_assert_str_eq(pcs_day_format(pcs_day_add_years(pcs_day_from_civil(2024, 2, 29), 4), b), "2028-02-29");
+    cr_assert_str_eq(pcs_day_format(pcs_day_add_years(pcs_day_from_civil(2023, 12, 31), 1), b), "2024-12-31");
+}
+
 Test(date, rejects_impossible_and_malformed_dates)
 {
     int32_t d;
