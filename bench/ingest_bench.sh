@@ -13,25 +13,8 @@ BUILD=${BUILD:-build/bench}
 PCS=$BUILD/cli/pcs
 INGEST=$BUILD/ingest/pcs-ingest
 [ -x "$PCS" ] && [ -x "$INGEST" ] || { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
-T=$(mktemp -d /tmp/pcs-ingest-bench.XXXXXX)
-PGOWN=
-cleanup() {
-    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
-    [ -n "$PGOWN" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-if ! psql -qAt -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    chown postgres "$T"
-    runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg" -A trust -U postgres >/dev/null
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -l "$T/pg.log" -w -o "-k $T -c listen_addresses='' -p 54331" start >/dev/null
-    export PGHOST=$T PGPORT=54331 PGUSER=postgres
-    PGOWN=1
-fi
-DB=pcs_bench_$$
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
-"$PCS" migrate --db "dbname=$DB" >/dev/null
+NAME=ingest PIDS=pid PORT_OWN=54331
+. bench/lib.sh
 
 echo "generating $ROWS usage rows..."
 awk -v n="$ROWS" 'BEGIN {
@@ -70,4 +53,3 @@ printf "psql \\\\copy into keyed table: %8.2f s  %10.0f rows/s\n" "$copy_s" "$(e
 printf "pcs-ingest into usage:        %8.2f s  %10.0f rows/s\n" "$ingest_s" "$(echo "$ROWS / $ingest_s" | bc -l)"
 printf "ratio pcs-ingest / \\\\copy:     %8.2f x\n" "$(echo "$copy_s / $ingest_s" | bc -l)"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep "parse+COPY" "$T/ingest.log" || true
-psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null

@@ -19,28 +19,9 @@ BUILD=${BUILD:-build/bench}
 PCS=$BUILD/cli/pcs
 [ -x "$PCS" ] && [ -x "$BUILD/notifier/pcs-notifier" ] ||
     { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
-T=$(mktemp -d /tmp/pcs-notifier-bench.XXXXXX)
-PGOWN=
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -n "$PGOWN" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-if ! psql -qAt -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    chown postgres "$T"
-    runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg" -A trust -U postgres >/dev/null
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -l "$T/pg.log" -w -o "-k $T -c listen_addresses='' -p 54333" start >/dev/null
-    export PGHOST=$T PGPORT=54333 PGUSER=postgres
-    PGOWN=1
-fi
-DB=pcs_nbench_$$
+NAME=notifier PIDS="ipid spid wpid npid" PORT_OWN=54333
+. bench/lib.sh
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
-"$PCS" migrate >/dev/null
-q() { psql -qAt -d "$DB" -c "$1"; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # ---- N copies of Example 3's partner, as feeds --------------------------------------------------------
@@ -85,8 +66,8 @@ webhook_url = http://127.0.0.1:$PORT/hook
 webhook_secret = bench-secret
 webhook_min_severity = info
 EOF
-"$BUILD/ingest/pcs-ingest" --config "$T/ingest.conf" 2>"$T/ingest.log" & pids+=($!)
-"$BUILD/scorer/pcs-scorer" --config "$T/scorer.conf" 2>"$T/scorer.log" & pids+=($!)
+"$BUILD/ingest/pcs-ingest" --config "$T/ingest.conf" 2>"$T/ingest.log" & ipid=$!
+"$BUILD/scorer/pcs-scorer" --config "$T/scorer.conf" 2>"$T/scorer.log" & spid=$!
 sleep 0.5
 for f in "$T"/all/*.csv "$T"/all/*.certs.jsonl; do
     cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
@@ -96,7 +77,7 @@ for _ in $(seq 1 600); do [ "$(q "SELECT count(*) FROM outbox WHERE processed_at
 "$PCS" refresh --as-of 2025-07-20 --wait >/dev/null
 echo "loaded and scored $(q "SELECT count(*) FROM partners") partners"
 
-python3 - "$PORT" "$T/received.txt" <<'PY' & pids+=($!)
+python3 - "$PORT" "$T/received.txt" <<'PY' & wpid=$!
 import http.server, json, sys, time
 port, out = int(sys.argv[1]), sys.argv[2]
 class H(http.server.BaseHTTPRequestHandler):
@@ -109,7 +90,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
-"$BUILD/notifier/pcs-notifier" --config "$T/notifier.conf" 2>"$T/notifier.log" & pids+=($!)
+"$BUILD/notifier/pcs-notifier" --config "$T/notifier.conf" 2>"$T/notifier.log" & npid=$!
 sleep 1
 # the alerts of the refresh itself (near_threshold and the like) are delivered first
 for _ in $(seq 1 600); do [ "$(q "SELECT count(*) FROM alert_deliveries WHERE state = 'pending'")" = 0 ] && break; sleep 0.1; done

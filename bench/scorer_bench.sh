@@ -23,30 +23,9 @@ INGEST=$BUILD/ingest/pcs-ingest
 SCORER=$BUILD/scorer/pcs-scorer
 [ -x "$PCS" ] && [ -x "$SCORER" ] && [ -x "$INGEST" ] ||
     { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
-T=$(mktemp -d /tmp/pcs-scorer-bench.XXXXXX)
-PGOWN=
-spid= ipid=
-cleanup() {
-    for p in $spid $ipid; do kill "$p" 2>/dev/null || true; done
-    [ -n "$PGOWN" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-if ! psql -qAt -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    chown postgres "$T"
-    runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg" -A trust -U postgres >/dev/null
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -l "$T/pg.log" -w -o "-k $T -c listen_addresses='' -p 54332" start >/dev/null
-    export PGHOST=$T PGPORT=54332 PGUSER=postgres
-    PGOWN=1
-fi
-DB=pcs_sbench_$$
+NAME=scorer PIDS="spid ipid" PORT_OWN=54332
+. bench/lib.sh
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
-"$PCS" migrate >/dev/null
-q() { psql -qAt -d "$DB" -c "$1"; }
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
 
 # ---- data: ROWS/25 tenants spread evenly over the partners, 25 months each (2024-10 .. 2026-10) -----
 TENANTS=$((ROWS / 25))
@@ -234,4 +213,3 @@ printf "certification event -> stored snapshot, one every 20 ms: p50 %s ms, p99 
 printf "burst of %s events: all stored and rescored in %.2f s (%.0f events/s); p50 %s ms, p99 %s ms\n" \
     "$bnev" "$burst_s" "$(echo "$bnev / $burst_s" | bc -l)" "$bp50" "$bp99"
 kill "$spid" "$ipid"; wait 2>/dev/null || true; spid= ipid=
-psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null
