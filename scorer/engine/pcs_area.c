@@ -440,7 +440,9 @@ static void cert_events(pcs_engine_t *e, int a, pcs_area_result_t *ar)
             if (!ev)
                 goto out;
             for (int i = 0; i < n; i++)
-                pcs_push_item(e, cand[i].person, cand[i].cert, lasts[i], (double)((lasts[i] + 1) - e->D), 0);
+                pcs_push_item(e, (pcs_event_item_t){.cert = {.person = cand[i].person, .cert = cand[i].cert,
+                                                             .last_valid_day = lasts[i],
+                                                             .days_left = (lasts[i] + 1) - e->D}});
             ev->n_items = e->n_items - ev->first_item;
             ev->total_before = ar->total;
             ev->total_after = at->total;
@@ -510,7 +512,8 @@ static void score_events(pcs_engine_t *e, int a, pcs_area_result_t *ar, const en
             if (!sel->m[k].applicable || sel->m[k].points > EPS)
                 continue;
             double needed = m && net_kind(m) ? 1 - sel->m[k].units : -1;
-            pcs_push_item(e, k, 0, 0, sel->m[k].units, needed);
+            pcs_push_item(e, (pcs_event_item_t){.metric = {.metric = k, .units = sel->m[k].units,
+                                                           .units_needed = needed}});
         }
         if (e->n_items > first) {
             pcs_event_t *ev = event_new(e, a, PCS_EV_METRIC_ZERO_BLOCKING, ar->selected);

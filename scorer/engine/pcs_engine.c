@@ -629,11 +629,11 @@ void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, i
 
 /* ---- scoring ----------------------------------------------------------------------------------- */
 
-int pcs_push_item(pcs_engine_t *e, int a, int b, int32_t day, double x, double y)
+int pcs_push_item(pcs_engine_t *e, pcs_event_item_t item)
 {
     if (GROW(e, e->items, e->cap_items, e->n_items + 1) < 0)
         return -1;
-    e->items[e->n_items++] = (pcs_event_item_t){.a = a, .b = b, .day = day, .x = x, .y = y};
+    e->items[e->n_items++] = item;
     return 0;
 }
 

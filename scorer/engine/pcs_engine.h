@@ -67,11 +67,28 @@ typedef struct pcs_history_row {
     bool qualified;             /* any record of that calendar month qualified */
 } pcs_history_row_t;
 
-/* One payload item: a person's certification, a tenant, or a metric, by event type. */
+/* Why a tenant's net-customer-adds effect drops in the projection (nca_at_risk). */
+typedef enum { PCS_NCA_ENTERS_COMPARISON, PCS_NCA_LEAVES_CURRENT } pcs_nca_reason_t;
+
+/* One payload item of an event; which member is set follows the event type:
+ * certs_expiring_combined -> cert, nca_at_risk -> tenant, metric_zero_blocking -> metric. */
 typedef struct pcs_event_item {
-    int a, b;                   /* person & cert / tenant & reason / metric */
-    int32_t day;
-    double x, y;
+    union {
+        struct {
+            int person, cert;
+            int32_t last_valid_day;
+            int days_left;
+        } cert;
+        struct {
+            int tenant;
+            pcs_nca_reason_t reason;
+            double effect_now, effect_projected;
+        } tenant;
+        struct {
+            int metric;
+            double units, units_needed;   /* units_needed < 0: no fixed number of units closes it */
+        } metric;
+    };
 } pcs_event_item_t;
 
 typedef struct pcs_event {

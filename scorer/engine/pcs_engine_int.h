@@ -169,6 +169,7 @@ bool pcs_pred_holds(const pcs_engine_t *e, int tenant, int scope, const pcs_pred
 /* pcs_area.c */
 void pcs_area_score(pcs_engine_t *e, int area, const pcs_score_opts_t *opts);
 
-int pcs_push_item(pcs_engine_t *e, int a, int b, int32_t day, double x, double y);
+/* Appends one event payload item; -1 (and e->oom) when out of memory. */
+int pcs_push_item(pcs_engine_t *e, pcs_event_item_t item);
 
 #endif

@@ -281,7 +281,6 @@ static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int
 
 void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
 {
-    enum { ENTERS = 0, LEAVES = 1 };
     for (int s = 0; s < (m->kind == PCS_K_PARTS ? m->n_subs : 1); s++) {
         const pcs_metric_t *pm = m->kind == PCS_K_PARTS ? &m->subs[s] : m;
         if (pm->kind != PCS_K_NET_COUNT)
@@ -301,7 +300,11 @@ void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
             }
             if (pr_c - pr_b >= now_c - now_b)
                 continue;
-            pcs_push_item(e, t, pr_b > now_b ? ENTERS : LEAVES, 0, now_c - now_b, pr_c - pr_b);
+            pcs_push_item(e, (pcs_event_item_t){.tenant = {.tenant = t,
+                                                           .reason = pr_b > now_b ? PCS_NCA_ENTERS_COMPARISON
+                                                                                  : PCS_NCA_LEAVES_CURRENT,
+                                                           .effect_now = now_c - now_b,
+                                                           .effect_projected = pr_c - pr_b}});
         }
     }
 }

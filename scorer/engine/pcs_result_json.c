@@ -215,9 +215,9 @@ static json_t *event_json(const pcs_rules_t *R, const pcs_result_t *res, const p
         json_t *certs = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(certs, json_pack("{s:s, s:s, s:i, s:o}", "person_id", res->person_ids[it->a], "cert",
-                                                   R->certs[it->b].id, "days_left", (int)it->x, "last_valid_day",
-                                                   day(it->day)));
+            json_array_append_new(certs, json_pack("{s:s, s:s, s:i, s:o}", "person_id", res->person_ids[it->cert.person],
+                                                   "cert", R->certs[it->cert.cert].id, "days_left", it->cert.days_left,
+                                                   "last_valid_day", day(it->cert.last_valid_day)));
         }
         json_object_set_new(p, "certs", certs);
         break;
@@ -230,9 +230,12 @@ static json_t *event_json(const pcs_rules_t *R, const pcs_result_t *res, const p
         json_t *ts = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(ts, json_pack("{s:s, s:s, s:o, s:o}", "tenant_id", res->tenant_ids[it->a], "reason",
-                                                it->b == 0 ? "enters_comparison_window" : "leaves_current_window",
-                                                "effect_now", num(it->x), "effect_projected", num(it->y)));
+            json_array_append_new(ts, json_pack("{s:s, s:s, s:o, s:o}", "tenant_id", res->tenant_ids[it->tenant.tenant],
+                                                "reason", it->tenant.reason == PCS_NCA_ENTERS_COMPARISON
+                                                              ? "enters_comparison_window"
+                                                              : "leaves_current_window",
+                                                "effect_now", num(it->tenant.effect_now), "effect_projected",
+                                                num(it->tenant.effect_projected)));
         }
         json_object_set_new(p, "tenants", ts);
         break;
@@ -241,8 +244,10 @@ static json_t *event_json(const pcs_rules_t *R, const pcs_result_t *res, const p
         json_t *ms = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(ms, json_pack("{s:s, s:o, s:o}", "metric", pcs_metric_ids[it->a], "units", num(it->x),
-                                                "units_needed", it->y >= 0 ? num(it->y) : json_null()));
+            json_array_append_new(ms, json_pack("{s:s, s:o, s:o}", "metric", pcs_metric_ids[it->metric.metric], "units",
+                                                num(it->metric.units), "units_needed",
+                                                it->metric.units_needed >= 0 ? num(it->metric.units_needed)
+                                                                             : json_null()));
         }
         json_object_set_new(p, "metrics", ms);
         json_object_set_new(p, "total", r2(ev->total_before));
