@@ -25,6 +25,8 @@ struct pcs_csv {
     bool src_done;                 /* nothing comes after in[] */
     unsigned char *replay;         /* lines after an unterminated quote, read again */
     size_t replay_cap;
+    const unsigned char *saved_in; /* the input set aside while the replay is read */
+    size_t saved_len, saved_pos;
     pcs_err_t fail;                /* a read error or out of memory; sticky once fail.code < 0 */
     size_t max;
     long long line, col;           /* position of the next byte */
@@ -104,6 +106,14 @@ static int refill(pcs_csv_t *r)
 {
     if (r->fail.code < 0)
         return r->fail.code;
+    if (r->saved_in) {
+        r->in = r->saved_in;
+        r->in_len = r->saved_len;
+        r->in_pos = r->saved_pos;
+        r->saved_in = NULL;
+        if (r->in_pos < r->in_len)
+            return 1;
+    }
     if (r->src_done)
         return 0;
     size_t n;
@@ -445,33 +455,51 @@ static bool error_after(const pcs_csv_t *r, long long line, long long col)
     return r->status != PCS_CSV_OK && (r->err_line > line || (r->err_line == line && r->err_col > col));
 }
 
-/* The input ended inside a quoted field. Rather than lose every line after a stray quote, the
- * record ends with the line of that quote and the lines after it are read again. A record cut
- * at max bytes no longer has them: it stays one (too long) record. */
-static bool unterminated(pcs_csv_t *r)
+/* A quoted field that is still open at the end of the input, or after max bytes, was opened by a
+ * stray quote. Rather than lose every line after it, the record ends with the line of that quote
+ * and the lines after it are read again: the part of them already in raw, then `c` (the byte in
+ * hand, or -1), then the input not read yet (set aside in saved_*, not copied). A quote whose own line is longer than max has no
+ * lines after it in raw: the record then ends, too long, at the next line end (*st unquoted). */
+static bool unterminated(pcs_csv_t *r, int *st, int c)
 {
     if (error_after(r, r->fq_line, r->fq_col))
         r->status = PCS_CSV_OK;   /* a later problem belongs to the lines read again */
-    rec_error(r, PCS_CSV_UNTERMINATED, r->fq_line, r->fq_col, "quoted field not closed before the end of the file");
-    if (r->raw_cut)
-        return true;
+    if (c < 0)
+        rec_error(r, PCS_CSV_UNTERMINATED, r->fq_line, r->fq_col, "quoted field not closed before the end of the file");
+    else
+        rec_error(r, PCS_CSV_UNTERMINATED, r->fq_line, r->fq_col, "quoted field not closed within %zu bytes", r->max);
     size_t k = r->fq_raw;
     while (k < r->raw_len && r->raw[k] != '\n')
         k++;
-    if (k == r->raw_len)
+    if (k == r->raw_len) {
+        *st = S_UNQUOTED;
+        if (c >= 0) {
+            rec_error(r, PCS_CSV_TOO_LONG, r->bl, r->bc, "line too long: record longer than %zu bytes", r->max);
+            r->raw_cut = true;
+        }
         return true;
-    size_t rest = r->raw_len - (k + 1);
-    if (rest > r->replay_cap) {
-        unsigned char *p = realloc(r->replay, rest);
-        if (!p)
-            return false;
-        r->replay = p;
-        r->replay_cap = rest;
     }
-    if (rest)
-        memcpy(r->replay, r->raw + k + 1, rest);
+    /* the input in hand is set aside, or, when it is the replay buffer itself, copied behind */
+    bool nested = r->replay && r->in == r->replay;
+    size_t rest = r->raw_len - (k + 1), unread = nested ? r->in_len - r->in_pos : 0, n = rest + (c >= 0) + unread;
+    unsigned char *p = malloc(n ? n : 1);
+    if (!p)
+        return false;
+    memcpy(p, r->raw + k + 1, rest);
+    if (c >= 0)
+        p[rest] = (unsigned char)c;
+    if (unread)
+        memcpy(p + rest + (c >= 0), r->in + r->in_pos, unread);
+    if (!nested) {
+        r->saved_in = r->in;
+        r->saved_len = r->in_len;
+        r->saved_pos = r->in_pos;
+    }
+    free(r->replay);
+    r->replay = p;
+    r->replay_cap = n;
     r->in = r->replay;
-    r->in_len = rest;
+    r->in_len = n;
     r->in_pos = 0;
     r->line = r->fq_line + 1;
     r->col = 1;
@@ -608,9 +636,18 @@ int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
             return failed(r, err);
         if (c == IN_EOF || (st != S_QUOTED && line_end(r, c))) {
             check_end(r);
-            if (c == IN_EOF && st == S_QUOTED && !unterminated(r))
+            if (c == IN_EOF && st == S_QUOTED && !unterminated(r, &st, -1))
                 goto nomem;
             break;
+        }
+        if (st == S_QUOTED && r->raw_len == r->max) {
+            if (r->raw_cut)
+                st = S_UNQUOTED;   /* a record already too long: its quotes no longer matter */
+            else if (!unterminated(r, &st, c))
+                goto nomem;
+            if (st == S_QUOTED || line_end(r, c))
+                break;   /* the record ends with the line of the quote; the rest is read again */
+            continue;
         }
         if (!raw_put(r, c))
             goto nomem;

@@ -14,9 +14,10 @@
  * than PCS_CSV_OK, a reason and the line:column of the first problem, n_fields is 0, and reading
  * goes on at the next line end outside quotes. Inside a bad record quotes are read leniently (a
  * quote inside an unquoted field or text after a closing quote is data), so one stray quote does
- * not swallow the following lines. A quoted field still open at the end of the input is reported
- * as unterminated with the record cut at the end of the line of its opening quote, and the lines
- * after it are read again as records. Only a failing read (I/O error, corrupt or truncated gzip
+ * not swallow the following lines. A quoted field still open at the end of the input, or still
+ * open after the maximum record size, is taken for a stray quote: it is reported as unterminated
+ * with the record cut at the end of the line of its opening quote, and the lines after it are
+ * read again as records (so one stray quote costs one line, however large the file). Only a failing read (I/O error, corrupt or truncated gzip
  * data) or running out of memory ends the reading.
  *
  * Positions are 1-based. A line is a physical line (LF-terminated), so a record with quoted line

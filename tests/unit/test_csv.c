@@ -568,9 +568,10 @@ Test(csv, line_longer_than_the_maximum)
     free(s);
 }
 
-Test(csv, quoted_record_longer_than_the_maximum_is_skipped_to_its_end)
+Test(csv, quoted_field_open_beyond_the_maximum_is_a_stray_quote)
 {
-    /* a quoted field over 50 lines: the record is dropped as a whole, line numbers keep counting */
+    /* a quote opened on line 2 and still open after 100 bytes: line 2 is rejected, every line after
+     * it is read again (the quote closes on line 52, which is then unterminated in its turn) */
     char s[400];
     size_t n = (size_t)sprintf(s, "h,h\n\"");
     for (int i = 0; i < 50; i++)
@@ -580,15 +581,66 @@ Test(csv, quoted_record_longer_than_the_maximum_is_skipped_to_its_end)
     expect_row(r, 1, 2, V("h", "h"), C(1, 3));
     pcs_csv_row_t row;
     cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
-    cr_assert_eq(row.status, PCS_CSV_TOO_LONG);
+    cr_assert_eq(row.status, PCS_CSV_UNTERMINATED);
+    cr_assert_str_eq(row.reason, "quoted field not closed within 100 bytes");
     cr_assert_eq(row.line, 2);
-    /* byte 101 of the record: the quote, then 33 lines of "xx\n", then the first x of line 35 */
-    cr_assert_eq(row.err_line, 35);
+    cr_assert_eq(row.err_line, 2);
     cr_assert_eq(row.err_col, 1);
-    cr_assert_eq(row.raw_len, 100);
+    expect_raw(&row, "\"xx", 0);
+    for (int i = 3; i <= 51; i++)
+        expect_row(r, i, 1, V("xx"), C(1));
+    cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
+    cr_assert_eq(row.status, PCS_CSV_UNTERMINATED);
+    cr_assert_eq(row.line, 52);
     expect_row(r, 53, 2, V("ok", "1"), C(1, 4));
     expect_end(r);
     pcs_csv_destroy(&r);
+
+    /* a quote whose own line is longer than the maximum: that line is dropped, the next one read */
+    n = (size_t)sprintf(s, "\"");
+    memset(s + n, 'q', 150);
+    n += 150;
+    n += (size_t)sprintf(s + n, "\nok,1\n");
+    r = mem_reader(s, n, 100);
+    cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
+    cr_assert_eq(row.status, PCS_CSV_UNTERMINATED);
+    cr_assert_eq(row.raw_len, 100);
+    expect_row(r, 2, 2, V("ok", "1"), C(1, 4));
+    expect_end(r);
+    pcs_csv_destroy(&r);
+}
+
+Test(csv, stray_quote_in_a_file_larger_than_the_maximum_costs_one_line)
+{
+    /* 40,001 lines in a gzip file (read in chunks), a stray quote on line 2, a 4 KiB maximum */
+    char path[] = "/tmp/pcs-csv-stray-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    gzFile gz = gzdopen(fd, "wb");
+    gzprintf(gz, "a,b\n\"stray,1\n");
+    for (int i = 3; i <= 40001; i++)
+        gzprintf(gz, "row%d,%d\n", i, i);
+    gzclose(gz);
+    pcs_err_t err = {0};
+    pcs_csv_t *r = pcs_csv_open(path, 4096, &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    pcs_csv_row_t row;
+    long long ok = 0, bad = 0;
+    while (pcs_csv_next(r, &row, &err) == 1) {
+        if (row.status == PCS_CSV_OK) {
+            ok++;
+            cr_assert_eq(row.n_fields, 2);
+        } else {
+            bad++;
+            cr_assert_eq(row.line, 2);
+            cr_assert_eq(row.status, PCS_CSV_UNTERMINATED);
+        }
+    }
+    cr_assert_eq(err.code, 0, "%s", err.msg);
+    cr_assert_eq(bad, 1);
+    cr_assert_eq(ok, 40000, "header and 39,999 rows, got %lld", ok);
+    pcs_csv_destroy(&r);
+    unlink(path);
 }
 
 /* ---- random input ----------------------------------------------------------------------------------- */
