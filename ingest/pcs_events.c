@@ -128,7 +128,11 @@ static int apply(PGconn *db, const pcs_envelope_t *env, pcs_err_t *err)
     const char *person = str(b, "person_id"), *cert = str(b, "certification"), *earned = str(b, "earned");
     const char *expires = str(b, "expires"), *date = str(b, "date");
     if (strcmp(env->type, "person.linked") == 0) {
+        /* an explicit link replaces the implicit one of the person's certifications */
         const char *a[3] = {partner, person, date};
+        if (run(db, "DELETE FROM person_links WHERE partner_id = $1 AND person_id = $2 AND implicit_link", 2, a, err,
+                NULL) < 0)
+            return PCS_EIO;
         return run(db, "INSERT INTO person_links (partner_id, person_id, linked) VALUES ($1, $2, $3::date)"
                        " ON CONFLICT DO NOTHING",
                    3, a, err, NULL);
@@ -150,10 +154,14 @@ static int apply(PGconn *db, const pcs_envelope_t *env, pcs_err_t *err)
                        " AND certification = $3 AND earned = $4::date",
                    5, a, err, NULL);
     }
-    /* cert.earned / cert.renewed: a person not seen before is linked from `earned` (§3 table) */
+    /* cert.earned / cert.renewed: a person without an explicit link counts from the earliest
+     * `earned` of all their events, whatever the order they arrive in (§3 table): the implicit link
+     * moves earlier, or is made */
     const char *l[3] = {partner, person, earned};
     if (run(db,
-            "INSERT INTO person_links (partner_id, person_id, linked) SELECT $1, $2, $3::date"
+            "WITH e AS (UPDATE person_links SET linked = $3::date WHERE partner_id = $1 AND person_id = $2"
+            " AND implicit_link AND linked > $3::date RETURNING 1)"
+            " INSERT INTO person_links (partner_id, person_id, linked, implicit_link) SELECT $1, $2, $3::date, true"
             " WHERE NOT EXISTS (SELECT 1 FROM person_links WHERE partner_id = $1 AND person_id = $2)",
             3, l, err, NULL) < 0)
         return PCS_EIO;

@@ -250,7 +250,8 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
         char num[32];
         bool optional = strcmp(col, "end_date") == 0 || strcmp(col, "customer_name") == 0 ||
                         strcmp(col, "customer_id") == 0 || !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) ||
-                        !strncmp(col, "paid", 4) || !strncmp(col, "active", 6);
+                        !strncmp(col, "paid", 4) || !strncmp(col, "active", 6) ||
+                        strcmp(col, "attribution") == 0;
         if (n == 0 && !optional) {
             snprintf(why, wsize, "%s: empty", col);
             goto bad;
@@ -382,10 +383,11 @@ static void note_month(pcs_load_result_t *res, const char *month)
         res->months[res->n_months++] = m;
 }
 
-/* direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
+/* *direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
  * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge.
+ * *direct is cleared when the file is not a usage feed (a Partner Center export has its own stage).
  * *partners_sql is set to the query of the partners the merge affected. */
-static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool direct,
+static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool *directp,
                     pcs_strmap_t *tenants, const char **partners_sql, pcs_err_t *err)
 {
     int rc = 0;
@@ -415,6 +417,11 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         }
         if (res->kind == PCS_FEED_UNKNOWN && pcs_pcexport_detect(&row, NULL, &px, err) < 0) {
             snprintf(res->reason, sizeof res->reason, "%.500s", err->msg);
+            res->failed = true;
+            goto out;
+        }
+        if (px && pcs_pcexport_prescan(px, path, c->max_line_bytes, err) < 0) {
+            snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
             res->failed = true;
             goto out;
         }
@@ -449,9 +456,12 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
             goto out;
         }
     }
-    int ncols = row.n_fields;
+    int ncols = row.n_fields, month_col = -1;   /* the data month of usage rows, for the outbox */
+    for (int i = 0; i < k->n_cols; i++)
+        if (strcmp(k->cols[i], "month") == 0)
+            month_col = i;
     double t_start = now_s();
-    direct = direct && res->kind == PCS_FEED_USAGE;
+    bool direct = *directp = *directp && res->kind == PCS_FEED_USAGE && !st;
     if (direct)
         rc = pcs_copy_begin(c->db, "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
                                " active_units) FROM STDIN", err);
@@ -494,8 +504,8 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         }
         if (direct && pcs_strmap_put(tenants, row.fields[map[0]], row.lens[map[0]], 0, NULL) < 0)
             goto nomem;
-        if (res->kind == PCS_FEED_USAGE)
-            note_month(res, row.fields[map[2]]);
+        if (month_col >= 0)
+            note_month(res, row.fields[map[month_col]]);
         res->loaded++;
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
@@ -732,7 +742,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         if (direct && (rc = pcs_db_query(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
             goto dberr;
         pcs_feed_kind_t named = res->kind;
-        rc = load_csv(c, path, res, &rj, direct, tenants, &partners_sql, &err);
+        rc = load_csv(c, path, res, &rj, &direct, tenants, &partners_sql, &err);
         direct = direct && res->kind == PCS_FEED_USAGE;
         if (rc == PCS_ELIMIT) {
             pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
@@ -741,7 +751,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
             res->n_months = 0;
             res->kind = named;
             direct = false;
-            rc = load_csv(c, path, res, &rj, false, NULL, &partners_sql, &err);
+            rc = load_csv(c, path, res, &rj, &direct, NULL, &partners_sql, &err);
         }
     }
     if (rc < 0)

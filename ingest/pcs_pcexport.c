@@ -43,15 +43,18 @@
 typedef enum {
     C_TENANT, C_PARTNER, C_PGA, C_CUSTOMER_NAME, C_TENANT_NAME, C_TPID, C_SEGMENT, C_TOP_SEGMENT, C_STATUS,
     C_PRODUCT, C_RAW_PRODUCT, C_MONTH, C_REVENUE, C_ACR, C_SEATS, C_DUPLICATE, C_SERVICE_L2, C_SERVICE_NAME,
-    C_OFFER_TYPE, C_WORKLOAD, C_PAID, C_ACTIVE, C_TITLE, C_TYPE, C_COMPLETED, C_EXPIRES, C_MCPID, C_CORP_EMAIL,
-    C_EMAIL, C_AAD_USER, N_COLS
+    C_METER_CATEGORY, C_OFFER_TYPE, C_WORKLOAD, C_PAID, C_ACTIVE, C_TITLE, C_TYPE, C_COMPLETED, C_EXPIRES, C_MCPID,
+    C_CORP_EMAIL, C_EMAIL, C_AAD_USER, C_ATTRIBUTION, C_ASSOCIATION_TYPE, N_COLS
 } col_t;
 
-/* Every name a column has had in the exports, the current one first. */
-static const char *const col_names[N_COLS][4] = {
-    [C_TENANT] = {"CustomerTenantId"},
-    [C_PARTNER] = {"MPNId", "PartnerID"},
-    [C_PGA] = {"PGAMpnID", "PGAPartnerID", "PGA_MPNID"},
+#define MAX_NAMES 6
+
+/* Every name a column has in the exports: the Insights download first, then the names of the
+ * programmatic-access system queries and of older layouts. */
+static const char *const col_names[N_COLS][MAX_NAMES] = {
+    [C_TENANT] = {"CustomerTenantId", "TenantId"},
+    [C_PARTNER] = {"MPNId", "PartnerID", "PartnerLocationId"},
+    [C_PGA] = {"PGAMpnID", "PGAPartnerID", "PGA_MPNID", "PGA_PartnerID"},
     [C_CUSTOMER_NAME] = {"CustomerName"},
     [C_TENANT_NAME] = {"CustomerTenantName"},
     [C_TPID] = {"CustomerTpid"},
@@ -60,25 +63,28 @@ static const char *const col_names[N_COLS][4] = {
     [C_STATUS] = {"CustomerStatus"},
     [C_PRODUCT] = {"Product"},
     [C_RAW_PRODUCT] = {"RawProductName"},
-    [C_MONTH] = {"Month"},
-    [C_REVENUE] = {"BilledRevenueUSD", "RevenueUSD"},
-    [C_ACR] = {"ACR_USD", "TotalACR", "AzureConsumedRevenueUSD"},
+    [C_MONTH] = {"Month", "UsageMonth"},
+    [C_REVENUE] = {"BilledRevenueUSD", "RevenueUSD", "BilledRevenue"},
+    [C_ACR] = {"ACR_USD", "TotalACR", "MonthlySubscriptionLevelACR", "AzureConsumedRevenueUSD"},
     [C_SEATS] = {"AvailableSeats"},
     [C_DUPLICATE] = {"IsACRDuplicateAtPGALevel", "IsDuplicateRowForPGA"},
     [C_SERVICE_L2] = {"ServiceLevel2"},
     [C_SERVICE_NAME] = {"ServiceName"},
+    [C_METER_CATEGORY] = {"MeterCategory"},
     [C_OFFER_TYPE] = {"AI_OfferType"},
-    [C_WORKLOAD] = {"WorkloadName"},
-    [C_PAID] = {"PaidAvailableUnits"},
-    [C_ACTIVE] = {"MonthlyActiveUsers"},
+    [C_WORKLOAD] = {"WorkloadName", "Workload"},
+    [C_PAID] = {"PaidAvailableUnits", "PaidUnits"},
+    [C_ACTIVE] = {"MonthlyActiveUsers", "ActiveUsers"},
     [C_TITLE] = {"TrainingTitle"},
     [C_TYPE] = {"TrainingType"},
-    [C_COMPLETED] = {"TrainingCompletionDate"},
+    [C_COMPLETED] = {"TrainingCompletionDate", "CompletionDate"},
     [C_EXPIRES] = {"ExpirationDate"},
     [C_MCPID] = {"MCPID"},
     [C_CORP_EMAIL] = {"CorpEmail"},
     [C_EMAIL] = {"Email"},
     [C_AAD_USER] = {"AADUserId"},
+    [C_ATTRIBUTION] = {"PartnerAttributionType"},
+    [C_ASSOCIATION_TYPE] = {"AssociationType"},
 };
 
 typedef enum { X_CUSTOMERS, X_AZURE, X_OFFICE, X_TRAINING } export_t;
@@ -92,23 +98,45 @@ static const char *const skip_text[N_SKIPS] = {
     "of duplicate attributions (IsACRDuplicateAtPGALevel/IsDuplicateRowForPGA = 1)",
     "without a pcs workload ('-' in pc_workloads.tsv)", "of trainings that are not certifications"};
 
+/* The association types, in the order of interfaces.md §2 (pc_attribution.tsv maps to these). */
+static const char *const assoc_types[] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU", "CPOR_REVREC",
+                                          "CPOR_REVREC_PERF", "CSP_T1", "CSP_T2"};
+#define N_TYPES 9
+
 /* ---- stages of their own ----------------------------------------------------------------------------- */
 
-/* CustomersAndTenants with usage: a customer per row, and a usage row unless the workload is '-'. */
+/* CustomersAndTenants with usage: a customer per row, and a usage row and its attribution unless the
+ * workload is '-'. */
 static const char *const customers_usage_cols[] = {"partner_id", "tenant_id", "customer_id", "customer_name",
                                                    "segment", "workload", "month", "acr_usd",
-                                                   "revenue_usd", "paid_units", "active_units"};
+                                                   "revenue_usd", "paid_units", "active_units", "attribution"};
 
 static const pcs_pcexport_stage_t customers_usage_stage = {
-    11, customers_usage_cols,
+    12, customers_usage_cols,
     "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, customer_id text, customer_name text,"
     " segment text, workload text, month date, acr_cents bigint, revenue_cents bigint, paid_units bigint,"
-    " active_units bigint) ON COMMIT DROP",
-    /* the merges of the customers and usage feeds, usage restricted to rows with a workload */
-    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS ";" PCS_SQL_MERGE_USAGE("WHERE workload <> '-'"),
+    " active_units bigint, attribution text) ON COMMIT DROP",
+    /* the merges of the customers and usage feeds, usage restricted to rows with a workload, then
+     * the attributions of those rows and the associations they give */
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS ";" PCS_SQL_MERGE_USAGE("WHERE workload <> '-'") ";"
+    PCS_SQL_MERGE_ATTRIBUTION("WHERE workload <> '-'"),
     "SELECT DISTINCT partner_id FROM stage"
     " UNION SELECT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"
     " UNION SELECT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"};
+
+/* AzureUsage and OfficeUsage: a usage row and its attribution per row. */
+static const char *const usage_cols[] = {"partner_id", "tenant_id", "workload", "month", "acr_usd",
+                                         "revenue_usd", "paid_units", "active_units", "attribution"};
+
+static const pcs_pcexport_stage_t usage_stage = {
+    9, usage_cols,
+    "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, workload text, month date,"
+    " acr_cents bigint, revenue_cents bigint, paid_units bigint, active_units bigint, attribution text)"
+    " ON COMMIT DROP",
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_USAGE("") ";" PCS_SQL_MERGE_ATTRIBUTION("WHERE true"),
+    "SELECT DISTINCT partner_id FROM stage"
+    " UNION SELECT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM stage)"
+    " UNION SELECT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM stage)"};
 
 /* TrainingCompletions: certification records valid from start_date (earned) to end_date (expires). */
 static const char *const certs_cols[] = {"partner_id", "person_id", "certification", "start_date", "end_date"};
@@ -117,13 +145,9 @@ static const pcs_pcexport_stage_t certs_stage = {
     5, certs_cols,
     "CREATE TEMP TABLE stage (line bigint, partner_id text, person_id text, certification text, start_date date,"
     " end_date date) ON COMMIT DROP",
-    /* what cert.earned events do (interfaces.md §3): a person not seen before is linked from the
-     * earliest certification of the file, a record is added or its expires replaced */
-    PCS_SQL_ADD_PARTNERS
-    "INSERT INTO person_links (partner_id, person_id, linked)"
-    " SELECT partner_id, person_id, min(start_date) FROM stage s WHERE NOT EXISTS"
-    " (SELECT 1 FROM person_links l WHERE l.partner_id = s.partner_id AND l.person_id = s.person_id)"
-    " GROUP BY partner_id, person_id;"
+    /* what cert.earned events do (interfaces.md §3): a person counts from their earliest certification
+     * in anything loaded; a record is added or its expires replaced */
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_IMPLICIT_LINKS ";"
     "INSERT INTO certifications (partner_id, person_id, certification, earned, expires)"
     " SELECT DISTINCT ON (partner_id, person_id, certification, start_date) partner_id, person_id, certification,"
     " start_date, end_date FROM stage ORDER BY partner_id, person_id, certification, start_date, line DESC"
@@ -132,22 +156,36 @@ static const pcs_pcexport_stage_t certs_stage = {
 
 /* ---- the export ------------------------------------------------------------------------------------------ */
 
-#define MAX_OUT 11
+#define MAX_OUT 12
+
+/* A name table of rules/: lowercase name -> index into ids. */
+typedef struct name_table {
+    pcs_strmap_t *names;
+    char **ids;
+    size_t n_ids, cap_ids;
+} name_table_t;
+
+/* How the file writes its slash dates (decided by pcs_pcexport_prescan). */
+typedef enum { DATES_MDY, DATES_DMY } date_order_t;
 
 struct pcs_pcexport {
     export_t type;
-    bool usage;                        /* CustomersAndTenants that carries usage */
+    bool usage;                        /* a usage-bearing export (AzureUsage, OfficeUsage, CustomersAndTenants
+                                          with Month, a product and a measure) */
     int col[N_COLS];                   /* field index in the export, -1 when absent */
     const char *col_name[N_COLS];      /* the name the export gives it (static) */
-    pcs_strmap_t *names;               /* table: lowercase name -> index into ids */
-    char **ids;
-    size_t n_ids, cap_ids;
+    name_table_t workloads;            /* pc_workloads.tsv */
+    name_table_t attributions;         /* pc_attribution.tsv */
+    date_order_t dates;
+    bool dates_ambiguous;              /* slash dates where both readings are possible: read as M/D/YYYY */
     /* the translated record */
     const char *f[MAX_OUT];
     size_t len[MAX_OUT];
     long long cols[MAX_OUT], lines[MAX_OUT];
     char month[8], earned[11], expires[11], workload[256], person[256], why[300];
     long long skipped[N_SKIPS];
+    long long attributed[N_TYPES];     /* usage rows loaded per association type */
+    long long expiry_year, expiry_never;   /* certifications without an expiry: one year, never (Fundamentals) */
 };
 
 /* ---- small text helpers ------------------------------------------------------------------------------ */
@@ -178,10 +216,10 @@ static bool any_of(const char *s, size_t n, const char *const *set, bool whole)
     return false;
 }
 
-/* ---- the mapping table (rules/pc_workloads.tsv) -------------------------------------------------------- */
+/* ---- the name tables (rules/pc_workloads.tsv, rules/pc_attribution.tsv) --------------------------------- */
 
 /* "-" or family/slug with family azure, m365 or bizapps and a slug of [a-z0-9_] (scoring.md §10). */
-static bool valid_id(const char *s, size_t n)
+static bool valid_workload(const char *s, size_t n)
 {
     if (n == 1 && s[0] == '-')
         return true;
@@ -198,40 +236,66 @@ static bool valid_id(const char *s, size_t n)
     return false;
 }
 
-static int table_add(pcs_pcexport_t *x, const char *name, size_t nn, const char *id, size_t idn, const char *path,
-                     int ln, pcs_err_t *err)
+/* One of the association types of interfaces.md §2. */
+static bool valid_type(const char *s, size_t n)
 {
-    if (nn == 0 || nn > 255)
+    for (int i = 0; i < N_TYPES; i++)
+        if (strlen(assoc_types[i]) == n && memcmp(assoc_types[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+/* Table keys: lowercase, runs of spaces and tabs one space (the caller trims). false when too long. */
+static bool table_key(const char *s, size_t n, char key[256], size_t *kn)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i] == '\t' ? ' ' : lower(s[i]);
+        if (c == ' ' && o && key[o - 1] == ' ')
+            continue;
+        if (o == 255)
+            return false;
+        key[o++] = c;
+    }
+    *kn = o;
+    return true;
+}
+
+static int table_add(name_table_t *t, bool workloads, const char *name, size_t nn, const char *id, size_t idn,
+                     const char *path, int ln, pcs_err_t *err)
+{
+    char key[256];
+    size_t kn;
+    if (nn == 0 || !table_key(name, nn, key, &kn))
         return pcs_err_set(err, PCS_EINVAL, ln, 0, "%s:%d: the name is empty or longer than 255 bytes", path, ln);
-    if (!valid_id(id, idn))
+    if (workloads ? !valid_workload(id, idn) : !valid_type(id, idn))
         return pcs_err_set(err, PCS_EINVAL, ln, 0,
-                           "%s:%d: '%.*s' is not a workload id (azure/..., m365/..., bizapps/... of a-z, 0-9, _; or -)",
+                           workloads ? "%s:%d: '%.*s' is not a workload id (azure/..., m365/..., bizapps/... of a-z, 0-9, _; or -)"
+                                     : "%s:%d: '%.*s' is not an association type (PAL, DPOR, CPOR, CPOR_OSA, CPOR_OSU,"
+                                       " CPOR_REVREC, CPOR_REVREC_PERF, CSP_T1, CSP_T2)",
                            path, ln, (int)(idn > 60 ? 60 : idn), id);
-    if (x->n_ids == x->cap_ids) {
-        size_t nc = x->cap_ids ? x->cap_ids * 2 : 128;
-        char **nv = realloc(x->ids, nc * sizeof *nv);
+    if (t->n_ids == t->cap_ids) {
+        size_t nc = t->cap_ids ? t->cap_ids * 2 : 128;
+        char **nv = realloc(t->ids, nc * sizeof *nv);
         if (!nv)
             return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        x->ids = nv;
-        x->cap_ids = nc;
+        t->ids = nv;
+        t->cap_ids = nc;
     }
-    char key[256];
-    for (size_t i = 0; i < nn; i++)
-        key[i] = lower(name[i]);
-    if ((x->ids[x->n_ids] = strndup(id, idn)) == NULL)
+    if ((t->ids[t->n_ids] = strndup(id, idn)) == NULL)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    int32_t v = pcs_strmap_put(x->names, key, nn, (int32_t)x->n_ids, NULL);
-    if (v != (int32_t)x->n_ids) {
-        free(x->ids[x->n_ids]);
+    int32_t v = pcs_strmap_put(t->names, key, kn, (int32_t)t->n_ids, NULL);
+    if (v != (int32_t)t->n_ids) {
+        free(t->ids[t->n_ids]);
         return v < 0 ? pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory")
                      : pcs_err_set(err, PCS_EINVAL, ln, 0, "%s:%d: '%.*s' is listed twice", path, ln, (int)nn, name);
     }
-    x->n_ids++;
+    t->n_ids++;
     return 0;
 }
 
-/* Reads the table: '#' comments, blank lines, else a name and an id separated by one tab. */
-static int table_load(pcs_pcexport_t *x, const char *path, pcs_err_t *err)
+/* Reads a table: '#' comments, blank lines, else a name and an id separated by one tab. */
+static int table_load(name_table_t *t, bool workloads, const char *path, pcs_err_t *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -241,15 +305,15 @@ static int table_load(pcs_pcexport_t *x, const char *path, pcs_err_t *err)
     size_t cap = 0;
     ssize_t got;
     int ln = 0, rc = 0;
-    if ((x->names = pcs_strmap_new()) == NULL)
+    if ((t->names = pcs_strmap_new()) == NULL)
         rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     while (rc == 0 && (got = getline(&line, &cap, f)) >= 0) {
         ln++;
         size_t n = (size_t)got, tn;
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             n--;
-        const char *t = pcs_csv_trim(line, n, &tn);
-        if (tn == 0 || t[0] == '#')
+        const char *tt = pcs_csv_trim(line, n, &tn);
+        if (tn == 0 || tt[0] == '#')
             continue;
         const char *tab = memchr(line, '\t', n);
         if (!tab || memchr(tab + 1, '\t', n - (size_t)(tab + 1 - line))) {
@@ -259,7 +323,7 @@ static int table_load(pcs_pcexport_t *x, const char *path, pcs_err_t *err)
         size_t nn, idn;
         const char *name = pcs_csv_trim(line, (size_t)(tab - line), &nn);
         const char *id = pcs_csv_trim(tab + 1, n - (size_t)(tab + 1 - line), &idn);
-        rc = table_add(x, name, nn, id, idn, path, ln, err);
+        rc = table_add(t, workloads, name, nn, id, idn, path, ln, err);
     }
     if (rc == 0 && ferror(f))
         rc = pcs_err_set(err, PCS_EINVAL, ln, 0, "%s:%d: cannot read: %s", path, ln, strerror(errno));
@@ -268,17 +332,24 @@ static int table_load(pcs_pcexport_t *x, const char *path, pcs_err_t *err)
     return rc;
 }
 
-/* The id the table gives a name (spaces around and ASCII case ignored), or NULL. */
-static const char *table_id(const pcs_pcexport_t *x, const char *s, size_t n)
+/* The id the table gives a name (spaces around, runs of spaces and ASCII case ignored), or NULL. */
+static const char *table_id(const name_table_t *t, const char *s, size_t n)
 {
     s = pcs_csv_trim(s, n, &n);
-    if (!x->names || n == 0 || n > 255)
-        return NULL;
     char key[256];
-    for (size_t i = 0; i < n; i++)
-        key[i] = lower(s[i]);
-    int32_t v = pcs_strmap_get(x->names, key, n);
-    return v < 0 ? NULL : x->ids[v];
+    size_t kn;
+    if (!t->names || n == 0 || !table_key(s, n, key, &kn))
+        return NULL;
+    int32_t v = pcs_strmap_get(t->names, key, kn);
+    return v < 0 ? NULL : t->ids[v];
+}
+
+static void table_free(name_table_t *t)
+{
+    for (size_t i = 0; i < t->n_ids; i++)
+        free(t->ids[i]);
+    free(t->ids);
+    pcs_strmap_destroy(&t->names);
 }
 
 /* azure/<snake case>: a-z and 0-9 kept (lowercased), every run of other bytes one '_', none at
@@ -307,10 +378,10 @@ static bool azure_id(const char *s, size_t n, char out[256])
 
 /* ---- recognising an export ------------------------------------------------------------------------------ */
 
-static void default_rules_path(char *buf, size_t size)
+static void table_path(const char *rules_dir, const char *file, char *buf, size_t size)
 {
-    const char *dir = getenv("PCS_RULES_DIR");
-    snprintf(buf, size, "%s/pc_workloads.tsv", dir && *dir ? dir : PCS_RULES_DIR);
+    const char *dir = rules_dir ? rules_dir : getenv("PCS_RULES_DIR");
+    snprintf(buf, size, "%s/%s", dir && *dir ? dir : PCS_RULES_DIR, file);
 }
 
 /* The first column of a required set that the export lacks, or -1. */
@@ -322,7 +393,7 @@ static int missing(const int *col, const col_t *need, size_t n)
     return -1;
 }
 
-int pcs_pcexport_detect(const pcs_csv_row_t *hdr, const char *rules_path, pcs_pcexport_t **out, pcs_err_t *err)
+int pcs_pcexport_detect(const pcs_csv_row_t *hdr, const char *rules_dir, pcs_pcexport_t **out, pcs_err_t *err)
 {
     *out = NULL;
     int col[N_COLS];
@@ -330,14 +401,15 @@ int pcs_pcexport_detect(const pcs_csv_row_t *hdr, const char *rules_path, pcs_pc
     for (int c = 0; c < N_COLS; c++) {
         col[c] = -1;
         name[c] = col_names[c][0];
-        for (int k = 0; k < 4 && col_names[c][k] && col[c] < 0; k++)
+        for (int k = 0; k < MAX_NAMES && col_names[c][k] && col[c] < 0; k++)
             if ((col[c] = pcs_csv_header_index(hdr, col_names[c][k])) >= 0)
                 name[c] = col_names[c][k];
     }
     export_t type;
+    bool service = col[C_SERVICE_L2] >= 0 || col[C_SERVICE_NAME] >= 0 || col[C_METER_CATEGORY] >= 0;
     if (col[C_TITLE] >= 0 && col[C_COMPLETED] >= 0)
         type = X_TRAINING;
-    else if (col[C_TENANT] >= 0 && (col[C_SERVICE_L2] >= 0 || col[C_SERVICE_NAME] >= 0) && col[C_ACR] >= 0)
+    else if (col[C_TENANT] >= 0 && service && col[C_ACR] >= 0)
         type = X_AZURE;
     else if (col[C_TENANT] >= 0 && col[C_WORKLOAD] >= 0 && (col[C_PAID] >= 0 || col[C_ACTIVE] >= 0))
         type = X_OFFICE;
@@ -346,34 +418,38 @@ int pcs_pcexport_detect(const pcs_csv_row_t *hdr, const char *rules_path, pcs_pc
     else
         return 0;
 
-    static const col_t need_azure[] = {C_SERVICE_L2, C_MONTH}, need_office[] = {C_MONTH, C_PAID, C_ACTIVE};
-    int lack = type == X_AZURE ? missing(col, need_azure, 2) : type == X_OFFICE ? missing(col, need_office, 3) : -1;
+    static const col_t need_azure[] = {C_MONTH}, need_office[] = {C_MONTH, C_PAID, C_ACTIVE};
+    int lack = type == X_AZURE ? missing(col, need_azure, 1) : type == X_OFFICE ? missing(col, need_office, 3) : -1;
     if (lack >= 0)
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center %s export without a %s column%s", export_names[type],
-                           col_names[lack][0],
-                           lack == C_SERVICE_L2 ? " (the older layout with ServiceName only cannot be mapped)" : "");
-    if (type != X_OFFICE && type != X_AZURE && col[C_PARTNER] < 0 && col[C_PGA] < 0)
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center %s export without an MPNId, PartnerID or PGAMpnID"
-                                                  " column", export_names[type]);
+        return pcs_err_set(err, PCS_EINVAL, 1, 0, "Partner Center %s export without a %s column", export_names[type],
+                           col_names[lack][0]);
+    if (col[C_PARTNER] < 0 && col[C_PGA] < 0)
+        return pcs_err_set(err, PCS_EINVAL, 1, 0, "Partner Center %s export without a PGAMpnId, PGAPartnerID, PGA_MPNID,"
+                                                  " MPNId or PartnerID column", export_names[type]);
     if (type == X_TRAINING && col[C_MCPID] < 0 && col[C_CORP_EMAIL] < 0 && col[C_EMAIL] < 0 && col[C_AAD_USER] < 0)
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center TrainingCompletions export without an MCPID,"
+        return pcs_err_set(err, PCS_EINVAL, 1, 0, "Partner Center TrainingCompletions export without an MCPID,"
                                                   " CorpEmail, Email or AADUserId column");
+    bool usage = type == X_AZURE || type == X_OFFICE ||
+                 (type == X_CUSTOMERS && col[C_MONTH] >= 0 && (col[C_RAW_PRODUCT] >= 0 || col[C_PRODUCT] >= 0) &&
+                  (col[C_REVENUE] >= 0 || col[C_ACR] >= 0 || col[C_SEATS] >= 0));
+    if (usage && col[C_ATTRIBUTION] < 0 && col[C_ASSOCIATION_TYPE] < 0)
+        return pcs_err_set(err, PCS_EINVAL, 1, 0, "Partner Center %s export without a PartnerAttributionType column:"
+                                                  " its usage could not be credited to anyone", export_names[type]);
 
     pcs_pcexport_t *x = calloc(1, sizeof *x);
     if (!x)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     x->type = type;
+    x->usage = usage;
     memcpy(x->col, col, sizeof col);
     memcpy(x->col_name, name, sizeof name);
-    x->usage = type == X_CUSTOMERS && col[C_MONTH] >= 0 && (col[C_RAW_PRODUCT] >= 0 || col[C_PRODUCT] >= 0) &&
-               (col[C_REVENUE] >= 0 || col[C_ACR] >= 0 || col[C_SEATS] >= 0);
-    if (type == X_AZURE || type == X_OFFICE || x->usage) {
+    if (usage) {
         char path[1024];
-        if (!rules_path) {
-            default_rules_path(path, sizeof path);
-            rules_path = path;
-        }
-        int rc = table_load(x, rules_path, err);
+        table_path(rules_dir, "pc_workloads.tsv", path, sizeof path);
+        int rc = table_load(&x->workloads, true, path, err);
+        table_path(rules_dir, "pc_attribution.tsv", path, sizeof path);
+        if (rc == 0)
+            rc = table_load(&x->attributions, false, path, err);
         if (rc < 0) {
             pcs_pcexport_destroy(&x);
             return rc;
@@ -395,7 +471,102 @@ pcs_feed_kind_t pcs_pcexport_kind(const pcs_pcexport_t *x)
 
 const pcs_pcexport_stage_t *pcs_pcexport_stage(const pcs_pcexport_t *x)
 {
-    return x->type == X_TRAINING ? &certs_stage : x->usage ? &customers_usage_stage : NULL;
+    return x->type == X_TRAINING                           ? &certs_stage
+           : x->type == X_AZURE || x->type == X_OFFICE    ? &usage_stage
+           : x->usage                                     ? &customers_usage_stage
+                                                          : NULL;
+}
+
+/* ---- dates: YYYY-MM-DD, or M/D/YYYY (D/M/YYYY) as a spreadsheet re-saves them ----------------------------- */
+
+/* Reads "a/b/yyyy" (1 or 2 digits each part, optionally followed by a time after a space or 'T').
+ * false when s is no slash date. */
+static bool slash_date(const char *s, size_t n, int *a, int *b, int *y)
+{
+    int v[3] = {0, 0, 0}, k = 0;
+    size_t digits = 0, i = 0;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits > (k == 2 ? 4u : 2u))
+                return false;
+            v[k] = v[k] * 10 + (c - '0');
+        } else if (c == '/' && k < 2 && digits) {
+            k++;
+            digits = 0;
+        } else {
+            break;
+        }
+    }
+    if (k != 2 || digits != 4 || (i < n && s[i] != ' ' && s[i] != 'T'))
+        return false;
+    *a = v[0];
+    *b = v[1];
+    *y = v[2];
+    return true;
+}
+
+/* A day as YYYY-MM-DD into out: ISO (with an optional time after 'T' or a space) or a slash date in
+ * the file's reading. */
+static bool read_day(const pcs_pcexport_t *x, const char *s, size_t n, char out[11])
+{
+    int32_t d;
+    int a, b, y;
+    s = pcs_csv_trim(s, n, &n);
+    if (slash_date(s, n, &a, &b, &y)) {
+        int m = x->dates == DATES_DMY ? b : a, day = x->dates == DATES_DMY ? a : b;
+        if (m < 1 || m > 12 || day < 1 || day > 31 || y < 1000)
+            return false;
+        char buf[32];
+        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, day);
+        memcpy(out, buf, 11);
+        return pcs_day_parse(out, &d) == 0;
+    }
+    if (n < 10 || (n > 10 && s[10] != 'T' && s[10] != ' '))
+        return false;
+    memcpy(out, s, 10);
+    out[10] = '\0';
+    return pcs_day_parse(out, &d) == 0;
+}
+
+int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, size_t max_record, pcs_err_t *err)
+{
+    static const col_t dated[] = {C_MONTH, C_COMPLETED, C_EXPIRES};
+    long long us = 0, eu = 0, slash = 0;   /* values only the M/D or only the D/M reading allows */
+    pcs_csv_t *r = pcs_csv_open(path, max_record, err);
+    if (!r)
+        return PCS_EIO;
+    pcs_csv_row_t row;
+    int got = pcs_csv_next(r, &row, err);   /* the header */
+    while (got > 0 && (got = pcs_csv_next(r, &row, err)) > 0) {
+        if (row.status != PCS_CSV_OK)
+            continue;
+        for (size_t i = 0; i < sizeof dated / sizeof *dated; i++) {
+            int c = x->col[dated[i]], a, b, y;
+            size_t n;
+            if (c < 0 || c >= row.n_fields)
+                continue;
+            const char *s = pcs_csv_trim(row.fields[c], row.lens[c], &n);
+            if (!slash_date(s, n, &a, &b, &y))
+                continue;
+            slash++;
+            us += a <= 12 && b > 12;
+            eu += a > 12 && b <= 12;
+        }
+    }
+    pcs_csv_destroy(&r);
+    if (got < 0)
+        return got;
+    x->dates = eu > us ? DATES_DMY : DATES_MDY;
+    x->dates_ambiguous = slash > 0 && us == 0 && eu == 0;
+    if (x->dates_ambiguous)
+        pcs_log(PCS_LOG_WARN, "ingest", "pcexport",
+                "%s: every date is written D/D/YYYY with both numbers 12 or less: read as M/D/YYYY (Partner Center's"
+                " US format)", path);
+    else if (slash)
+        pcs_log(PCS_LOG_INFO, "ingest", "pcexport", "%s: dates read as %s (%lld M/D-only, %lld D/M-only values)", path,
+                x->dates == DATES_DMY ? "D/M/YYYY" : "M/D/YYYY", us, eu);
+    return 0;
 }
 
 /* ---- translating a record ------------------------------------------------------------------------------ */
@@ -433,6 +604,7 @@ static void put_col(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, col_t c)
 {
     size_t n;
     const char *s = val(x, in, c, &n);
+    s = pcs_csv_trim(s, n, &n);
     put(x, i, in, c, s, n);
 }
 
@@ -461,19 +633,7 @@ static int reject_unknown(pcs_pcexport_t *x, const pcs_csv_row_t *in, col_t c, p
                   s);
 }
 
-/* A day YYYY-MM-DD, optionally followed by a time after 'T' or a space, as YYYY-MM-DD. */
-static bool norm_day(const char *s, size_t n, char out[11])
-{
-    int32_t d;
-    s = pcs_csv_trim(s, n, &n);
-    if (n < 10 || (n > 10 && s[10] != 'T' && s[10] != ' '))
-        return false;
-    memcpy(out, s, 10);
-    out[10] = '\0';
-    return pcs_day_parse(out, &d) == 0;
-}
-
-/* Output field i is the month of column Month (YYYY-MM, or a day as norm_day), or a rejection. */
+/* Output field i is the month of column Month (YYYY-MM, or a day as read_day), or a rejection. */
 static bool put_month(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, pcs_csv_row_t *out)
 {
     size_t n, tn;
@@ -485,13 +645,14 @@ static bool put_month(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, pcs_csv
         memcpy(x->month, t, 7);
         x->month[7] = '\0';
         ok = pcs_month_parse(x->month, &m) == 0;
-    } else if (norm_day(s, n, day)) {
+    } else if (read_day(x, s, n, day)) {
         memcpy(x->month, day, 7);
         x->month[7] = '\0';
         ok = true;
     }
     if (!ok) {
-        reject(x, in, C_MONTH, out, "%s: not a month YYYY-MM or day YYYY-MM-DD: '%.40s'", x->col_name[C_MONTH], s);
+        reject(x, in, C_MONTH, out, "%s: not a month YYYY-MM or a day YYYY-MM-DD or %s: '%.40s'", x->col_name[C_MONTH],
+               x->dates == DATES_DMY ? "D/M/YYYY" : "M/D/YYYY", t);
         return false;
     }
     put(x, i, in, C_MONTH, x->month, 7);
@@ -506,14 +667,38 @@ static bool duplicate_row(const pcs_pcexport_t *x, const pcs_csv_row_t *in)
     return any_of(s, n, yes, true);
 }
 
-/* Output field 0 is the partner: MPNId (PartnerID), else the partner global account. */
-static bool put_partner(pcs_pcexport_t *x, const pcs_csv_row_t *in)
+/* Output field 0 is the partner: the partner global account (PGAMpnId), else the location ID. */
+static int put_partner(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *out)
 {
-    col_t c = blank(x, in, C_PARTNER) ? C_PGA : C_PARTNER;
+    col_t c = blank(x, in, C_PGA) ? C_PARTNER : C_PGA;
     if (blank(x, in, c))
-        return false;
+        return reject(x, in, x->col[C_PGA] >= 0 ? C_PGA : C_PARTNER, out, "%s: empty (and no location ID either)",
+                      x->col_name[x->col[C_PGA] >= 0 ? C_PGA : C_PARTNER]);
     put_col(x, 0, in, c);
-    return true;
+    return 0;
+}
+
+/* Output field i is the association type of the row's attribution (AzureUsage: AssociationType when
+ * given, else PartnerAttributionType), mapped through pc_attribution.tsv; or a rejection. */
+static int put_attribution(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, pcs_csv_row_t *out)
+{
+    col_t c = x->type == X_AZURE && !blank(x, in, C_ASSOCIATION_TYPE) ? C_ASSOCIATION_TYPE
+              : x->col[C_ATTRIBUTION] >= 0                             ? C_ATTRIBUTION
+                                                                       : C_ASSOCIATION_TYPE;
+    size_t n;
+    const char *s = val(x, in, c, &n);
+    s = pcs_csv_trim(s, n, &n);
+    if (n == 0)
+        return reject(x, in, c, out, "%s: empty (a usage row must say how the partner is credited)", x->col_name[c]);
+    const char *type = table_id(&x->attributions, s, n);
+    if (!type)
+        return reject(x, in, c, out, "%s: unknown attribution '%.*s' (add it to rules/pc_attribution.tsv)",
+                      x->col_name[c], (int)(n > 120 ? 120 : n), s);
+    put(x, i, in, c, type, strlen(type));
+    for (int k = 0; k < N_TYPES; k++)
+        if (strcmp(assoc_types[k], type) == 0)
+            x->attributed[k]++;
+    return 0;
 }
 
 /* smb or enterprise from a Partner Center segment name, NULL when it is none of those known. */
@@ -526,9 +711,8 @@ static const char *segment_of(const char *s, size_t n)
 
 static int customers_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *out)
 {
-    if (!put_partner(x, in))
-        return reject(x, in, x->col[C_PARTNER] >= 0 ? C_PARTNER : C_PGA, out, "%s: empty",
-                      x->col_name[x->col[C_PARTNER] >= 0 ? C_PARTNER : C_PGA]);
+    if (put_partner(x, in, out) < 0)
+        return -1;
     put_col(x, 1, in, C_TENANT);
     put_col(x, 2, in, C_TPID);   /* the top parent groups a customer's tenants; empty: the tenant */
     put_col(x, 3, in, blank(x, in, C_CUSTOMER_NAME) ? C_TENANT_NAME : C_CUSTOMER_NAME);
@@ -558,7 +742,7 @@ static int customers_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row
                       x->col_name[x->col[C_RAW_PRODUCT] >= 0 ? C_RAW_PRODUCT : C_PRODUCT]);
     } else {
         s = val(x, in, pc, &n);
-        if ((id = table_id(x, s, n)) == NULL)
+        if ((id = table_id(&x->workloads, s, n)) == NULL)
             return reject_unknown(x, in, pc, out);
         if (strcmp(id, "-") == 0)
             x->skipped[SKIP_NO_WORKLOAD]++;
@@ -570,7 +754,26 @@ static int customers_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row
     put_col(x, 8, in, C_REVENUE);
     put_col(x, 9, in, C_SEATS);
     put(x, 10, in, C_TENANT, "", 0);   /* no active units in this export */
-    return 11;
+    if (strcmp(id, "-") == 0)
+        put(x, 11, in, C_TENANT, "", 0);   /* a customer only: no usage, no attribution */
+    else if (put_attribution(x, 11, in, out) < 0)
+        return -1;
+    return 12;
+}
+
+/* The Azure service of a row: ServiceLevel2 (download), else ServiceName or MeterCategory (system
+ * query); the column it came from in *c. */
+static const char *azure_service(const pcs_pcexport_t *x, const pcs_csv_row_t *in, size_t *n, col_t *c)
+{
+    static const col_t order[] = {C_SERVICE_L2, C_SERVICE_NAME, C_METER_CATEGORY};
+    for (size_t i = 0; i < 3; i++)
+        if (!blank(x, in, order[i])) {
+            *c = order[i];
+            return val(x, in, order[i], n);
+        }
+    *c = x->col[C_SERVICE_L2] >= 0 ? C_SERVICE_L2 : x->col[C_SERVICE_NAME] >= 0 ? C_SERVICE_NAME : C_METER_CATEGORY;
+    *n = 0;
+    return "";
 }
 
 static int azure_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *out)
@@ -587,24 +790,27 @@ static int azure_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *
         x->skipped[SKIP_DUPLICATE]++;
         return 0;
     }
-    s = val(x, in, C_SERVICE_L2, &n);
-    const char *id = table_id(x, s, n);
+    col_t sc;
+    s = azure_service(x, in, &n, &sc);
+    const char *id = table_id(&x->workloads, s, n);
     if (id && strcmp(id, "-") == 0) {
         x->skipped[SKIP_NO_WORKLOAD]++;
         return 0;
     }
-    if (blank(x, in, C_SERVICE_L2))
-        return reject(x, in, C_SERVICE_L2, out, "ServiceLevel2: empty");
+    if (n == 0)
+        return reject(x, in, sc, out, "%s: empty", x->col_name[sc]);
     if (!id && !azure_id(s, n, x->workload))
-        return reject(x, in, C_SERVICE_L2, out, "ServiceLevel2: no azure workload id can be made of '%.60s'", s);
-    put_col(x, 0, in, C_TENANT);
-    put(x, 1, in, C_SERVICE_L2, id ? id : x->workload, strlen(id ? id : x->workload));
-    if (!put_month(x, 2, in, out))
+        return reject(x, in, sc, out, "%s: no azure workload id can be made of '%.60s'", x->col_name[sc], s);
+    if (put_partner(x, in, out) < 0)
         return -1;
-    put_col(x, 3, in, C_ACR);
-    for (int i = 4; i < 7; i++)
+    put_col(x, 1, in, C_TENANT);
+    put(x, 2, in, sc, id ? id : x->workload, strlen(id ? id : x->workload));
+    if (!put_month(x, 3, in, out))
+        return -1;
+    put_col(x, 4, in, C_ACR);
+    for (int i = 5; i < 8; i++)
         put(x, i, in, C_ACR, "", 0);
-    return 7;
+    return put_attribution(x, 8, in, out) < 0 ? -1 : 9;
 }
 
 static int office_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *out)
@@ -614,28 +820,30 @@ static int office_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t 
         return 0;
     }
     if (blank(x, in, C_WORKLOAD))
-        return reject(x, in, C_WORKLOAD, out, "WorkloadName: empty");
+        return reject(x, in, C_WORKLOAD, out, "%s: empty", x->col_name[C_WORKLOAD]);
     size_t n;
-    const char *s = val(x, in, C_WORKLOAD, &n), *id = table_id(x, s, n);
+    const char *s = val(x, in, C_WORKLOAD, &n), *id = table_id(&x->workloads, s, n);
     if (!id)
         return reject_unknown(x, in, C_WORKLOAD, out);
     if (strcmp(id, "-") == 0) {
         x->skipped[SKIP_NO_WORKLOAD]++;
         return 0;
     }
-    put_col(x, 0, in, C_TENANT);
-    put(x, 1, in, C_WORKLOAD, id, strlen(id));
-    if (!put_month(x, 2, in, out))
+    if (put_partner(x, in, out) < 0)
         return -1;
-    put(x, 3, in, C_PAID, "", 0);
+    put_col(x, 1, in, C_TENANT);
+    put(x, 2, in, C_WORKLOAD, id, strlen(id));
+    if (!put_month(x, 3, in, out))
+        return -1;
     put(x, 4, in, C_PAID, "", 0);
-    put_col(x, 5, in, C_PAID);
-    put_col(x, 6, in, C_ACTIVE);
-    return 7;
+    put(x, 5, in, C_PAID, "", 0);
+    put_col(x, 6, in, C_PAID);
+    put_col(x, 7, in, C_ACTIVE);
+    return put_attribution(x, 8, in, out) < 0 ? -1 : 9;
 }
 
 /* Output field 1 is the person: MCPID, else the work email, else the email (both lowercased, so one
- * address is one person), else the Entra user id of older layouts. */
+ * address is one person), else the Entra user id. */
 static bool put_person(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *out, int *rc)
 {
     static const col_t order[] = {C_MCPID, C_CORP_EMAIL, C_EMAIL, C_AAD_USER};
@@ -658,7 +866,17 @@ static bool put_person(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t
         put(x, 1, in, order[i], s, n);
         return true;
     }
-    *rc = reject(x, in, C_MCPID, out, "no person: MCPID, CorpEmail and Email are empty");
+    *rc = reject(x, in, C_MCPID, out, "no person: MCPID, CorpEmail, Email and AADUserId are empty");
+    return false;
+}
+
+/* Whether a certification title names a Fundamentals certification (which never expires). */
+static bool fundamentals(const char *s, size_t n)
+{
+    static const char lit[] = "fundamentals";
+    for (size_t i = 0; i + sizeof lit - 1 <= n; i++)
+        if (imatch(s + i, sizeof lit - 1, lit, true))
+            return true;
     return false;
 }
 
@@ -671,25 +889,39 @@ static int training_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_
         return 0;
     }
     int rc = -1;
-    if (!put_partner(x, in))
-        return reject(x, in, x->col[C_PARTNER] >= 0 ? C_PARTNER : C_PGA, out, "%s: empty",
-                      x->col_name[x->col[C_PARTNER] >= 0 ? C_PARTNER : C_PGA]);
+    if (put_partner(x, in, out) < 0)
+        return -1;
     if (!put_person(x, in, out, &rc))
         return rc;
     if (blank(x, in, C_TITLE))
         return reject(x, in, C_TITLE, out, "TrainingTitle: empty");
     put_col(x, 2, in, C_TITLE);
     s = val(x, in, C_COMPLETED, &n);
-    if (!norm_day(s, n, x->earned))
-        return reject(x, in, C_COMPLETED, out, "TrainingCompletionDate: not a date YYYY-MM-DD: '%.40s'", s);
+    if (!read_day(x, s, n, x->earned))
+        return reject(x, in, C_COMPLETED, out, "%s: not a date YYYY-MM-DD or %s: '%.40s'", x->col_name[C_COMPLETED],
+                      x->dates == DATES_DMY ? "D/M/YYYY" : "M/D/YYYY", s);
     put(x, 3, in, C_COMPLETED, x->earned, 10);
     s = val(x, in, C_EXPIRES, &n);
-    if (blank(x, in, C_EXPIRES))
-        put(x, 4, in, C_EXPIRES, "", 0);
-    else if (norm_day(s, n, x->expires))
+    if (blank(x, in, C_EXPIRES)) {
+        /* no expiry (the system query has no such column): role-based and specialty certifications
+         * are renewed yearly, Fundamentals never expire (interfaces.md §3.1) */
+        size_t tn;
+        const char *t = val(x, in, C_TITLE, &tn);
+        int32_t d;
+        if (fundamentals(t, tn)) {
+            put(x, 4, in, C_COMPLETED, "", 0);
+            x->expiry_never++;
+        } else if (pcs_day_parse(x->earned, &d) == 0) {
+            pcs_day_format(pcs_day_add_years(d, 1), x->expires);
+            put(x, 4, in, C_COMPLETED, x->expires, 10);
+            x->expiry_year++;
+        }
+    } else if (read_day(x, s, n, x->expires)) {
         put(x, 4, in, C_EXPIRES, x->expires, 10);
-    else
-        return reject(x, in, C_EXPIRES, out, "ExpirationDate: not a date YYYY-MM-DD: '%.40s'", s);
+    } else {
+        return reject(x, in, C_EXPIRES, out, "ExpirationDate: not a date YYYY-MM-DD or %s: '%.40s'",
+                      x->dates == DATES_DMY ? "D/M/YYYY" : "M/D/YYYY", s);
+    }
     return 5;
 }
 
@@ -718,14 +950,22 @@ int pcs_pcexport_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *
 void pcs_pcexport_log_summary(const pcs_pcexport_t *x, const char *file)
 {
     static const char *const kinds[] = {"customers and usage", "usage", "usage", "certifications"};
-    char buf[512] = "";
-    size_t o = 0;
+    char buf[512] = "", attr[256] = "";
+    size_t o = 0, a = 0;
     for (int i = 0; i < N_SKIPS && o < sizeof buf; i++)
         if (x->skipped[i])
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%lld %s", o ? ", " : "", x->skipped[i], skip_text[i]);
-    pcs_log(PCS_LOG_INFO, "ingest", "pcexport", "%s: Partner Center %s export, loaded as %s; %s %s", file,
+    for (int i = 0; i < N_TYPES && a < sizeof attr; i++)
+        if (x->attributed[i])
+            a += (size_t)snprintf(attr + a, sizeof attr - a, "%s%s %lld", a ? ", " : "", assoc_types[i], x->attributed[i]);
+    pcs_log(PCS_LOG_INFO, "ingest", "pcexport", "%s: Partner Center %s export, loaded as %s; %s %s%s%s", file,
             export_names[x->type], x->type == X_CUSTOMERS && !x->usage ? "customers" : kinds[x->type],
-            x->type == X_CUSTOMERS ? "usage not taken from rows:" : "rows skipped:", o ? buf : "none");
+            x->type == X_CUSTOMERS ? "usage not taken from rows:" : "rows skipped:", o ? buf : "none",
+            x->usage ? "; rows attributed: " : "", x->usage ? (a ? attr : "none") : "");
+    if (x->expiry_year || x->expiry_never)
+        pcs_log(PCS_LOG_WARN, "ingest", "pcexport",
+                "%s: %lld certifications without an expiry date expire one year after completion (role-based and"
+                " specialty), %lld Fundamentals never expire (interfaces.md 3.1)", file, x->expiry_year, x->expiry_never);
 }
 
 void pcs_pcexport_destroy(pcs_pcexport_t **px)
@@ -733,10 +973,8 @@ void pcs_pcexport_destroy(pcs_pcexport_t **px)
     if (!px || !*px)
         return;
     pcs_pcexport_t *x = *px;
-    for (size_t i = 0; i < x->n_ids; i++)
-        free(x->ids[i]);
-    free(x->ids);
-    pcs_strmap_destroy(&x->names);
+    table_free(&x->workloads);
+    table_free(&x->attributions);
     free(x);
     *px = NULL;
 }

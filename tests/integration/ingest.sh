@@ -166,14 +166,14 @@ check "pcs rejects for people: file:line:column: reason" '[[ "$out" == *"bad.usa
 PC=$(cd "$(dirname "$0")/../.." && pwd)/deploy/sample/pc
 pcq() { q "$1" | tr '\n' '|'; }
 drop pc-CustomersAndTenants.csv <"$PC/CustomersAndTenants.csv"
-check "CustomersAndTenants: customers by MPNId, top parent as customer id, segments mapped" \
-    '[ "$(pcq "SELECT partner_id||'\'' '\''||customer_id||'\'' '\''||customer_name||'\'' '\''||segment FROM customers WHERE partner_id LIKE '\''555%'\'' ORDER BY 1")" = "5550001 10054321 Contoso, Ltd. enterprise|5550001 10081234 Fabrikam Inc smb|5550002 10054321 Contoso, Ltd. enterprise|" ]'
+check "CustomersAndTenants: customers of the global account (locations rolled up), top parent as customer id, segments mapped" \
+    '[ "$(pcq "SELECT partner_id||'\'' '\''||customer_id||'\'' '\''||customer_name||'\'' '\''||segment FROM customers WHERE partner_id LIKE '\''555%'\'' ORDER BY 1")" = "5550000 10054321 Contoso, Ltd. enterprise|5550000 10081234 Fabrikam Inc smb|" ]'
 check "CustomersAndTenants: usage of a mapped product only, duplicate attribution not counted" \
     '[ "$(pcq "SELECT workload||'\'' '\''||month||'\'' '\''||revenue_cents||'\'' '\''||paid_units FROM usage WHERE tenant_id IN ('\''3f2a8c1e-6b1d-4c5e-9a7b-1d2e3f4a5b6c'\'', '\''7c9e6679-7425-40de-944b-e07fc1f90ae7'\'') ORDER BY 1")" = "bizapps/sales 2025-05-01 105000 10|" ]'
 check "CustomersAndTenants: unknown product is a rejected row with line, column, reason" \
     '[ "$(q "SELECT line||'\'':'\''||col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''pc-CustomersAndTenants.csv'\''")" = "6:165: unknown product '\''Dynamics 365 Quantum Widgets'\'' (add it to rules/pc_workloads.tsv)" ]'
 check "CustomersAndTenants: recorded as a customers file, the partners in the outbox" \
-    '[ "$(q "SELECT kind||rows_loaded||rows_rejected FROM loaded_files WHERE name = '\''pc-CustomersAndTenants.csv'\''")" = customers41 ] && [ "$(q "SELECT count(*) FROM outbox WHERE partners @> '\''{5550001,5550002}'\''")" = 1 ]'
+    '[ "$(q "SELECT kind||rows_loaded||rows_rejected FROM loaded_files WHERE name = '\''pc-CustomersAndTenants.csv'\''")" = customers41 ] && [ "$(q "SELECT count(*) FROM outbox WHERE partners @> '\''{5550000}'\''")" = 1 ]'
 drop pc-AzureUsage.csv <"$PC/AzureUsage.csv"
 check "AzureUsage: ACR per tenant x azure/<ServiceLevel2> x month, table overrides the rule" \
     '[ "$(pcq "SELECT workload||'\'' '\''||month||'\'' '\''||acr_cents FROM usage WHERE tenant_id = '\''7c9e6679-7425-40de-944b-e07fc1f90ae7'\'' AND workload LIKE '\''azure/%'\'' ORDER BY 1")" = "azure/sentinel 2025-05-01 30000|azure/sql_database 2025-05-01 130000|" ]'
@@ -186,14 +186,16 @@ check "OfficeUsage: recorded as usage, no row rejected" \
     '[ "$(q "SELECT kind||rows_loaded||rows_rejected FROM loaded_files WHERE name = '\''pc-OfficeUsage.csv'\''")" = usage30 ]'
 drop pc-TrainingCompletions.csv <"$PC/TrainingCompletions.csv"
 check "TrainingCompletions: certifications by MCPID or work email, exams skipped" \
-    '[ "$(pcq "SELECT person_id||'\'' '\''||certification||'\'' '\''||earned||'\'' '\''||coalesce(expires::text, '\''-'\'') FROM certifications WHERE partner_id = '\''5550001'\'' ORDER BY 1")" = "1000001 Microsoft Certified: Azure Administrator Associate 2025-03-14 2026-03-14|john.roe@adatum.com Microsoft Certified: Security Operations Analyst Associate 2024-11-02 -|" ]'
+    '[ "$(pcq "SELECT person_id||'\'' '\''||certification||'\'' '\''||earned||'\'' '\''||coalesce(expires::text, '\''-'\'') FROM certifications WHERE partner_id = '\''5550000'\'' ORDER BY 1")" = "1000001 Microsoft Certified: Azure Administrator Associate 2025-03-14 2026-03-14|1000003 Microsoft Certified: Azure Solutions Architect Expert 2025-03-14 2026-03-15|john.roe@adatum.com Microsoft Certified: Security Operations Analyst Associate 2024-11-02 2025-11-02|" ]'
 check "TrainingCompletions: people linked from their earliest certification, as cert.earned does" \
-    '[ "$(pcq "SELECT person_id||'\'' '\''||linked FROM person_links WHERE partner_id = '\''5550001'\'' ORDER BY 1")" = "1000001 2025-03-14|john.roe@adatum.com 2024-11-02|" ]'
-check "TrainingCompletions: a bad date is a rejected row; a cert.changed outbox row names the partner" \
-    '[ "$(q "SELECT line||'\'':'\''||col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''pc-TrainingCompletions.csv'\''")" = "5:132: TrainingCompletionDate: not a date YYYY-MM-DD: '\''14/03/2025'\''" ] && [ "$(q "SELECT count(*) FROM outbox WHERE kind = '\''cert.changed'\'' AND partners = '\''{5550001}'\''")" = 1 ]'
+    '[ "$(pcq "SELECT person_id||'\'' '\''||linked FROM person_links WHERE partner_id = '\''5550000'\'' ORDER BY 1")" = "1000001 2025-03-14|1000003 2025-03-14|john.roe@adatum.com 2024-11-02|" ]'
+check "TrainingCompletions: a D/M/YYYY date read as such, no expiry gives one year with a warning; a cert.changed outbox row names the partner" \
+    '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''pc-TrainingCompletions.csv'\''")" = 0 ] && grep -q "pc-TrainingCompletions.csv: 1 certifications without an expiry date expire one year" "$T/ingest.log" && [ "$(q "SELECT count(*) FROM outbox WHERE kind = '\''cert.changed'\'' AND partners = '\''{5550000}'\''")" = 1 ]'
+check "exports: every attributed usage row is an association of the global account, open at its latest month" \
+    '[ "$(pcq "SELECT left(tenant_id, 4)||'\'' '\''||association_type||'\'' '\''||workload||'\'' '\''||start_date||'\'' '\''||coalesce(end_date::text, '\''open'\'')||'\'' '\''||derived FROM associations WHERE partner_id LIKE '\''555%'\'' ORDER BY 1")" = "3f2a CSP_T1 bizapps/sales 2025-05-01 open true|3f2a CSP_T1 m365/exchange_online 2025-05-01 open true|3f2a CSP_T1 m365/teams_apps 2025-05-01 open true|3f2a CSP_T1 m365/viva_engage 2025-05-01 open true|7c9e PAL azure/sentinel 2025-05-01 open true|7c9e PAL azure/sql_database 2025-05-01 open true|" ]'
 printf 'PGAMpnID,SubscriptionId,Month,ServiceName,MeterCategory,CustomerTenantId,MPNId,TotalACR\n5550000,s-1,2025-05-01,SQL Database,SQL Database,t-9,5550001,10\n' | drop pc-old-AzureUsage.csv
-check "an export that cannot be mapped fails with the reason" \
-    '[ -e "$T/spool/failed/pc-old-AzureUsage.csv" ] && grep -q "AzureUsage export without a ServiceLevel2 column" "$T/spool/failed/pc-old-AzureUsage.csv.err"'
+check "an export that cannot be credited fails with the reason" \
+    '[ -e "$T/spool/failed/pc-old-AzureUsage.csv" ] && grep -q "AzureUsage export without a PartnerAttributionType column" "$T/spool/failed/pc-old-AzureUsage.csv.err"'
 
 # ---- SIGHUP reloads; a broken config is refused and the running one kept ---------------------------------
 sed -i 's/^scan_interval_ms = 200/scan_interval_ms = 300/' "$T/ingest.conf"
