@@ -51,6 +51,18 @@ struct pcs_csv {
     int u_need;                    /* UTF-8 continuation bytes still expected */
     unsigned char u_lo, u_hi, u_lead;
     long long u_line, u_col;       /* where the sequence started */
+
+    /* the file's dialect (see "dialects" below) */
+    char delim;                    /* ',', ';' or '\t', decided from the first line */
+    bool sniffed;                  /* delim decided */
+    pcs_csv_encoding_t enc;
+    bool bom;                      /* the input started with a byte-order mark */
+    unsigned char *u16;            /* UTF-16 bytes read but not yet decoded */
+    size_t u16_len;
+    bool u16_eof;                  /* the UTF-16 source has no more bytes */
+    bool u16_odd;                  /* the UTF-16 input ended with half a code unit */
+    const unsigned char *mem;      /* pcs_csv_open_mem of UTF-16: the bytes after the BOM */
+    size_t mem_len, mem_pos;
 };
 
 /* ---- the source ------------------------------------------------------------------------------------ */
@@ -101,6 +113,176 @@ static int source_read(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
     return 0;
 }
 
+static int refill(pcs_csv_t *r);
+
+/* ---- dialects: UTF-16 input and the delimiter ----------------------------------------------------------
+ * A spreadsheet that re-saves a download may write UTF-16 (with a byte-order mark) and use ';' or a
+ * tab as the delimiter. UTF-16 is decoded to UTF-8 below the parser, so positions are those of the
+ * UTF-8 text (a column counts UTF-8 bytes); a lone surrogate or a final odd byte becomes the byte
+ * 0xFF, which the UTF-8 check reports as invalid UTF-16 at its line and column. The delimiter is the
+ * one of ',', ';' and tab that occurs most often outside quotes in the first line (',' on a tie). */
+
+#define U16_CAP CHUNK   /* UTF-16 bytes read ahead of decoding */
+
+/* Raw bytes of the source: the caller's buffer (pcs_csv_open_mem of UTF-16) or the file. */
+static int raw_read(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
+{
+    if (!r->mem)
+        return source_read(r, buf, cap, n);
+    *n = r->mem_len - r->mem_pos < cap ? r->mem_len - r->mem_pos : cap;
+    memcpy(buf, r->mem + r->mem_pos, *n);
+    r->mem_pos += *n;
+    return 0;
+}
+
+static size_t utf8_put(unsigned char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes pending UTF-16 bytes into out (cap bytes, at least 4); returns the bytes written.
+ * A surrogate pair or code unit cut by the end of what was read waits for more, unless the source
+ * ended. */
+static size_t u16_decode(pcs_csv_t *r, unsigned char *out, size_t cap)
+{
+    size_t i = 0, o = 0;
+    const unsigned char *p = r->u16;
+    bool be = r->enc == PCS_CSV_UTF16BE;
+    while (r->u16_len - i >= 2 && o + 4 <= cap) {
+        unsigned long u = be ? (unsigned long)(p[i] << 8 | p[i + 1]) : (unsigned long)(p[i + 1] << 8 | p[i]);
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (r->u16_len - i < 4 && !r->u16_eof)
+                break;
+            unsigned long lo = r->u16_len - i >= 4 ? (be ? (unsigned long)(p[i + 2] << 8 | p[i + 3])
+                                                          : (unsigned long)(p[i + 3] << 8 | p[i + 2]))
+                                                   : 0;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                o += utf8_put(out + o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+                i += 4;
+                continue;
+            }
+            out[o++] = 0xFF;   /* a lone high surrogate */
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            out[o++] = 0xFF;   /* a lone low surrogate */
+        } else {
+            o += utf8_put(out + o, u);
+        }
+        i += 2;
+    }
+    if (r->u16_eof && r->u16_len - i == 1 && o < cap) {
+        out[o++] = 0xFF;   /* half a code unit at the end */
+        r->u16_odd = true;
+        i++;
+    }
+    memmove(r->u16, r->u16 + i, r->u16_len - i);
+    r->u16_len -= i;
+    return o;
+}
+
+/* What refill() reads: the source's bytes, decoded to UTF-8 when the input is UTF-16. */
+static int decoded_read(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
+{
+    if (r->enc == PCS_CSV_UTF8)
+        return source_read(r, buf, cap, n);
+    *n = 0;
+    while (*n == 0 && !(r->u16_eof && r->u16_len == 0)) {
+        if (!r->u16_eof) {
+            size_t got;
+            int rc = raw_read(r, r->u16 + r->u16_len, U16_CAP - r->u16_len, &got);
+            if (rc < 0)
+                return rc;
+            r->u16_len += got;
+            r->u16_eof = got == 0;
+        }
+        *n = u16_decode(r, buf, cap);
+    }
+    return 0;
+}
+
+/* Switches to UTF-16 when the len bytes at b begin with its byte-order mark (*is16); the caller
+ * hands the bytes after the mark to the decoder. false when out of memory. */
+static bool u16_begin(pcs_csv_t *r, const unsigned char *b, size_t len, bool *is16)
+{
+    *is16 = len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
+    if (!*is16)
+        return true;
+    r->enc = b[0] == 0xFF ? PCS_CSV_UTF16LE : PCS_CSV_UTF16BE;
+    r->bom = true;
+    if (!r->ibuf && (r->ibuf = malloc(CHUNK)) == NULL)
+        return false;
+    if ((r->u16 = malloc(U16_CAP)) == NULL)
+        return false;
+    return true;
+}
+
+/* Decides the delimiter from the first line in in[] (read first if need be). */
+static void sniff(pcs_csv_t *r)
+{
+    r->sniffed = true;
+    r->delim = ',';
+    if (r->in_pos == r->in_len && refill(r) <= 0)
+        return;
+    size_t comma = 0, semi = 0, tab = 0;
+    bool quoted = false;
+    for (size_t i = r->in_pos; i < r->in_len && (quoted || r->in[i] != '\n'); i++) {
+        unsigned char c = r->in[i];
+        if (c == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            comma += c == ',', semi += c == ';', tab += c == '\t';
+    }
+    if (semi > comma && semi >= tab)
+        r->delim = ';';
+    else if (tab > comma && tab > semi)
+        r->delim = '\t';
+}
+
+char pcs_csv_delimiter(pcs_csv_t *r)
+{
+    if (!r->sniffed)
+        sniff(r);
+    return r->delim;
+}
+
+const char *pcs_csv_encoding(const pcs_csv_t *r)
+{
+    return r->enc == PCS_CSV_UTF16LE ? "UTF-16LE with byte-order mark"
+           : r->enc == PCS_CSV_UTF16BE ? "UTF-16BE with byte-order mark"
+           : r->bom                    ? "UTF-8 with byte-order mark"
+                                       : "UTF-8";
+}
+
+int pcs_csv_header_foreign_delimiter(const pcs_csv_row_t *hdr, char delim, char *which)
+{
+    static const char cands[] = {',', ';', '\t'};
+    for (int i = 0; hdr->status == PCS_CSV_OK && i < hdr->n_fields; i++)
+        for (size_t k = 0; k < sizeof cands; k++)
+            if (cands[k] != delim && memchr(hdr->fields[i], cands[k], hdr->lens[i])) {
+                *which = cands[k];
+                return i;
+            }
+    return -1;
+}
+
 /* Makes in[] hold unread bytes: 1, 0 at the end of the input, or a negative code. */
 static int refill(pcs_csv_t *r)
 {
@@ -117,7 +299,7 @@ static int refill(pcs_csv_t *r)
     if (r->src_done)
         return 0;
     size_t n;
-    int rc = source_read(r, r->ibuf, CHUNK, &n);
+    int rc = decoded_read(r, r->ibuf, CHUNK, &n);
     if (rc < 0)
         return rc;
     if (n == 0) {
@@ -231,10 +413,23 @@ pcs_csv_t *pcs_csv_open(const char *path, size_t max_record, pcs_err_t *err)
         }
         have += n;
     }
-    r->src_done = have < 3;
-    r->in = r->ibuf;
-    r->in_len = have;
-    skip_bom(r);
+    bool is16;
+    if (!u16_begin(r, r->ibuf, have, &is16)) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto out;
+    }
+    if (is16) {   /* the bytes after the mark wait for decoding */
+        memcpy(r->u16, r->ibuf + 2, have - 2);
+        r->u16_len = have - 2;
+        r->u16_eof = have < 3;
+        r->in = r->ibuf;
+        r->in_len = r->in_pos = 0;
+    } else {
+        r->src_done = have < 3;
+        r->in = r->ibuf;
+        r->in_len = have;
+        skip_bom(r);
+    }
     ret = r;
     r = NULL;
 out:
@@ -249,6 +444,18 @@ pcs_csv_t *pcs_csv_open_mem(const void *buf, size_t len, size_t max_record, pcs_
     pcs_csv_t *r = reader_new(max_record, err);
     if (!r)
         return NULL;
+    bool is16;
+    if (!u16_begin(r, buf, buf ? len : 0, &is16)) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        pcs_csv_destroy(&r);
+        return NULL;
+    }
+    if (is16) {   /* decoded from the caller's buffer as a file would be */
+        r->mem = (const unsigned char *)buf + 2;
+        r->mem_len = len - 2;
+        r->in = r->ibuf;
+        return r;
+    }
     r->in = buf;
     r->in_len = buf ? len : 0;
     r->src_done = true;
@@ -266,6 +473,7 @@ void pcs_csv_destroy(pcs_csv_t **pr)
     if (r->fd >= 0)
         close(r->fd);
     free(r->ibuf);
+    free(r->u16);
     free(r->replay);
     free(r->raw);
     free(r->fb);
@@ -419,6 +627,11 @@ static void check_byte(pcs_csv_t *r, int c)
         return;
     r->u_lo = 0x80;
     r->u_hi = 0xBF;
+    if (c == 0xFF && r->enc != PCS_CSV_UTF8) {   /* what the UTF-16 decoder makes of a bad code unit */
+        rec_error(r, PCS_CSV_BAD_UTF8, r->bl, r->bc, "invalid UTF-16: %s",
+                  r->u16_odd ? "the file ends with half a character (an odd number of bytes)" : "a lone surrogate");
+        return;
+    }
     if (c < 0xC2 || c > 0xF4) {
         rec_error(r, PCS_CSV_BAD_UTF8, r->bl, r->bc, "invalid UTF-8: byte 0x%02X", (unsigned)c);
         return;
@@ -576,7 +789,7 @@ static bool step(pcs_csv_t *r, int *st, int c)
             r->fq_line = r->bl;
             r->fq_col = r->bc;
             r->fq_raw = r->raw_len - 1;
-        } else if (c == ',') {
+        } else if (c == r->delim) {
             ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
         } else {
             ok = field_put(r, c);
@@ -584,7 +797,7 @@ static bool step(pcs_csv_t *r, int *st, int c)
         }
         break;
     case S_UNQUOTED:
-        if (c == ',') {
+        if (c == r->delim) {
             ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
             *st = S_START;
             break;
@@ -603,7 +816,7 @@ static bool step(pcs_csv_t *r, int *st, int c)
         if (c == '"') {
             ok = field_put(r, c);
             *st = S_QUOTED;
-        } else if (c == ',') {
+        } else if (c == r->delim) {
             ok = field_end(r) && field_begin(r, r->bl, r->bc + 1);
             *st = S_START;
         } else {
@@ -618,6 +831,8 @@ static bool step(pcs_csv_t *r, int *st, int c)
 
 int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
 {
+    if (!r->sniffed)
+        sniff(r);
     rec_reset(r);
     r->rec_line = r->line;
     row_fill(r, row);

@@ -4,7 +4,8 @@
  * magic bytes, whatever its name) or from a memory buffer. Buffers grow to the largest record
  * seen and are reused, so reading allocates nothing per record once warmed up.
  *
- * The dialect: comma separator; CRLF or LF line ends (a CR before LF or at the very end of the
+ * The dialect: comma, semicolon or tab separator (one per file, from its first line); UTF-8, or
+ * UTF-16 LE/BE with a byte-order mark (decoded to UTF-8); CRLF or LF line ends (a CR before LF or at the very end of the
  * input belongs to the line end, any other CR is data); fields in double quotes may hold commas,
  * CR, LF and "" for a quote; a UTF-8 BOM at the very start is skipped; the last line may lack its
  * line end; spaces are data (nothing is trimmed); an empty line is a record of one empty field
@@ -80,6 +81,22 @@ void pcs_csv_destroy(pcs_csv_t **pr);
  * input cannot be read (err->line is the line reached), PCS_ENOMEM. After a negative return every
  * later call returns the same code and error. Recoverable problems of a record do not touch err. */
 int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err);
+
+/* The encoding of the input: UTF-8 (BOM optional), or UTF-16 with its byte-order mark, which the
+ * reader decodes to UTF-8 (fields, raw text and columns are then those of the UTF-8 text). */
+typedef enum pcs_csv_encoding { PCS_CSV_UTF8, PCS_CSV_UTF16LE, PCS_CSV_UTF16BE } pcs_csv_encoding_t;
+
+/* The file's delimiter: ',', ';' or '\t', whichever occurs most often outside quotes in its first
+ * line (',' on a tie or when none does). Decided at the first call of this or pcs_csv_next(). */
+char pcs_csv_delimiter(pcs_csv_t *r);
+
+/* The encoding for people: "UTF-8", "UTF-8 with byte-order mark", "UTF-16LE with byte-order mark"... */
+const char *pcs_csv_encoding(const pcs_csv_t *r);
+
+/* The index of the first field of a header record that contains another of ',', ';' and tab than
+ * delim (*which says which), or -1: a header such as "a;b,c;d" read with ';' is probably not what
+ * its writer meant. */
+int pcs_csv_header_foreign_delimiter(const pcs_csv_row_t *hdr, char delim, char *which);
 
 /* The index of the first field of a header record equal to name, ignoring ASCII case and spaces
  * or tabs around either, or -1 (also when hdr is not an OK record). */

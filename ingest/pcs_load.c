@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,30 @@ static void note_month(pcs_load_result_t *res, const char *month)
         res->months[res->n_months++] = m;
 }
 
+/* A CSV file that cannot be loaded: the reason, then what the reader saw (encoding, delimiter, the
+ * start of the header row) so that the .err report says why a re-saved download was not understood. */
+static void csv_failed(pcs_load_result_t *res, pcs_csv_t *r, const pcs_csv_row_t *hdr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void csv_failed(pcs_load_result_t *res, pcs_csv_t *r, const pcs_csv_row_t *hdr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+    va_end(ap);
+    res->failed = true;
+    if (n < 0 || (size_t)n >= sizeof res->reason - 64)
+        return;
+    char d = pcs_csv_delimiter(r);
+    const char *raw = hdr && hdr->raw ? hdr->raw : "";
+    size_t rl = hdr ? hdr->raw_len : 0, room = sizeof res->reason - (size_t)n;
+    int keep = (int)(rl > 160 ? 160 : rl);
+    snprintf(res->reason + n, room, " [saw: %s, delimiter %s, header '%.*s'%s; expected a header row of a feed"
+             " (interfaces.md 3) or of a Partner Center export, delimited by ',', ';' or tab, UTF-8 or UTF-16 with a"
+             " byte-order mark]", pcs_csv_encoding(r), d == '\t' ? "tab" : d == ';' ? "';'" : "','", keep, raw,
+             rl > 160 ? "..." : "");
+}
+
 /* *direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
  * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge.
  * *direct is cleared when the file is not a usage feed (a Partner Center export has its own stage).
@@ -402,9 +427,23 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     pcs_csv_row_t row, tr;
     int got = pcs_csv_next(r, &row, err);
     if (got <= 0 || row.status != PCS_CSV_OK) {
-        snprintf(res->reason, sizeof res->reason, "%s", got < 0 ? err->msg : got == 0 ? "empty file (no header row)" : row.reason);
-        res->failed = true;
+        if (got < 0)
+            csv_failed(res, r, NULL, "%s", err->msg);
+        else if (got == 0)
+            csv_failed(res, r, NULL, "empty file (no header row)");
+        else
+            csv_failed(res, r, &row, "header row: %lld:%lld: %s", row.err_line, row.err_col, row.reason);
         goto out;
+    }
+    char foreign;   /* "a;b,c" read with ';': say so at the header field, read on */
+    int ff = pcs_csv_header_foreign_delimiter(&row, pcs_csv_delimiter(r), &foreign);
+    if (ff >= 0) {
+        char why[300];
+        snprintf(why, sizeof why, "header: column name '%.80s' contains %s but the delimiter of this file is %s (taken"
+                 " as one column name)", row.fields[ff], foreign == '\t' ? "a tab" : foreign == ';' ? "';'" : "','",
+                 pcs_csv_delimiter(r) == '\t' ? "tab" : pcs_csv_delimiter(r) == ';' ? "';'" : "','");
+        if (reject_add(rj, row.lines[ff], row.cols[ff], row.raw, row.raw_len, why) < 0)
+            goto nomem;
     }
     if (res->kind == PCS_FEED_UNKNOWN) {
         /* the kind from the header row */
@@ -416,8 +455,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
                 res->kind = kinds[i].kind;
         }
         if (res->kind == PCS_FEED_UNKNOWN && pcs_pcexport_detect(&row, NULL, &px, err) < 0) {
-            snprintf(res->reason, sizeof res->reason, "%.500s", err->msg);
-            res->failed = true;
+            csv_failed(res, r, &row, "%.500s", err->msg);
             goto out;
         }
         if (px && pcs_pcexport_prescan(px, path, c->max_line_bytes, err) < 0) {
@@ -428,11 +466,10 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         if (px)
             res->kind = pcs_pcexport_kind(px);
         if (res->kind == PCS_FEED_UNKNOWN) {
-            snprintf(res->reason, sizeof res->reason,
-                     "unknown feed: the name is not *.customers.csv, *.associations.csv, *.usage.csv, "
-                     "*.enrollments.csv or *.certs.jsonl and the header row matches no feed and no Partner Center "
-                     "export");
-            res->failed = true;
+            csv_failed(res, r, &row,
+                       "unknown feed: the name is not *.customers.csv, *.associations.csv, *.usage.csv, "
+                       "*.enrollments.csv or *.certs.jsonl and the header row matches no feed and no Partner Center "
+                       "export");
             goto out;
         }
     }
@@ -450,9 +487,8 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     for (int i = 0; i < k->n_cols; i++) {
         map[i] = px ? i : pcs_csv_header_index(&row, k->cols[i]);   /* translated records come in stage order */
         if (map[i] < 0) {
-            snprintf(res->reason, sizeof res->reason, "header row: missing column '%s' (expected %s columns: %s,%s,...)",
-                     k->cols[i], k->name, k->cols[0], k->cols[1]);
-            res->failed = true;
+            csv_failed(res, r, &row, "header row: missing column '%s' (expected %s columns: %s,%s,...)", k->cols[i],
+                       k->name, k->cols[0], k->cols[1]);
             goto out;
         }
     }

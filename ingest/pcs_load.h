@@ -33,7 +33,7 @@ typedef struct pcs_load_result {
     long long loaded, rejected;
     int n_months;                 /* distinct data months of a usage file (first 64) */
     int32_t months[64];
-    char reason[512];             /* why a file failed */
+    char reason[1024];            /* why a file failed (and, for CSV, what the reader saw) */
 } pcs_load_result_t;
 
 /* Loads every file of spool/incoming (in name order). Partners and months affected are appended

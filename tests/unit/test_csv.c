@@ -751,3 +751,140 @@ Test(csv, random_fields_round_trip)
     }
     free(out);
 }
+
+/* ---- dialects: delimiters and UTF-16 (interfaces.md §3.1) ---------------------------------------------- */
+
+/* UTF-16 of an ASCII/Latin-1 text, with a BOM; be: big-endian. Returns the byte count. */
+static size_t to_u16(const char *s, bool be, unsigned char *out)
+{
+    size_t o = 0;
+    out[o++] = be ? 0xFE : 0xFF;
+    out[o++] = be ? 0xFF : 0xFE;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        out[o++] = be ? 0 : c;
+        out[o++] = be ? c : 0;
+    }
+    return o;
+}
+
+Test(csv_dialect, semicolon_fields_and_comma_decimals)
+{
+    pcs_csv_t *r = mem_reader("a;b;c\r\n1;2,5;\"x;y\"\r\n", 0, 0);
+    cr_assert_eq(pcs_csv_delimiter(r), ';');
+    expect_row(r, 1, 3, V("a", "b", "c"), C(1, 3, 5));
+    expect_row(r, 2, 3, V("1", "2,5", "x;y"), C(1, 3, 7));
+    expect_end(r);
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, tab)
+{
+    pcs_csv_t *r = mem_reader("a\tb, c\tc\n1\t2\t3\n", 0, 0);
+    cr_assert_eq(pcs_csv_delimiter(r), '\t');
+    expect_row(r, 1, 3, V("a", "b, c", "c"), C(1, 3, 8));
+    expect_row(r, 2, 3, V("1", "2", "3"), C(1, 3, 5));
+    expect_end(r);
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, comma_wins_a_tie_and_a_foreign_delimiter_in_the_header_is_found)
+{
+    pcs_csv_t *r = mem_reader("a,b;c\n", 0, 0);
+    cr_assert_eq(pcs_csv_delimiter(r), ',');
+    pcs_csv_row_t row;
+    cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
+    char which = 0;
+    cr_assert_eq(pcs_csv_header_foreign_delimiter(&row, ',', &which), 1);
+    cr_assert_eq(which, ';');
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, utf16_le_and_be_with_bom)
+{
+    for (int be = 0; be < 2; be++) {
+        unsigned char buf[256];
+        size_t n = to_u16("x;y\r\nCaf\xe9;2\r\n", be, buf);
+        pcs_csv_t *r = mem_reader((const char *)buf, n, 0);
+        cr_assert_str_eq(pcs_csv_encoding(r), be ? "UTF-16BE with byte-order mark" : "UTF-16LE with byte-order mark");
+        expect_row(r, 1, 2, V("x", "y"), C(1, 3));
+        expect_row(r, 2, 2, V("Caf\xc3\xa9", "2"), C(1, 7));   /* é decoded to UTF-8; columns count its bytes */
+        expect_end(r);
+        pcs_csv_destroy(&r);
+    }
+}
+
+Test(csv_dialect, utf16_surrogate_pair)
+{
+    const unsigned char buf[] = {0xFF, 0xFE, 'a', 0, 0x3D, 0xD8, 0x00, 0xDE, '\n', 0};   /* a U+1F600 */
+    pcs_csv_t *r = mem_reader((const char *)buf, sizeof buf, 0);
+    expect_row(r, 1, 1, V("a\xf0\x9f\x98\x80"), C(1));
+    expect_end(r);
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, utf16_odd_byte_count_is_a_bad_last_record_good_rows_kept)
+{
+    unsigned char buf[256];
+    size_t n = to_u16("a,b\n1,2\n3,4", false, buf);
+    buf[n++] = '5';   /* half a code unit */
+    pcs_csv_t *r = mem_reader((const char *)buf, n, 0);
+    expect_row(r, 1, 2, V("a", "b"), C(1, 3));
+    expect_row(r, 2, 2, V("1", "2"), C(1, 3));
+    pcs_csv_row_t row;
+    cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
+    cr_assert_eq(row.status, PCS_CSV_BAD_UTF8);
+    cr_assert_eq(row.err_line, 3);
+    cr_assert_eq(row.err_col, 4);
+    cr_assert_str_eq(row.reason, "invalid UTF-16: the file ends with half a character (an odd number of bytes)");
+    expect_end(r);
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, utf16_lone_surrogate)
+{
+    const unsigned char buf[] = {0xFF, 0xFE, 'a', 0, ',', 0, 0x00, 0xDC, '\n', 0, 'b', 0};
+    pcs_csv_t *r = mem_reader((const char *)buf, sizeof buf, 0);
+    pcs_csv_row_t row;
+    cr_assert_eq(pcs_csv_next(r, &row, NULL), 1);
+    cr_assert_str_eq(row.reason, "invalid UTF-16: a lone surrogate");
+    cr_assert_eq(row.err_col, 3);
+    expect_row(r, 2, 1, V("b"), C(1));
+    pcs_csv_destroy(&r);
+}
+
+Test(csv_dialect, utf16_file_larger_than_a_chunk)
+{
+    char tmpl[] = "/tmp/pcs-csv-u16-XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    fputc(0xFF, f);
+    fputc(0xFE, f);
+    const int rows = 20000;
+    for (int i = 0; i < rows; i++) {
+        char line[64];
+        int k = snprintf(line, sizeof line, "t-%d;%d\r\n", i, i * 3);
+        for (int j = 0; j < k; j++) {
+            fputc(line[j], f);
+            fputc(0, f);
+        }
+    }
+    fclose(f);
+    pcs_err_t err = {0};
+    pcs_csv_t *r = pcs_csv_open(tmpl, 0, &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    pcs_csv_row_t row;
+    int got = 0;
+    long long sum = 0;
+    while (pcs_csv_next(r, &row, &err) == 1) {
+        cr_assert_eq(row.status, PCS_CSV_OK, "line %lld: %s", row.line, row.reason);
+        cr_assert_eq(row.n_fields, 2);
+        sum += atoll(row.fields[1]);
+        got++;
+    }
+    cr_assert_eq(got, rows);
+    cr_assert_eq(sum, 3LL * rows * (rows - 1) / 2);
+    pcs_csv_destroy(&r);
+    unlink(tmpl);
+}

@@ -496,3 +496,29 @@ Test(rules, workload_set_membership_and_indices)
     pcs_rules_destroy(&r);
     free(text);
 }
+
+/* scoring.md §17 item 16: the names Microsoft's pages and TrainingCompletions give match, in both
+ * shipped rule sets. */
+Test(rules, official_credential_names_are_aliases)
+{
+    static const char *const pairs[][2] = {
+        {"d365_sales_ai", "Dynamics 365 Sales AI Consultant Associate"},
+        {"intelligent_apps_builder", "Intelligent Applications Builder Associate"},
+        {"d365_contact_center", "Microsoft Certified: Dynamics 365 Contact Center AI Engineer Associate"},
+        {"m365_fundamentals", "Microsoft 365 Certified: Fundamentals"},
+        {"cyber_architect", "Microsoft Certified: Microsoft Cybersecurity Architect Expert"},
+        {"identity_admin", "Microsoft Identity and Access Administrator"},
+        {"info_protection_admin", "Microsoft Information Protection Administrator"},
+    };
+    static const char *const files[] = {"pcs-2023.json", "pcs-2026.json"};
+    for (int f = 0; f < 2; f++) {
+        pcs_rules_t *r = load_shipped(files[f]);
+        for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+            int id = pcs_rules_find_cert(r, pairs[i][0]);
+            cr_expect_geq(id, 0, "%s: %s", files[f], pairs[i][0]);
+            cr_expect_eq(pcs_rules_find_cert(r, pairs[i][1]), id, "%s: '%s' is not %s", files[f], pairs[i][1],
+                         pairs[i][0]);
+        }
+        pcs_rules_destroy(&r);
+    }
+}
