@@ -6,15 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VALUE_MAX 256
+int pcs_config_lookup(const char *const *choices, const char *word)
+{
+    for (int i = 0; choices && choices[i]; i++)
+        if (strcmp(choices[i], word) == 0)
+            return i;
+    return -1;
+}
 
 static int set_value(const pcs_cfg_key_t *k, const char *v, void *cfg, pcs_err_t *err, int line)
 {
     char *dst = (char *)cfg + k->offset;
     switch (k->type) {
     case PCS_CFG_STRING:
-        if (strlen(v) >= VALUE_MAX)
-            return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: longer than %d bytes", k->name, VALUE_MAX - 1);
+        if (strlen(v) >= PCS_CFG_STR_MAX)
+            return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: longer than %d bytes", k->name, PCS_CFG_STR_MAX - 1);
         memcpy(dst, v, strlen(v) + 1);
         return 0;
     case PCS_CFG_INT: {
@@ -35,6 +41,17 @@ static int set_value(const pcs_cfg_key_t *k, const char *v, void *cfg, pcs_err_t
         else
             return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: expected true or false, got '%s'", k->name, v);
         return 0;
+    case PCS_CFG_ENUM: {
+        int i = pcs_config_lookup(k->choices, v);
+        if (i < 0) {
+            char list[200] = "";
+            for (int j = 0; k->choices[j]; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", k->choices[j]);
+            return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: expected one of %s, got '%s'", k->name, list, v);
+        }
+        *(int64_t *)(void *)dst = i;
+        return 0;
+    }
     }
     return PCS_EINVAL;
 }
@@ -49,8 +66,40 @@ static char *trim(char *s)
     return s;
 }
 
+/* One "key = value" line (already trimmed, not a comment) into cfg. */
+static int parse_line(char *s, const pcs_cfg_key_t *keys, int n_keys, void *cfg, unsigned char *seen, int line,
+                      pcs_err_t *err)
+{
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return pcs_err_set(err, PCS_EINVAL, line, 0, "expected key = value");
+    *eq = '\0';
+    char *key = trim(s), *val = trim(eq + 1);
+    size_t vl = strlen(val);
+    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+        val[vl - 1] = '\0';
+        val++;
+    } else {
+        char *hash = strstr(val, " #");
+        if (hash)
+            *hash = '\0';
+        val = trim(val);
+    }
+    int k = -1;
+    for (int i = 0; i < n_keys && k < 0; i++)
+        if (strcmp(keys[i].name, key) == 0)
+            k = i;
+    if (k < 0)
+        return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: unknown key", key);
+    if (seen[k]++)
+        return pcs_err_set(err, PCS_EINVAL, line, 0, "%s: given twice", key);
+    return set_value(&keys[k], val, cfg, err, line);
+}
+
 int pcs_config_load(const char *path, const pcs_cfg_key_t *keys, int n_keys, void *cfg, pcs_err_t *err)
 {
+    if (n_keys > PCS_CFG_MAX_KEYS)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "more than %d configuration keys", PCS_CFG_MAX_KEYS);
     for (int i = 0; i < n_keys; i++)
         if (set_value(&keys[i], keys[i].def, cfg, err, 0) < 0)
             return PCS_EINVAL;
@@ -61,48 +110,48 @@ int pcs_config_load(const char *path, const pcs_cfg_key_t *keys, int n_keys, voi
         return pcs_err_set(err, PCS_EIO, 0, 0, "cannot open: %s", strerror(errno));
     char buf[1024];
     int line = 0, rc = 0;
-    unsigned char seen[128] = {0};
-    while (fgets(buf, sizeof buf, f)) {
+    unsigned char seen[PCS_CFG_MAX_KEYS] = {0};
+    while (rc == 0 && fgets(buf, sizeof buf, f)) {
         line++;
         if (!strchr(buf, '\n') && !feof(f)) {
             rc = pcs_err_set(err, PCS_EINVAL, line, 0, "line longer than %zu bytes", sizeof buf - 2);
             break;
         }
         char *s = trim(buf);
-        if (!*s || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = pcs_err_set(err, PCS_EINVAL, line, 0, "expected key = value");
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *val = trim(eq + 1);
-        size_t vl = strlen(val);
-        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
-            val[vl - 1] = '\0';
-            val++;
-        } else {
-            char *hash = strstr(val, " #");
-            if (hash)
-                *hash = '\0';
-            val = trim(val);
-        }
-        int k = -1;
-        for (int i = 0; i < n_keys && k < 0; i++)
-            if (strcmp(keys[i].name, key) == 0)
-                k = i;
-        if (k < 0) {
-            rc = pcs_err_set(err, PCS_EINVAL, line, 0, "%s: unknown key", key);
-            break;
-        }
-        if (k < 128 && seen[k]++) {
-            rc = pcs_err_set(err, PCS_EINVAL, line, 0, "%s: given twice", key);
-            break;
-        }
-        if ((rc = set_value(&keys[k], val, cfg, err, line)) < 0)
-            break;
+        if (*s && *s != '#')
+            rc = parse_line(s, keys, n_keys, cfg, seen, line, err);
     }
     fclose(f);
     return rc;
+}
+
+static size_t value_size(const pcs_cfg_key_t *k)
+{
+    return k->type == PCS_CFG_STRING ? PCS_CFG_STR_MAX : k->type == PCS_CFG_BOOL ? sizeof(bool) : sizeof(int64_t);
+}
+
+int pcs_config_diff(const pcs_cfg_key_t *keys, int n_keys, const void *a, const void *b, bool *changed)
+{
+    int n = 0;
+    for (int i = 0; i < n_keys; i++) {
+        const char *x = (const char *)a + keys[i].offset, *y = (const char *)b + keys[i].offset;
+        changed[i] = keys[i].type == PCS_CFG_STRING ? strcmp(x, y) != 0 : memcmp(x, y, value_size(&keys[i])) != 0;
+        n += changed[i];
+    }
+    return n;
+}
+
+void pcs_config_apply(const pcs_cfg_key_t *keys, int n_keys, void *live, const void *fresh, const bool *changed)
+{
+    for (int i = 0; i < n_keys; i++)
+        if (changed[i] && (keys[i].flags & PCS_CFG_RELOAD))
+            memcpy((char *)live + keys[i].offset, (const char *)fresh + keys[i].offset, value_size(&keys[i]));
+}
+
+bool pcs_config_changed(const pcs_cfg_key_t *keys, int n_keys, const bool *changed, const char *name)
+{
+    for (int i = 0; i < n_keys; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return changed[i];
+    return false;
 }

@@ -1,13 +1,19 @@
 /* pcs-ingest: turns feeds into facts (architecture.md).
  *
- * One libuv loop watches the spool directory (file-system events plus a periodic scan, so nothing
- * is missed), the ZeroMQ intake socket (REP: an event is acknowledged only after it is committed)
- * and the signals. Each file is loaded in one transaction with an outbox row; after COMMIT the
- * file moves to done/ and a data.changed hint is PUSHed to the scorer. A missing scorer never
- * blocks: the PUSH socket does not wait and the outbox is the truth. */
+ * One libuv loop (common/pcs_daemon) watches the spool directory (file-system events plus a
+ * periodic scan, so nothing is missed), the ZeroMQ intake socket (REP: an event is acknowledged
+ * only after it is committed) and the signals. The blocking work runs beside the loop on libuv's
+ * thread pool, each kind on its own PostgreSQL connection: the loader (pcs_load_spool: each file
+ * in one transaction with an outbox row, then moved to done/) and the event store (one event per
+ * transaction). They share nothing with the loop while they run: a job's inputs are copied into it
+ * before it is queued and its outputs are read after it completed (uv_queue_work's after-work
+ * callback); the one thing the loop tells a running load is "stop" (an atomic flag checked per
+ * row, and PQcancel for a statement in progress). So acknowledgements and signals are answered
+ * while a file of millions of rows loads. After a load commits, a data.changed hint is PUSHed to
+ * the scorer; a missing scorer never blocks: the PUSH socket does not wait and the outbox is the
+ * truth. */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,64 +22,73 @@
 #include <uv.h>
 #include <zmq.h>
 
-#include "pcs_config.h"
+#include "pcs_daemon.h"
 #include "pcs_db.h"
 #include "pcs_envelope.h"
 #include "pcs_events.h"
 #include "pcs_load.h"
 #include "pcs_log.h"
+#include "pcs_zsock.h"
 
 typedef struct config {
-    char db[256];
-    char spool_dir[256];
-    char intake_endpoint[256];
-    char push_endpoint[256];
+    pcs_daemon_cfg_t common;
+    char db[PCS_CFG_STR_MAX];
+    char spool_dir[PCS_CFG_STR_MAX];
+    char intake_endpoint[PCS_CFG_STR_MAX];
+    char push_endpoint[PCS_CFG_STR_MAX];
     int64_t scan_interval_ms;
     int64_t max_line_bytes;
 } config_t;
 
 static const pcs_cfg_key_t config_keys[] = {
-    {"db", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, db)},
-    {"spool_dir", PCS_CFG_STRING, "spool", 0, 0, offsetof(config_t, spool_dir)},
-    {"intake_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5601", 0, 0, offsetof(config_t, intake_endpoint)},
-    {"push_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5602", 0, 0, offsetof(config_t, push_endpoint)},
-    {"scan_interval_ms", PCS_CFG_INT, "2000", 50, 3600000, offsetof(config_t, scan_interval_ms)},
-    {"max_line_bytes", PCS_CFG_INT, "1048576", 1024, 1073741824, offsetof(config_t, max_line_bytes)},
+    PCS_DAEMON_KEYS(config_t),
+    PCS_CFG_STR(config_t, db, "", PCS_CFG_RELOAD | PCS_CFG_SECRET),
+    PCS_CFG_STR(config_t, spool_dir, "spool", 0),
+    PCS_CFG_STR(config_t, intake_endpoint, "tcp://127.0.0.1:5601", 0),
+    PCS_CFG_STR(config_t, push_endpoint, "tcp://127.0.0.1:5602", 0),
+    PCS_CFG_INTEGER(config_t, scan_interval_ms, "2000", 50, 3600000, PCS_CFG_RELOAD),
+    PCS_CFG_INTEGER(config_t, max_line_bytes, "1048576", 1024, 1073741824, PCS_CFG_RELOAD),
 };
+
+/* A load on the thread pool: inputs copied in, outputs read after it completed. */
+typedef struct load_job {
+    uv_work_t work;
+    char db[PCS_CFG_STR_MAX], spool[PCS_CFG_STR_MAX];
+    size_t max_line_bytes;
+    PGconn *conn;                /* the loader's connection, kept between loads */
+    PGcancel *cancel;            /* made by the loop between loads, for PQcancel on SIGTERM */
+    const atomic_bool *stop;     /* the loop's "stop now" */
+    struct ingest *owner;        /* for the after-work callback (loop thread) only */
+    json_t *changed, *months;
+    int handled;
+} load_job_t;
+
+/* One event on the thread pool. */
+typedef struct event_job {
+    uv_work_t work;
+    char db[PCS_CFG_STR_MAX];
+    PGconn *conn;
+    pcs_envelope_t env;
+    char *raw;
+    bool duplicate;
+    int rc;
+    pcs_err_t err;
+    struct ingest *owner;        /* for the after-work callback (loop thread) only */
+} event_job_t;
 
 typedef struct ingest {
     config_t cfg;
-    const char *config_path;
+    pcs_daemon_t *d;
     uv_loop_t *loop;
-    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t scan_timer, retry_timer;
     uv_fs_event_t watch;
-    uv_poll_t intake_poll;
-    void *zctx, *intake, *push;
-    PGconn *db;
-    bool stopping, scanning, rescan;
-    int terms;
+    pcs_zsock_t *intake, *push;
+    load_job_t load;
+    event_job_t event;
+    bool loading, rescan, storing, reconnect_loads, reconnect_events;
+    atomic_bool cancel;          /* set by SIGTERM; read by the loader between rows */
     unsigned long hints;         /* sequence for hint ids */
 } ingest_t;
-
-static const char usage_text[] =
-    "usage: pcs-ingest [--config FILE] [--help]\n"
-    "\n"
-    "Loads feed files dropped into SPOOL/incoming/ (customers, associations, usage, enrollments as CSV;\n"
-    "certification events as JSON Lines; Partner Center exports) and events sent over ZeroMQ into\n"
-    "PostgreSQL, then tells the scorer what changed. See deploy/pcs-ingest.conf for every setting.\n"
-    "\n"
-    "  --config FILE   configuration file (default: built-in defaults, database from PG* variables)\n"
-    "\n"
-    "Signals: SIGTERM/SIGINT finish the file in hand and exit (a second one exits at once),\n"
-    "SIGHUP reloads the configuration.\n";
-
-/* ---- database connection with retry ------------------------------------------------------------------- */
-
-static PGconn *db(ingest_t *in)
-{
-    return pcs_db_ensure(&in->db, in->cfg.db, "ingest");
-}
 
 /* ---- the scorer hint -------------------------------------------------------------------------------- */
 
@@ -99,16 +114,14 @@ static void hint(ingest_t *in, const char *kind, json_t *partners, json_t *month
     json_t *body = json_pack("{s:o, s:o}", "partners", unique(partners), "months",
                              months ? unique(months) : json_array());
     char *msg = body ? pcs_envelope_encode(kind, id, NULL, body) : NULL;
-    if (msg) {
-        /* ZMQ_DONTWAIT: with no scorer connected the hint is dropped; the outbox keeps the truth */
-        if (zmq_send(in->push, msg, strlen(msg), ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
-            pcs_log(PCS_LOG_WARN, "ingest", "push", "cannot send %s: %s", kind, zmq_strerror(errno));
-    }
+    /* ZMQ_DONTWAIT: with no scorer connected the hint is dropped; the outbox keeps the truth */
+    if (msg && pcs_zsock_send(in->push, msg, strlen(msg), ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
+        pcs_log(PCS_LOG_WARN, "ingest", "push", "cannot send %s: %s", kind, zmq_strerror(errno));
     free(msg);
     json_decref(body);
 }
 
-/* ---- spool ---------------------------------------------------------------------------------------------- */
+/* ---- spool: the loader on the thread pool -------------------------------------------------------- */
 
 static void scan(ingest_t *in);
 
@@ -117,32 +130,67 @@ static void on_retry(uv_timer_t *t)
     scan(t->data);
 }
 
+/* On a pool thread: touches only the job and the flag. */
+static void load_run(uv_work_t *w)
+{
+    load_job_t *j = w->data;
+    j->handled = -1;
+    if (!pcs_db_ensure(&j->conn, j->db, "ingest"))
+        return;
+    pcs_load_ctx_t lc = {.db = j->conn, .spool = j->spool, .max_line_bytes = j->max_line_bytes, .stopping = j->stop};
+    j->handled = pcs_load_spool(&lc, j->changed, j->months);
+}
+
+static void load_done(uv_work_t *w, int status)
+{
+    load_job_t *j = w->data;
+    ingest_t *in = j->owner;
+    in->loading = false;
+    if (status == 0 && j->handled < 0 && !atomic_load(&in->cancel))
+        uv_timer_start(&in->retry_timer, on_retry, 1000, 0);
+    if (json_array_size(j->changed))
+        hint(in, "data.changed", j->changed, j->months);
+    json_decref(j->changed);
+    json_decref(j->months);
+    j->changed = j->months = NULL;
+    /* the connection is the loop's again: keep a cancel handle for the next load */
+    if (!j->cancel && j->conn && PQstatus(j->conn) == CONNECTION_OK)
+        j->cancel = PQgetCancel(j->conn);
+    if (in->rescan && !atomic_load(&in->cancel))
+        scan(in);
+}
+
+/* Starts a load of what incoming/ holds, or asks for another when one runs. */
 static void scan(ingest_t *in)
 {
-    if (in->scanning) {
+    if (atomic_load(&in->cancel))
+        return;
+    if (in->loading) {
         in->rescan = true;
         return;
     }
-    in->scanning = true;
-    do {
-        in->rescan = false;
-        PGconn *conn = db(in);
-        if (!conn) {
-            uv_timer_start(&in->retry_timer, on_retry, 1000, 0);
-            break;
-        }
-        pcs_load_ctx_t lc = {.db = conn, .spool = in->cfg.spool_dir, .max_line_bytes = (size_t)in->cfg.max_line_bytes,
-                             .stopping = &in->stopping};
-        json_t *changed = json_array(), *months = json_array();
-        int n = pcs_load_spool(&lc, changed, months);
-        if (n < 0)
-            uv_timer_start(&in->retry_timer, on_retry, 1000, 0);
-        if (json_array_size(changed))
-            hint(in, "data.changed", changed, months);
-        json_decref(changed);
-        json_decref(months);
-    } while (in->rescan && !in->stopping);
-    in->scanning = false;
+    load_job_t *j = &in->load;
+    if (in->reconnect_loads) {
+        PQfreeCancel(j->cancel);
+        PQfinish(j->conn);
+        j->cancel = NULL;
+        j->conn = NULL;
+        in->reconnect_loads = false;
+    }
+    snprintf(j->db, sizeof j->db, "%s", in->cfg.db);
+    snprintf(j->spool, sizeof j->spool, "%s", in->cfg.spool_dir);
+    j->max_line_bytes = (size_t)in->cfg.max_line_bytes;
+    j->changed = json_array();
+    j->months = json_array();
+    j->work.data = j;
+    in->rescan = false;
+    in->loading = true;
+    if (uv_queue_work(in->loop, &j->work, load_run, load_done) < 0) {
+        in->loading = false;
+        json_decref(j->changed);
+        json_decref(j->months);
+        j->changed = j->months = NULL;
+    }
 }
 
 static void on_scan_timer(uv_timer_t *t)
@@ -158,143 +206,92 @@ static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int stat
     scan(h->data);
 }
 
-/* ---- ZeroMQ intake ---------------------------------------------------------------------------------- */
+/* ---- ZeroMQ intake: events stored on the thread pool, acknowledged after COMMIT ------------------ */
 
-static void reply(ingest_t *in, const char *fmt, const char *a, const char *b)
+/* The acknowledgement, built with jansson: an id may hold any character. */
+static void reply(ingest_t *in, json_t *r)
 {
-    char buf[1024];
-    snprintf(buf, sizeof buf, fmt, a, b);
-    zmq_send(in->intake, buf, strlen(buf), 0);
+    char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    if (s)
+        pcs_zsock_send(in->intake, s, strlen(s), 0);
+    else
+        pcs_zsock_send(in->intake, "{\"ok\":false,\"error\":\"out of memory, retry\"}", 42, 0);
+    free(s);
+    json_decref(r);
 }
 
-static void handle_message(ingest_t *in, zmq_msg_t *m)
+static void event_run(uv_work_t *w)
 {
-    const char *data = zmq_msg_data(m);
-    size_t len = zmq_msg_size(m);
-    pcs_envelope_t env;
-    pcs_err_t err = {0};
-    if (pcs_envelope_decode(data, len, &env, &err) < 0 || pcs_events_validate(&env, &err) < 0) {
-        pcs_log(PCS_LOG_WARN, "ingest", "intake", "rejected message: %s", err.msg);
-        json_t *r = json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
-        char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
-        zmq_send(in->intake, s ? s : "{\"ok\":false}", s ? strlen(s) : 12, 0);
-        free(s);
-        json_decref(r);
-        pcs_envelope_clear(&env);
-        return;
-    }
-    char *raw = strndup(data, len);
-    PGconn *conn = db(in);
-    bool dup = false;
-    if (!raw || !conn || pcs_events_store(conn, &env, raw, &dup, &err) < 0) {
+    event_job_t *j = w->data;
+    pcs_err_clear(&j->err);
+    j->rc = PCS_EIO;
+    if (!pcs_db_ensure(&j->conn, j->db, "ingest"))
+        pcs_err_set(&j->err, PCS_EIO, 0, 0, "no database");
+    else
+        j->rc = pcs_events_store(j->conn, &j->env, j->raw, &j->duplicate, &j->err);
+}
+
+static void event_done(uv_work_t *w, int status)
+{
+    event_job_t *j = w->data;
+    ingest_t *in = j->owner;
+    in->storing = false;
+    if (status < 0 || j->rc < 0) {
         /* not persisted: not acknowledged, the sender retries */
-        pcs_log(PCS_LOG_WARN, "ingest", "intake", "event %s not stored: %s", env.id, conn ? err.msg : "no database");
-        reply(in, "{\"ok\":false,\"id\":\"%s\",\"error\":\"not stored, retry%s\"}", env.id, "");
+        pcs_log(PCS_LOG_WARN, "ingest", "intake", "event %s not stored: %s", j->env.id,
+                status < 0 ? uv_strerror(status) : j->err.msg);
+        reply(in, json_pack("{s:b, s:s, s:s}", "ok", 0, "id", j->env.id, "error", "not stored, retry"));
     } else {
-        reply(in, "{\"ok\":true,\"id\":\"%s\",\"duplicate\":%s}", env.id, dup ? "true" : "false");
-        if (!dup) {
-            json_t *p = json_pack("[s]", json_string_value(json_object_get(env.body, "partner_id")));
-            hint(in, strncmp(env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed", p, NULL);
+        reply(in, json_pack("{s:b, s:s, s:b}", "ok", 1, "id", j->env.id, "duplicate", j->duplicate));
+        if (!j->duplicate) {
+            json_t *p = json_pack("[s]", json_string_value(json_object_get(j->env.body, "partner_id")));
+            hint(in, strncmp(j->env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed", p, NULL);
             json_decref(p);
         }
     }
-    free(raw);
-    pcs_envelope_clear(&env);
+    free(j->raw);
+    j->raw = NULL;
+    pcs_envelope_clear(&j->env);
+    if (atomic_load(&in->cancel))
+        pcs_zsock_destroy(&in->intake);   /* draining: the last answer is sent */
 }
 
-static void drain_intake(ingest_t *in)
+static void on_intake(pcs_zsock_t *s, const pcs_zmsg_t *m, void *arg)
 {
-    for (;;) {
-        int events = 0;
-        size_t sz = sizeof events;
-        if (zmq_getsockopt(in->intake, ZMQ_EVENTS, &events, &sz) < 0 || !(events & ZMQ_POLLIN))
-            return;
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, in->intake, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        /* a REQ message is one frame; extra frames are drained and the message refused */
-        int more = zmq_msg_more(&m);
-        if (more) {
-            while (more) {
-                zmq_msg_t x;
-                zmq_msg_init(&x);
-                zmq_msg_recv(&x, in->intake, 0);
-                more = zmq_msg_more(&x);
-                zmq_msg_close(&x);
-            }
-            reply(in, "{\"ok\":false,\"error\":\"one frame per message%s%s\"}", "", "");
-        } else {
-            handle_message(in, &m);
-        }
-        zmq_msg_close(&m);
-    }
-}
-
-static void on_intake(uv_poll_t *h, int status, int events)
-{
-    (void)status;
-    (void)events;
-    drain_intake(h->data);
-}
-
-/* ---- signals ---------------------------------------------------------------------------------------- */
-
-static void stop(ingest_t *in)
-{
-    uv_timer_stop(&in->scan_timer);
-    uv_timer_stop(&in->retry_timer);
-    uv_fs_event_stop(&in->watch);
-    uv_poll_stop(&in->intake_poll);
-    uv_signal_stop(&in->sighup);
-    uv_close((uv_handle_t *)&in->scan_timer, NULL);
-    uv_close((uv_handle_t *)&in->retry_timer, NULL);
-    uv_close((uv_handle_t *)&in->watch, NULL);
-    uv_close((uv_handle_t *)&in->intake_poll, NULL);
-    uv_close((uv_handle_t *)&in->sighup, NULL);
-    uv_close((uv_handle_t *)&in->sigterm, NULL);
-    uv_close((uv_handle_t *)&in->sigint, NULL);
-}
-
-static void on_term(uv_signal_t *s, int signum)
-{
-    ingest_t *in = s->data;
-    if (++in->terms > 1)
-        _exit(1);   /* second signal: at once (the open transaction dies with the connection) */
-    pcs_log(PCS_LOG_INFO, "ingest", "main", "signal %d: finishing and exiting", signum);
-    in->stopping = true;
-    stop(in);
-}
-
-static void on_hup(uv_signal_t *s, int signum)
-{
-    (void)signum;
-    ingest_t *in = s->data;
-    config_t fresh;
+    (void)s;
+    ingest_t *in = arg;
     pcs_err_t err = {0};
-    if (pcs_config_load(in->config_path, config_keys, (int)(sizeof config_keys / sizeof *config_keys), &fresh, &err) < 0) {
-        pcs_log(PCS_LOG_ERROR, "ingest", "config", "%s:%d: %s (keeping the running configuration)",
-                in->config_path ? in->config_path : "-", err.line, err.msg);
+    const char *why = m->error;
+    if (!why && pcs_events_validate(m->env, &err) < 0)
+        why = err.msg;
+    if (why) {
+        pcs_log(PCS_LOG_WARN, "ingest", "intake", "rejected message: %s", why);
+        reply(in, json_pack("{s:b, s:s}", "ok", 0, "error", why));
         return;
     }
-    /* endpoints need a restart; database, spool and limits take effect now */
-    bool db_changed = strcmp(fresh.db, in->cfg.db) != 0;
-    snprintf(in->cfg.db, sizeof in->cfg.db, "%s", fresh.db);
-    snprintf(in->cfg.spool_dir, sizeof in->cfg.spool_dir, "%s", fresh.spool_dir);
-    in->cfg.max_line_bytes = fresh.max_line_bytes;
-    in->cfg.scan_interval_ms = fresh.scan_interval_ms;
-    if (db_changed && in->db) {
-        PQfinish(in->db);
-        in->db = NULL;
+    event_job_t *j = &in->event;
+    if (in->reconnect_events) {
+        PQfinish(j->conn);
+        j->conn = NULL;
+        in->reconnect_events = false;
     }
-    uv_timer_set_repeat(&in->scan_timer, (uint64_t)in->cfg.scan_interval_ms);
-    pcs_log(PCS_LOG_INFO, "ingest", "config", "reloaded");
-    scan(in);
+    j->env = *m->env;
+    json_incref(j->env.body);
+    j->raw = strndup(m->frames[0].data, m->frames[0].len);
+    snprintf(j->db, sizeof j->db, "%s", in->cfg.db);
+    j->work.data = j;
+    /* the REP socket reads no other request until event_done() answers this one */
+    if (!j->raw || uv_queue_work(in->loop, &j->work, event_run, event_done) < 0) {
+        reply(in, json_pack("{s:b, s:s, s:s}", "ok", 0, "id", j->env.id, "error", "not stored, retry"));
+        free(j->raw);
+        j->raw = NULL;
+        pcs_envelope_clear(&j->env);
+        return;
+    }
+    in->storing = true;
 }
 
-/* ---- main ------------------------------------------------------------------------------------------- */
+/* ---- the daemon ----------------------------------------------------------------------------------- */
 
 static int make_spool(const char *spool)
 {
@@ -310,83 +307,99 @@ static int make_spool(const char *spool)
     return 0;
 }
 
+static int start(pcs_daemon_t *d, void *app)
+{
+    ingest_t *in = app;
+    in->d = d;
+    in->loop = pcs_daemon_loop(d);
+    in->load.owner = in->event.owner = in;
+    in->load.stop = &in->cancel;
+    if (make_spool(in->cfg.spool_dir) < 0)
+        return 1;
+    pcs_err_t err = {0};
+    pcs_zsock_opts_t io = {.type = ZMQ_REP, .bind = in->cfg.intake_endpoint,
+                           .max_msg_bytes = in->cfg.common.zmq_max_msg_bytes, .frames = 1, .envelope_frame = 1};
+    pcs_zsock_opts_t po = {.type = ZMQ_PUSH, .bind = in->cfg.push_endpoint, .hwm = 10000};
+    if (!(in->intake = pcs_zsock_new(in->loop, pcs_daemon_zctx(d), &io, on_intake, in, &err)) ||
+        !(in->push = pcs_zsock_new(in->loop, pcs_daemon_zctx(d), &po, NULL, NULL, &err))) {
+        pcs_log(PCS_LOG_ERROR, "ingest", "main", "%s", err.msg);
+        return 1;
+    }
+    char incoming[512];
+    snprintf(incoming, sizeof incoming, "%s/incoming", in->cfg.spool_dir);
+    uv_fs_event_init(in->loop, &in->watch);
+    in->watch.data = in;
+    if (uv_fs_event_start(&in->watch, on_fs_event, incoming, 0) < 0)
+        pcs_log(PCS_LOG_WARN, "ingest", "spool", "no file-system events for %s: scanning only", incoming);
+    uv_timer_init(in->loop, &in->scan_timer);
+    uv_timer_init(in->loop, &in->retry_timer);
+    in->scan_timer.data = in->retry_timer.data = in;
+    uv_timer_start(&in->scan_timer, on_scan_timer, 0, (uint64_t)in->cfg.scan_interval_ms);
+    return 0;
+}
+
+static void describe(void *app, char *buf, size_t n)
+{
+    ingest_t *in = app;
+    snprintf(buf, n, "spool %s, intake %s, push %s", in->cfg.spool_dir, in->cfg.intake_endpoint,
+             in->cfg.push_endpoint);
+}
+
+static void reload(pcs_daemon_t *d, void *app, const bool *changed)
+{
+    (void)d;
+    ingest_t *in = app;
+    /* a new database: each job reconnects before its next run (never under a running one) */
+    if (pcs_config_changed(config_keys, (int)(sizeof config_keys / sizeof *config_keys), changed, "db"))
+        in->reconnect_loads = in->reconnect_events = true;
+    uv_timer_set_repeat(&in->scan_timer, (uint64_t)in->cfg.scan_interval_ms);
+    scan(in);
+}
+
+static void drain(pcs_daemon_t *d, void *app)
+{
+    (void)d;
+    ingest_t *in = app;
+    atomic_store(&in->cancel, true);
+    if (in->loading && in->load.cancel) {
+        /* the statement in progress (a COPY, a merge) is cancelled too; the file's transaction
+         * rolls back and the file stays in incoming/ for the next start */
+        char why[256];
+        if (!PQcancel(in->load.cancel, why, sizeof why))
+            pcs_log(PCS_LOG_WARN, "ingest", "main", "cancelling the load: %s", why);
+    }
+    uv_handle_t *hs[] = {(uv_handle_t *)&in->scan_timer, (uv_handle_t *)&in->retry_timer, (uv_handle_t *)&in->watch};
+    pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs);
+    if (!in->storing)
+        pcs_zsock_destroy(&in->intake);   /* else event_done() answers first, then closes it */
+}
+
+static void stop(void *app)
+{
+    ingest_t *in = app;
+    pcs_zsock_destroy(&in->intake);
+    pcs_zsock_destroy(&in->push);
+    PQfreeCancel(in->load.cancel);
+    PQfinish(in->load.conn);
+    PQfinish(in->event.conn);
+}
+
+static const pcs_daemon_spec_t spec = {
+    .name = "ingest",
+    .summary = "Loads feed files dropped into SPOOL/incoming/ (customers, associations, usage, enrollments as CSV;\n"
+               "certification events as JSON Lines; Partner Center exports) and events sent over ZeroMQ into\n"
+               "PostgreSQL, then tells the scorer what changed. Loading runs beside the event loop, so events\n"
+               "are acknowledged and signals answered while a large file loads.",
+    .signals = "SIGTERM/SIGINT stop loading (the file in hand rolls back and stays in incoming/, loaded\n"
+               "again on the next start), answer the event in hand and exit; a second one exits at once.\n"
+               "SIGHUP reloads db, scan_interval_ms, max_line_bytes and log_level; endpoints and the spool\n"
+               "directory need a restart.",
+    PCS_DAEMON_CONFIG(ingest_t, config_keys),
+    .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,
+};
+
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    ingest_t in = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c') {
-            in.config_path = optarg;
-        } else if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        } else {
-            fputs(usage_text, stderr);
-            return 2;
-        }
-    }
-    pcs_err_t err = {0};
-    if (pcs_config_load(in.config_path, config_keys, (int)(sizeof config_keys / sizeof *config_keys), &in.cfg, &err) < 0) {
-        fprintf(stderr, "pcs-ingest: %s:%d: %s\n", in.config_path, err.line, err.msg);
-        return 2;
-    }
-    if (make_spool(in.cfg.spool_dir) < 0)
-        return 1;
-    in.loop = uv_default_loop();
-    in.zctx = zmq_ctx_new();
-    in.intake = zmq_socket(in.zctx, ZMQ_REP);
-    in.push = zmq_socket(in.zctx, ZMQ_PUSH);
-    int zero = 0, hwm = 10000;
-    zmq_setsockopt(in.push, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(in.push, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(in.intake, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_bind(in.intake, in.cfg.intake_endpoint) < 0 || zmq_bind(in.push, in.cfg.push_endpoint) < 0) {
-        pcs_log(PCS_LOG_ERROR, "ingest", "main", "cannot bind %s / %s: %s", in.cfg.intake_endpoint,
-                in.cfg.push_endpoint, zmq_strerror(errno));
-        return 1;
-    }
-    int fd;
-    size_t fdsz = sizeof fd;
-    zmq_getsockopt(in.intake, ZMQ_FD, &fd, &fdsz);
-    uv_poll_init(in.loop, &in.intake_poll, fd);
-    in.intake_poll.data = &in;
-    uv_poll_start(&in.intake_poll, UV_READABLE, on_intake);
-
-    char incoming[512];
-    snprintf(incoming, sizeof incoming, "%s/incoming", in.cfg.spool_dir);
-    uv_fs_event_init(in.loop, &in.watch);
-    in.watch.data = &in;
-    if (uv_fs_event_start(&in.watch, on_fs_event, incoming, 0) < 0)
-        pcs_log(PCS_LOG_WARN, "ingest", "spool", "no file-system events for %s: scanning only", incoming);
-    uv_timer_init(in.loop, &in.scan_timer);
-    uv_timer_init(in.loop, &in.retry_timer);
-    in.scan_timer.data = in.retry_timer.data = &in;
-    uv_timer_start(&in.scan_timer, on_scan_timer, 0, (uint64_t)in.cfg.scan_interval_ms);
-
-    uv_signal_init(in.loop, &in.sigterm);
-    uv_signal_init(in.loop, &in.sigint);
-    uv_signal_init(in.loop, &in.sighup);
-    in.sigterm.data = in.sigint.data = in.sighup.data = &in;
-    uv_signal_start(&in.sigterm, on_term, SIGTERM);
-    uv_signal_start(&in.sigint, on_term, SIGINT);
-    uv_signal_start(&in.sighup, on_hup, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-
-    int major, minor, patch;
-    zmq_version(&major, &minor, &patch);
-    pcs_log(PCS_LOG_INFO, "ingest", "main", "started pcs-ingest %s (libuv %s, libzmq %d.%d.%d, libpq %d) spool %s intake %s push %s",
-            PCS_VERSION, uv_version_string(), major, minor, patch, PQlibVersion(), in.cfg.spool_dir,
-            in.cfg.intake_endpoint, in.cfg.push_endpoint);
-    uv_run(in.loop, UV_RUN_DEFAULT);
-
-    zmq_close(in.intake);
-    zmq_close(in.push);
-    zmq_ctx_term(in.zctx);
-    if (in.db)
-        PQfinish(in.db);
-    uv_loop_close(in.loop);
-    pcs_log(PCS_LOG_INFO, "ingest", "main", "stopped");
-    return 0;
+    static ingest_t in;
+    return pcs_daemon_main(&spec, &in, argc, argv);
 }

@@ -872,7 +872,8 @@ dberr:
     r = NULL;
     if (!db_gone(c->db)) {
         pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
-        if (err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) {
+        /* stopping: the row loop said so, or a statement was cancelled by SIGTERM */
+        if ((err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) && !(c->stopping && *c->stopping)) {
             /* the database refused the file itself (not a lost connection): fail it, keep going */
             snprintf(res->reason, sizeof res->reason, "database refused the file: %.400s", err.msg);
             res->failed = true;

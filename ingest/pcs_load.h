@@ -9,6 +9,7 @@
 #define PCS_LOAD_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ typedef struct pcs_load_ctx {
     PGconn *db;
     const char *spool;            /* spool directory: incoming/, done/, failed/ */
     size_t max_line_bytes;
-    const bool *stopping;         /* set by SIGTERM: stop between files */
+    const atomic_bool *stopping;  /* set by SIGTERM (from another thread): stop between rows and files */
 } pcs_load_ctx_t;
 
 typedef struct pcs_load_result {

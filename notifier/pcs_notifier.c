@@ -12,8 +12,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +21,16 @@
 #include <uv.h>
 #include <zmq.h>
 
-#include "pcs_config.h"
+#include "pcs_daemon.h"
 #include "pcs_date.h"
 #include "pcs_db.h"
 #include "pcs_envelope.h"
 #include "pcs_log.h"
 #include "pcs_sha256.h"
+#include "pcs_zsock.h"
 
 typedef struct config {
+    pcs_daemon_cfg_t common;
     char db[256];
     char sub_endpoint[256];
     char rule_set[256];
@@ -51,26 +51,29 @@ typedef struct config {
     int64_t webhook_backoff_ms;
 } config_t;
 
+#define R PCS_CFG_RELOAD
 static const pcs_cfg_key_t config_keys[] = {
-    {"db", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, db)},
-    {"sub_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5604", 0, 0, offsetof(config_t, sub_endpoint)},
-    {"rule_set", PCS_CFG_STRING, "pcs-2026", 0, 0, offsetof(config_t, rule_set)},
-    {"today", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, today)},
-    {"catch_up_ms", PCS_CFG_INT, "5000", 50, 3600000, offsetof(config_t, catch_up_ms)},
-    {"delivery_delay_ms", PCS_CFG_INT, "0", 0, 3600000, offsetof(config_t, delivery_delay_ms)},
-    {"log_min_severity", PCS_CFG_STRING, "info", 0, 0, offsetof(config_t, log_min_severity)},
-    {"log_partners", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, log_partners)},
-    {"file_path", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, file_path)},
-    {"file_min_severity", PCS_CFG_STRING, "info", 0, 0, offsetof(config_t, file_min_severity)},
-    {"file_partners", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, file_partners)},
-    {"webhook_url", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, webhook_url)},
-    {"webhook_secret", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, webhook_secret)},
-    {"webhook_min_severity", PCS_CFG_STRING, "warning", 0, 0, offsetof(config_t, webhook_min_severity)},
-    {"webhook_partners", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, webhook_partners)},
-    {"webhook_timeout_ms", PCS_CFG_INT, "5000", 100, 600000, offsetof(config_t, webhook_timeout_ms)},
-    {"webhook_max_attempts", PCS_CFG_INT, "8", 1, 1000, offsetof(config_t, webhook_max_attempts)},
-    {"webhook_backoff_ms", PCS_CFG_INT, "1000", 10, 3600000, offsetof(config_t, webhook_backoff_ms)},
+    PCS_DAEMON_KEYS(config_t),
+    PCS_CFG_STR(config_t, db, "", R | PCS_CFG_SECRET),
+    PCS_CFG_STR(config_t, sub_endpoint, "tcp://127.0.0.1:5604", 0),
+    PCS_CFG_STR(config_t, rule_set, "pcs-2026", R),
+    PCS_CFG_STR(config_t, today, "", R),
+    PCS_CFG_INTEGER(config_t, catch_up_ms, "5000", 50, 3600000, R),
+    PCS_CFG_INTEGER(config_t, delivery_delay_ms, "0", 0, 3600000, R),
+    PCS_CFG_STR(config_t, log_min_severity, "info", R),
+    PCS_CFG_STR(config_t, log_partners, "", R),
+    PCS_CFG_STR(config_t, file_path, "", R),
+    PCS_CFG_STR(config_t, file_min_severity, "info", R),
+    PCS_CFG_STR(config_t, file_partners, "", R),
+    PCS_CFG_STR(config_t, webhook_url, "", R | PCS_CFG_SECRET),
+    PCS_CFG_STR(config_t, webhook_secret, "", R | PCS_CFG_SECRET),
+    PCS_CFG_STR(config_t, webhook_min_severity, "warning", R),
+    PCS_CFG_STR(config_t, webhook_partners, "", R),
+    PCS_CFG_INTEGER(config_t, webhook_timeout_ms, "5000", 100, 600000, R),
+    PCS_CFG_INTEGER(config_t, webhook_max_attempts, "8", 1, 1000, R),
+    PCS_CFG_INTEGER(config_t, webhook_backoff_ms, "1000", 10, 3600000, R),
 };
+#undef R
 #define N_KEYS ((int)(sizeof config_keys / sizeof *config_keys))
 
 enum { SINK_LOG, SINK_FILE, SINK_WEBHOOK, SINK_N };
@@ -78,32 +81,14 @@ static const char *const sink_ids[SINK_N] = {"log", "file", "webhook"};
 
 typedef struct notifier {
     config_t cfg;
-    const char *config_path;
     uv_loop_t *loop;
-    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t tick, hint_timer, deliver_timer;
-    uv_poll_t sub_poll;
-    void *zctx, *sub;
+    pcs_zsock_t *sub;
     PGconn *db;
     CURL *curl;
     bool stopping;
-    int terms;
     unsigned backoff_ms;
 } notifier_t;
-
-static const char usage_text[] =
-    "usage: pcs-notifier [--config FILE] [--help]\n"
-    "\n"
-    "Raises the alerts of the scores pcs-scorer stores (renewal due, designation at risk, a\n"
-    "certification expiring that would cost points, net customer adds about to drop, a metric at\n"
-    "zero blocking a qualifying score, close to 70, the other track qualifying, newly qualified),\n"
-    "each once per dedup key, and delivers them to the log, a JSON Lines file and a webhook (HMAC\n"
-    "signed, retried with backoff across restarts). See deploy/pcs-notifier.conf for every setting.\n"
-    "\n"
-    "  --config FILE   configuration file (default: built-in defaults, database from PG* variables)\n"
-    "\n"
-    "Signals: SIGTERM/SIGINT finish the delivery in hand and exit (a second one exits at once),\n"
-    "SIGHUP reloads the configuration, the routing and the sinks.\n";
 
 /* ---- routing ------------------------------------------------------------------------------------ */
 
@@ -142,17 +127,19 @@ static bool sink_takes(const config_t *c, int sink, const char *partner, const c
     return severity_rank(severity) >= severity_rank(min) && listed(parts, partner);
 }
 
-static int check_config(const config_t *c, char *why, size_t n)
+static int validate(const void *cfg, pcs_err_t *err)
 {
+    const config_t *c = cfg;
     const char *mins[3] = {c->log_min_severity, c->file_min_severity, c->webhook_min_severity};
     for (int i = 0; i < 3; i++)
         if (strcmp(mins[i], "off") != 0 && severity_rank(mins[i]) > 2)
-            return snprintf(why, n, "%s_min_severity: expected info, warning, critical or off", sink_ids[i]), -1;
+            return pcs_err_set(err, PCS_EINVAL, 0, 0, "%s_min_severity: expected info, warning, critical or off",
+                               sink_ids[i]);
     int32_t d;
     if (c->today[0] && pcs_day_parse(c->today, &d) < 0)
-        return snprintf(why, n, "today: expected YYYY-MM-DD"), -1;
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "today: expected YYYY-MM-DD");
     if (c->webhook_url[0] && strncmp(c->webhook_url, "http://", 7) != 0 && strncmp(c->webhook_url, "https://", 8) != 0)
-        return snprintf(why, n, "webhook_url: expected http:// or https://"), -1;
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "webhook_url: expected http:// or https://");
     return 0;
 }
 
@@ -585,120 +572,64 @@ static void on_tick(uv_timer_t *t)
     deliver_due(n);
 }
 
-static bool readable(void *sock)
+/* score.updated: two frames, the topic and the envelope. Anything else is logged and dropped. A
+ * message only says "read the new results"; a burst is one read. */
+static void on_sub(pcs_zsock_t *z, const pcs_zmsg_t *m, void *arg)
 {
-    int ev = 0;
-    size_t sz = sizeof ev;
-    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &sz) == 0 && (ev & ZMQ_POLLIN);
-}
-
-/* score.updated: two frames, the topic and the envelope. Anything else is logged and dropped. */
-static void on_sub(uv_poll_t *h, int status, int events)
-{
-    (void)status;
-    (void)events;
-    notifier_t *n = h->data;
-    bool any = false;
-    while (readable(n->sub)) {
-        zmq_msg_t f[3];
-        int nf = 0, more = 1;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, n->sub, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            more = zmq_msg_more(&m);
-            if (nf < 3)
-                f[nf++] = m;
-            else
-                zmq_msg_close(&m), nf++;
-        }
-        if (nf == 0)
-            break;   /* nothing was there after all */
-        pcs_envelope_t env;
-        pcs_err_t err = {0};
-        const char *why = NULL;
-        if (nf != 2)
-            why = "expected two frames (topic, envelope)";
-        else if (pcs_envelope_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), &env, &err) < 0)
-            why = err.msg;
-        else {
-            if (strcmp(env.type, "score.updated") != 0)
-                why = "not a score.updated message";
-            else if (!json_is_string(json_object_get(env.body, "partner_id")) ||
-                     !json_is_string(json_object_get(env.body, "area")))
-                why = "body without partner_id and area";
-            else
-                any = true;
-            if (why)
-                pcs_log(PCS_LOG_WARN, "notifier", "sub", "dropped a message: %s", why);
-            pcs_envelope_clear(&env);
-            why = NULL;
-        }
-        if (why)
-            pcs_log(PCS_LOG_WARN, "notifier", "sub", "dropped a malformed message: %s", why);
-        for (int i = 0; i < nf && i < 3; i++)
-            zmq_msg_close(&f[i]);
+    (void)z;
+    notifier_t *n = arg;
+    const char *why = NULL;
+    if (m->error) {
+        pcs_log(PCS_LOG_WARN, "notifier", "sub", "dropped a malformed message: %s", m->error);
+        return;
     }
-    /* a message only says "read the new results"; a burst is one read */
-    if (any && !uv_is_active((uv_handle_t *)&n->hint_timer))
+    if (strcmp(m->env->type, "score.updated") != 0)
+        why = "not a score.updated message";
+    else if (!json_is_string(json_object_get(m->env->body, "partner_id")) ||
+             !json_is_string(json_object_get(m->env->body, "area")))
+        why = "body without partner_id and area";
+    if (why)
+        pcs_log(PCS_LOG_WARN, "notifier", "sub", "dropped a message: %s", why);
+    else if (!uv_is_active((uv_handle_t *)&n->hint_timer))
         uv_timer_start(&n->hint_timer, on_hint_timer, 20, 0);
 }
 
-static void close_handles(notifier_t *n)
-{
-    uv_handle_t *hs[] = {(uv_handle_t *)&n->tick,   (uv_handle_t *)&n->hint_timer, (uv_handle_t *)&n->deliver_timer,
-                         (uv_handle_t *)&n->sub_poll, (uv_handle_t *)&n->sighup,   (uv_handle_t *)&n->sigterm,
-                         (uv_handle_t *)&n->sigint};
-    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
-        if (!uv_is_closing(hs[i]))
-            uv_close(hs[i], NULL);
-}
+/* ---- the daemon ----------------------------------------------------------------------------------- */
 
-static void on_term(uv_signal_t *sig, int signum)
+static int start(pcs_daemon_t *d, void *app)
 {
-    notifier_t *n = sig->data;
-    if (++n->terms > 1)
-        _exit(1);
-    pcs_log(PCS_LOG_INFO, "notifier", "main", "signal %d: exiting", signum);
-    n->stopping = true;
-    close_handles(n);
-}
-
-static int connect_subs(notifier_t *n, const char *list)
-{
-    char eps[256];
-    snprintf(eps, sizeof eps, "%.255s", list);
-    char *save = NULL;
-    for (char *ep = strtok_r(eps, " ,", &save); ep; ep = strtok_r(NULL, " ,", &save))
-        if (zmq_connect(n->sub, ep) < 0) {
-            pcs_log(PCS_LOG_ERROR, "notifier", "main", "cannot connect %s: %s", ep, zmq_strerror(errno));
-            return -1;
-        }
+    notifier_t *n = app;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    n->loop = pcs_daemon_loop(d);
+    pcs_zsock_opts_t so = {.type = ZMQ_SUB, .connect = n->cfg.sub_endpoint, .subscribe = "score.updated",
+                           .max_msg_bytes = n->cfg.common.zmq_max_msg_bytes, .frames = 2, .envelope_frame = 2};
+    pcs_err_t err = {0};
+    if (!(n->sub = pcs_zsock_new(n->loop, pcs_daemon_zctx(d), &so, on_sub, n, &err))) {
+        pcs_log(PCS_LOG_ERROR, "notifier", "main", "%s", err.msg);
+        return 1;
+    }
+    uv_timer_init(n->loop, &n->tick);
+    uv_timer_init(n->loop, &n->hint_timer);
+    uv_timer_init(n->loop, &n->deliver_timer);
+    n->tick.data = n->hint_timer.data = n->deliver_timer.data = n;
+    uv_timer_start(&n->tick, on_tick, 0, (uint64_t)n->cfg.catch_up_ms);
     return 0;
 }
 
-static void on_hup(uv_signal_t *sig, int signum)
+/* the webhook secret is never logged; the URL is not either (it may carry a token) */
+static void describe(void *app, char *buf, size_t len)
 {
-    (void)signum;
-    notifier_t *n = sig->data;
-    config_t fresh;
-    pcs_err_t err = {0};
-    char why[200];
-    if (pcs_config_load(n->config_path, config_keys, N_KEYS, &fresh, &err) < 0 ||
-        (check_config(&fresh, why, sizeof why) < 0 && snprintf(err.msg, sizeof err.msg, "%s", why) >= 0)) {
-        pcs_log(PCS_LOG_ERROR, "notifier", "config", "%s:%d: %s (keeping the running configuration)",
-                n->config_path ? n->config_path : "-", err.line, err.msg);
-        return;
-    }
-    bool db_changed = strcmp(fresh.db, n->cfg.db) != 0;
-    char old_sub[256];
-    snprintf(old_sub, sizeof old_sub, "%.255s", n->cfg.sub_endpoint);
-    n->cfg = fresh;
-    snprintf(n->cfg.sub_endpoint, sizeof n->cfg.sub_endpoint, "%.255s", old_sub);   /* needs a restart */
-    if (db_changed) {
+    notifier_t *n = app;
+    snprintf(buf, len, "sub %s, rule set %s, sinks:%s%s%s%s%s", n->cfg.sub_endpoint, n->cfg.rule_set,
+             strcmp(n->cfg.log_min_severity, "off") ? " log" : "", n->cfg.file_path[0] ? " file " : "",
+             n->cfg.file_path, n->cfg.webhook_url[0] ? " webhook " : "", n->cfg.webhook_url[0] ? "(configured)" : "");
+}
+
+static void reload(pcs_daemon_t *d, void *app, const bool *changed)
+{
+    (void)d;
+    notifier_t *n = app;
+    if (pcs_config_changed(config_keys, N_KEYS, changed, "db")) {
         PQfinish(n->db);
         n->db = NULL;
     }
@@ -707,78 +638,42 @@ static void on_hup(uv_signal_t *sig, int signum)
     schedule_delivery(n, 0);
 }
 
-int main(int argc, char **argv)
+static void drain(pcs_daemon_t *d, void *app)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    static notifier_t nt;
-    notifier_t *n = &nt;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c') {
-            n->config_path = optarg;
-        } else if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        } else {
-            fputs(usage_text, stderr);
-            return 2;
-        }
-    }
-    pcs_err_t err = {0};
-    char why[200];
-    if (pcs_config_load(n->config_path, config_keys, N_KEYS, &n->cfg, &err) < 0) {
-        fprintf(stderr, "pcs-notifier: %s:%d: %s\n", n->config_path, err.line, err.msg);
-        return 2;
-    }
-    if (check_config(&n->cfg, why, sizeof why) < 0) {
-        fprintf(stderr, "pcs-notifier: %s: %s\n", n->config_path ? n->config_path : "-", why);
-        return 2;
-    }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    n->loop = uv_default_loop();
-    n->zctx = zmq_ctx_new();
-    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
-    int zero = 0;
-    zmq_setsockopt(n->sub, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "score.updated", 13);
-    if (connect_subs(n, n->cfg.sub_endpoint) < 0)
-        return 1;
-    int fd;
-    size_t sz = sizeof fd;
-    zmq_getsockopt(n->sub, ZMQ_FD, &fd, &sz);
-    uv_poll_init(n->loop, &n->sub_poll, fd);
-    n->sub_poll.data = n;
-    uv_poll_start(&n->sub_poll, UV_READABLE, on_sub);
-    uv_timer_init(n->loop, &n->tick);
-    uv_timer_init(n->loop, &n->hint_timer);
-    uv_timer_init(n->loop, &n->deliver_timer);
-    n->tick.data = n->hint_timer.data = n->deliver_timer.data = n;
-    n->deliver_timer.data = n;
-    uv_timer_start(&n->tick, on_tick, 0, (uint64_t)n->cfg.catch_up_ms);
+    (void)d;
+    notifier_t *n = app;
+    n->stopping = true;
+    pcs_zsock_destroy(&n->sub);
+    uv_handle_t *hs[] = {(uv_handle_t *)&n->tick, (uv_handle_t *)&n->hint_timer, (uv_handle_t *)&n->deliver_timer};
+    pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs);
+}
 
-    uv_signal_init(n->loop, &n->sigterm);
-    uv_signal_init(n->loop, &n->sigint);
-    uv_signal_init(n->loop, &n->sighup);
-    n->sigterm.data = n->sigint.data = n->sighup.data = n;
-    uv_signal_start(&n->sigterm, on_term, SIGTERM);
-    uv_signal_start(&n->sigint, on_term, SIGINT);
-    uv_signal_start(&n->sighup, on_hup, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-    /* the webhook secret is never logged; the URL is, without its query string */
-    pcs_log(PCS_LOG_INFO, "notifier", "main", "started pcs-notifier %s: sub %s, rule set %s, sinks:%s%s%s%s%s", PCS_VERSION,
-            n->cfg.sub_endpoint, n->cfg.rule_set, strcmp(n->cfg.log_min_severity, "off") ? " log" : "",
-            n->cfg.file_path[0] ? " file " : "", n->cfg.file_path, n->cfg.webhook_url[0] ? " webhook " : "",
-            n->cfg.webhook_url[0] ? "(configured)" : "");
-    uv_run(n->loop, UV_RUN_DEFAULT);
-
-    zmq_close(n->sub);
-    zmq_ctx_term(n->zctx);
+static void stop(void *app)
+{
+    notifier_t *n = app;
+    pcs_zsock_destroy(&n->sub);
     PQfinish(n->db);
     if (n->curl)
         curl_easy_cleanup(n->curl);
     curl_global_cleanup();
-    uv_loop_close(n->loop);
-    pcs_log(PCS_LOG_INFO, "notifier", "main", "stopped");
-    return 0;
+}
+
+static const pcs_daemon_spec_t spec = {
+    .name = "notifier",
+    .summary = "Raises the alerts of the scores pcs-scorer stores (renewal due, designation at risk, a\n"
+               "certification expiring that would cost points, net customer adds about to drop, a metric at\n"
+               "zero blocking a qualifying score, close to 70, the other track qualifying, newly qualified),\n"
+               "each once per dedup key, and delivers them to the log, a JSON Lines file and a webhook (HMAC\n"
+               "signed, retried with backoff across restarts).",
+    .signals = "SIGTERM/SIGINT finish the delivery in hand and exit (a second one exits at once);\n"
+               "SIGHUP reloads the configuration, the routing and the sinks (sub_endpoint needs a restart).",
+    PCS_DAEMON_CONFIG(notifier_t, config_keys),
+    .validate = validate,
+    .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,
+};
+
+int main(int argc, char **argv)
+{
+    static notifier_t nt;
+    return pcs_daemon_main(&spec, &nt, argc, argv);
 }

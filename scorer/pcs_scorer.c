@@ -12,8 +12,6 @@
  *  - the control socket (REP): refresh, rescore, status.
  * After each commit the changed scores are PUBlished as score.updated. */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +20,17 @@
 #include <uv.h>
 #include <zmq.h>
 
-#include "pcs_config.h"
+#include "pcs_daemon.h"
 #include "pcs_date.h"
 #include "pcs_db.h"
 #include "pcs_envelope.h"
 #include "pcs_log.h"
+#include "pcs_pgasync.h"
 #include "pcs_refresh.h"
+#include "pcs_zsock.h"
 
 typedef struct config {
+    pcs_daemon_cfg_t common;
     char db[256];
     char pull_endpoint[256];
     char control_endpoint[256];
@@ -44,20 +45,23 @@ typedef struct config {
     int64_t coalesce_ms;
 } config_t;
 
+#define R PCS_CFG_RELOAD
 static const pcs_cfg_key_t config_keys[] = {
-    {"db", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, db)},
-    {"pull_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5602", 0, 0, offsetof(config_t, pull_endpoint)},
-    {"control_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5603", 0, 0, offsetof(config_t, control_endpoint)},
-    {"pub_endpoint", PCS_CFG_STRING, "tcp://127.0.0.1:5604", 0, 0, offsetof(config_t, pub_endpoint)},
-    {"rule_sets", PCS_CFG_STRING, "pcs-2026", 0, 0, offsetof(config_t, rule_sets)},
-    {"today", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, today)},
-    {"worker", PCS_CFG_STRING, "", 0, 0, offsetof(config_t, worker)},
-    {"refresh_day", PCS_CFG_INT, "20", 0, 28, offsetof(config_t, refresh_day)},
-    {"slice_partners", PCS_CFG_INT, "2000", 1, 100000000, offsetof(config_t, slice_partners)},
-    {"batch_partners", PCS_CFG_INT, "250", 1, 100000, offsetof(config_t, batch_partners)},
-    {"outbox_poll_ms", PCS_CFG_INT, "60000", 50, 3600000, offsetof(config_t, outbox_poll_ms)},
-    {"coalesce_ms", PCS_CFG_INT, "50", 0, 60000, offsetof(config_t, coalesce_ms)},
+    PCS_DAEMON_KEYS(config_t),
+    PCS_CFG_STR(config_t, db, "", R | PCS_CFG_SECRET),
+    PCS_CFG_STR(config_t, pull_endpoint, "tcp://127.0.0.1:5602", 0),
+    PCS_CFG_STR(config_t, control_endpoint, "tcp://127.0.0.1:5603", 0),
+    PCS_CFG_STR(config_t, pub_endpoint, "tcp://127.0.0.1:5604", 0),
+    PCS_CFG_STR(config_t, rule_sets, "pcs-2026", R),
+    PCS_CFG_STR(config_t, today, "", R),
+    PCS_CFG_STR(config_t, worker, "", 0),
+    PCS_CFG_INTEGER(config_t, refresh_day, "20", 0, 28, R),
+    PCS_CFG_INTEGER(config_t, slice_partners, "2000", 1, 100000000, R),
+    PCS_CFG_INTEGER(config_t, batch_partners, "250", 1, 100000, R),
+    PCS_CFG_INTEGER(config_t, outbox_poll_ms, "60000", 50, 3600000, R),
+    PCS_CFG_INTEGER(config_t, coalesce_ms, "50", 0, 60000, R),
 };
+#undef R
 #define N_KEYS ((int)(sizeof config_keys / sizeof *config_keys))
 
 /* The refresh slice in hand. */
@@ -79,14 +83,12 @@ typedef struct slice {
 
 typedef struct scorer {
     config_t cfg;
-    const char *config_path;
     char worker[300];
     uv_loop_t *loop;
-    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t tick, hint_timer, retry_timer;
     uv_idle_t work;
-    uv_poll_t pull_poll, ctl_poll;
-    void *zctx, *pull, *ctl, *pub;
+    pcs_zsock_t *pull, *ctl, *pub;
+    pcs_pgasync_t *ctl_db;       /* the control requests' queries, answered when they complete */
     PGconn *rd, *wr, *ev;
     pcs_rules_t *rules[PCS_MAX_RULESETS];
     pcs_engine_t *eng[PCS_MAX_RULESETS];
@@ -95,29 +97,12 @@ typedef struct scorer {
     slice_t sl;
     pcs_batch_t batch, ev_batch;
     bool stopping, working, reload_pending;
-    int terms;
     unsigned backoff_ms;
     unsigned long msgs;
     time_t started;
     long long partners_scored, changes_published, outbox_done, slices_done;
     char last_error[600];
 } scorer_t;
-
-static const char usage_text[] =
-    "usage: pcs-scorer [--config FILE] [--help]\n"
-    "\n"
-    "Scores every partner from the facts pcs-ingest stored: the monthly refresh on refresh_day, a\n"
-    "partner within a second of a certification or association change (the outbox, hinted over\n"
-    "ZeroMQ), and refreshes or rescoring asked for with `pcs refresh` / `pcs rescore`. Each score is\n"
-    "stored as a snapshot in PostgreSQL and announced as score.updated. Several scorers may share one\n"
-    "database: they split refreshes by partner. See deploy/pcs-scorer.conf for every setting.\n"
-    "\n"
-    "  --config FILE      configuration file (default: built-in defaults, database from PG* variables)\n"
-    "  --print-facts-sql DATE  print the COPY statement that streams all facts as of DATE (for\n"
-    "                     benchmarks and EXPLAIN), and exit\n"
-    "\n"
-    "Signals: SIGTERM/SIGINT finish the partner in hand, commit and exit (a second one exits at\n"
-    "once), SIGHUP reloads the configuration and the rule sets.\n";
 
 static double mono_s(void)
 {
@@ -205,8 +190,8 @@ static void publish(scorer_t *s, json_t *changes)
             continue;
         /* a slow subscriber never blocks scoring: PUB drops at the high-water mark, the notifier
          * catches up from the snapshots' seq cursor */
-        if (zmq_send(s->pub, "score.updated", 13, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 13)
-            zmq_send(s->pub, msg, strlen(msg), ZMQ_DONTWAIT);
+        if (pcs_zsock_send(s->pub, "score.updated", 13, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+            pcs_zsock_send(s->pub, msg, strlen(msg), ZMQ_DONTWAIT);
         free(msg);
         s->changes_published++;
     }
@@ -748,81 +733,28 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- ZeroMQ --------------------------------------------------------------------------------------- */
 
-static bool readable(void *sock)
+/* A hint only says "look at the outbox"; a burst is coalesced into one read. */
+static void on_pull(pcs_zsock_t *z, const pcs_zmsg_t *m, void *arg)
 {
-    int ev = 0;
-    size_t sz = sizeof ev;
-    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &sz) == 0 && (ev & ZMQ_POLLIN);
-}
-
-/* Receives one whole message (all frames); returns the first frame's bytes or NULL. */
-static char *recv_msg(void *sock, size_t *len, int *frames)
-{
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
-        return NULL;
-    }
-    *len = zmq_msg_size(&m);
-    char *data = malloc(*len + 1);
-    if (data) {
-        memcpy(data, zmq_msg_data(&m), *len);
-        data[*len] = '\0';
-    }
-    *frames = 1;
-    int more = zmq_msg_more(&m);
-    zmq_msg_close(&m);
-    while (more) {
-        zmq_msg_t x;
-        zmq_msg_init(&x);
-        zmq_msg_recv(&x, sock, 0);
-        more = zmq_msg_more(&x);
-        zmq_msg_close(&x);
-        (*frames)++;
-    }
-    return data;
-}
-
-static void on_pull(uv_poll_t *h, int status, int events)
-{
-    (void)status;
-    (void)events;
-    scorer_t *s = h->data;
-    bool any = false;
-    while (readable(s->pull)) {
-        size_t len = 0;
-        int frames = 0;
-        char *data = recv_msg(s->pull, &len, &frames);
-        if (!data)
-            break;
-        pcs_envelope_t env;
-        pcs_err_t err = {0};
-        if (frames != 1)
-            pcs_log(PCS_LOG_WARN, "scorer", "pull", "dropped a hint of %d frames", frames);
-        else if (pcs_envelope_decode(data, len, &env, &err) < 0)
-            pcs_log(PCS_LOG_WARN, "scorer", "pull", "dropped a malformed hint: %s", err.msg);
-        else {
-            if (strcmp(env.type, "data.changed") == 0 || strcmp(env.type, "cert.changed") == 0)
-                any = true;
-            else
-                pcs_log(PCS_LOG_WARN, "scorer", "pull", "dropped a hint of type %s", env.type);
-            pcs_envelope_clear(&env);
-        }
-        free(data);
-    }
-    /* a hint only says "look at the outbox"; a burst is coalesced into one read */
-    if (any)
+    (void)z;
+    scorer_t *s = arg;
+    if (m->error)
+        pcs_log(PCS_LOG_WARN, "scorer", "pull", "dropped a malformed hint: %s", m->error);
+    else if (strcmp(m->env->type, "data.changed") == 0 || strcmp(m->env->type, "cert.changed") == 0)
         schedule_drain(s, (uint64_t)s->cfg.coalesce_ms);
+    else
+        pcs_log(PCS_LOG_WARN, "scorer", "pull", "dropped a hint of type %s", m->env->type);
 }
 
 static void reply_json(scorer_t *s, json_t *o)
 {
     char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (txt)
-        zmq_send(s->ctl, txt, strlen(txt), 0);
+    if (!s->ctl)
+        ;   /* draining: the socket is gone */
+    else if (txt)
+        pcs_zsock_send(s->ctl, txt, strlen(txt), 0);
     else
-        zmq_send(s->ctl, "{\"ok\":false,\"error\":\"out of memory\"}", 36, 0);
+        pcs_zsock_send(s->ctl, "{\"ok\":false,\"error\":\"out of memory\"}", 36, 0);
     free(txt);
     json_decref(o);
 }
@@ -832,13 +764,16 @@ static json_t *fail_reply(const char *msg)
     return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static json_t *status_reply(scorer_t *s)
+/* status: the counters in hand, then the database's counts (asynchronously) */
+static void status_done(PGresult *r, const pcs_err_t *err, void *arg)
 {
+    (void)err;
+    scorer_t *s = arg;
     json_t *o = json_pack("{s:b, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:s}", "ok", 1, "worker", s->worker, "pid",
                           (int)getpid(), "uptime_s", (json_int_t)(time(NULL) - s->started), "partners_scored",
                           (json_int_t)s->partners_scored, "changes_published", (json_int_t)s->changes_published,
                           "outbox_rows_done", (json_int_t)s->outbox_done, "slices_done", (json_int_t)s->slices_done,
-                          "database", pcs_db_ensure(&s->ev, s->cfg.db, "scorer") != NULL, "last_error", s->last_error);
+                          "database", r != NULL, "last_error", s->last_error);
     json_t *rs = json_array();
     for (int i = 0; i < s->n_rules; i++)
         json_array_append_new(rs, json_string(s->rule_names[i]));
@@ -848,19 +783,26 @@ static json_t *status_reply(scorer_t *s)
     if (s->sl.active)
         json_object_set_new(o, "slice", json_pack("{s:I, s:i, s:s}", "run_id", (json_int_t)s->sl.run_id, "slice",
                                                   s->sl.slice, "as_of", pcs_day_format(s->sl.as_of, day)));
-    PGresult *r;
-    if (s->ev && PQstatus(s->ev) == CONNECTION_OK &&
-        pcs_db_query(s->ev,
-                     "SELECT (SELECT count(*) FROM outbox WHERE processed_at IS NULL),"
-                     " (SELECT count(*) FROM refresh_slices WHERE done_at IS NULL)",
-                     0, NULL, &r, NULL) == 0) {
+    if (r) {
         json_object_set_new(o, "outbox_pending", json_integer(atoll(PQgetvalue(r, 0, 0))));
         json_object_set_new(o, "slices_open", json_integer(atoll(PQgetvalue(r, 0, 1))));
-        PQclear(r);
     }
-    return o;
+    reply_json(s, o);
 }
 
+/* rescore: persist first, the request is an outbox row, done by whichever scorer claims it */
+static void rescore_done(PGresult *r, const pcs_err_t *err, void *arg)
+{
+    scorer_t *s = arg;
+    if (!r) {
+        reply_json(s, fail_reply(err->msg));
+        return;
+    }
+    reply_json(s, json_pack("{s:b, s:I}", "ok", 1, "outbox_id", (json_int_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10)));
+    schedule_drain(s, 0);
+}
+
+/* The answer now, or NULL when a query answers later. */
 static json_t *handle_control(scorer_t *s, const char *data, size_t len)
 {
     json_error_t je;
@@ -871,7 +813,11 @@ static json_t *handle_control(scorer_t *s, const char *data, size_t len)
     if (!json_is_object(req) || !cmd) {
         out = fail_reply("expected {\"cmd\": \"refresh\" | \"rescore\" | \"status\", ...}");
     } else if (strcmp(cmd, "status") == 0) {
-        out = status_reply(s);
+        if (pcs_pgasync_query(s->ctl_db,
+                              "SELECT (SELECT count(*) FROM outbox WHERE processed_at IS NULL),"
+                              " (SELECT count(*) FROM refresh_slices WHERE done_at IS NULL)",
+                              0, NULL, status_done, s) < 0)
+            out = fail_reply("out of memory");
     } else if (strcmp(cmd, "refresh") == 0) {
         const char *as = json_string_value(json_object_get(req, "as_of"));
         int32_t d = today(s);
@@ -888,20 +834,12 @@ static json_t *handle_control(scorer_t *s, const char *data, size_t len)
         }
     } else if (strcmp(cmd, "rescore") == 0) {
         const char *p = json_string_value(json_object_get(req, "partner_id"));
-        PGconn *db = pcs_db_ensure(&s->ev, s->cfg.db, "scorer");
-        PGresult *r;
         const char *prm[1] = {p};
-        /* persist first: the request is an outbox row, done by whichever scorer claims it */
-        if (!p || !*p) {
+        if (!p || !*p)
             out = fail_reply("partner_id: expected a non-empty string");
-        } else if (!db || pcs_db_query(db, "INSERT INTO outbox (kind, partners) VALUES ('rescore', ARRAY[$1]) RETURNING outbox_id",
-                                       1, prm, &r, &err) < 0) {
-            out = fail_reply(db ? err.msg : "no database");
-        } else {
-            out = json_pack("{s:b, s:I}", "ok", 1, "outbox_id", (json_int_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10));
-            PQclear(r);
-            schedule_drain(s, 0);
-        }
+        else if (pcs_pgasync_query(s->ctl_db, "INSERT INTO outbox (kind, partners) VALUES ('rescore', ARRAY[$1]) RETURNING outbox_id",
+                                   1, prm, rescore_done, s) < 0)
+            out = fail_reply("out of memory");
     } else {
         out = fail_reply("unknown cmd");
     }
@@ -909,148 +847,31 @@ static json_t *handle_control(scorer_t *s, const char *data, size_t len)
     return out;
 }
 
-static void on_control(uv_poll_t *h, int status, int events)
+static void on_control(pcs_zsock_t *z, const pcs_zmsg_t *m, void *arg)
 {
-    (void)status;
-    (void)events;
-    scorer_t *s = h->data;
-    while (readable(s->ctl)) {
-        size_t len = 0;
-        int frames = 0;
-        char *data = recv_msg(s->ctl, &len, &frames);
-        if (!data)
-            break;
-        reply_json(s, frames == 1 ? handle_control(s, data, len) : fail_reply("one frame per request"));
-        free(data);
-    }
+    (void)z;
+    scorer_t *s = arg;
+    json_t *out = m->error ? fail_reply("one frame per request") : handle_control(s, m->frames[0].data, m->frames[0].len);
+    if (out)
+        reply_json(s, out);
 }
 
-/* ---- signals ---------------------------------------------------------------------------------------- */
+/* ---- the daemon ----------------------------------------------------------------------------------- */
 
-static void close_handles(scorer_t *s)
+static int validate(const void *cfg, pcs_err_t *err)
 {
-    uv_handle_t *hs[] = {(uv_handle_t *)&s->tick,      (uv_handle_t *)&s->hint_timer, (uv_handle_t *)&s->retry_timer,
-                         (uv_handle_t *)&s->work,      (uv_handle_t *)&s->pull_poll,  (uv_handle_t *)&s->ctl_poll,
-                         (uv_handle_t *)&s->sighup,    (uv_handle_t *)&s->sigterm,    (uv_handle_t *)&s->sigint};
-    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
-        if (!uv_is_closing(hs[i]))
-            uv_close(hs[i], NULL);
-}
-
-static void on_term(uv_signal_t *sig, int signum)
-{
-    scorer_t *s = sig->data;
-    if (++s->terms > 1)
-        _exit(1);   /* second signal: at once (an open transaction dies with the connection) */
-    pcs_log(PCS_LOG_INFO, "scorer", "main", "signal %d: finishing the partner in hand and exiting", signum);
-    s->stopping = true;
-    if (s->sl.active && s->batch.partners > 0 && flush_slice(s, false) < 0)
-        pcs_log(PCS_LOG_WARN, "scorer", "main", "last batch not committed; the slice resumes from its cursor");
-    abandon_slice(s);
-    close_handles(s);
-}
-
-static void on_hup(uv_signal_t *sig, int signum)
-{
-    (void)signum;
-    scorer_t *s = sig->data;
-    config_t fresh;
-    pcs_err_t err = {0};
-    if (pcs_config_load(s->config_path, config_keys, N_KEYS, &fresh, &err) < 0) {
-        pcs_log(PCS_LOG_ERROR, "scorer", "config", "%s:%d: %s (keeping the running configuration)",
-                s->config_path ? s->config_path : "-", err.line, err.msg);
-        return;
-    }
-    /* the slice in hand commits what it has and is resumed with the new rules */
-    if (s->sl.active && s->batch.partners > 0)
-        flush_slice(s, false);
-    abandon_slice(s);
-    if (load_rules(s, &fresh) < 0) {
-        pcs_log(PCS_LOG_ERROR, "scorer", "config", "rule sets not reloaded (keeping the running ones)");
-        start_work(s);
-        return;
-    }
-    /* endpoints need a restart; everything else takes effect now */
-    bool db_changed = strcmp(fresh.db, s->cfg.db) != 0;
-    config_t old = s->cfg;
-    s->cfg = fresh;
-    memcpy(s->cfg.pull_endpoint, old.pull_endpoint, sizeof old.pull_endpoint);
-    memcpy(s->cfg.control_endpoint, old.control_endpoint, sizeof old.control_endpoint);
-    memcpy(s->cfg.pub_endpoint, old.pub_endpoint, sizeof old.pub_endpoint);
-    if (db_changed) {
-        PQfinish(s->rd);
-        PQfinish(s->wr);
-        PQfinish(s->ev);
-        s->rd = s->wr = s->ev = NULL;
-    }
-    uv_timer_set_repeat(&s->tick, (uint64_t)s->cfg.outbox_poll_ms);
-    pcs_log(PCS_LOG_INFO, "scorer", "config", "reloaded (%d rule sets)", s->n_rules);
-    start_work(s);
-}
-
-/* ---- main ------------------------------------------------------------------------------------------- */
-
-static int watch_socket(scorer_t *s, void *sock, uv_poll_t *p, uv_poll_cb cb)
-{
-    int fd;
-    size_t sz = sizeof fd;
-    if (zmq_getsockopt(sock, ZMQ_FD, &fd, &sz) < 0)
-        return -1;
-    uv_poll_init(s->loop, p, fd);
-    p->data = s;
-    return uv_poll_start(p, UV_READABLE, cb);
-}
-
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-                                         {"print-facts-sql", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
-    static scorer_t sc;
-    scorer_t *s = &sc;
-    const char *facts_as_of = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c') {
-            s->config_path = optarg;
-        } else if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (c == 'p') {
-            facts_as_of = optarg;
-        } else {
-            fputs(usage_text, stderr);
-            return 2;
-        }
-    }
-    pcs_err_t err = {0};
-    if (pcs_config_load(s->config_path, config_keys, N_KEYS, &s->cfg, &err) < 0) {
-        fprintf(stderr, "pcs-scorer: %s:%d: %s\n", s->config_path, err.line, err.msg);
-        return 2;
-    }
+    const config_t *c = cfg;
     int32_t d;
-    if (s->cfg.today[0] && pcs_day_parse(s->cfg.today, &d) < 0) {
-        fprintf(stderr, "pcs-scorer: %s: today: expected YYYY-MM-DD\n", s->config_path);
-        return 2;
-    }
+    if (c->today[0] && pcs_day_parse(c->today, &d) < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "today: expected YYYY-MM-DD");
+    return 0;
+}
+
+static int start(pcs_daemon_t *d, void *app)
+{
+    scorer_t *s = app;
     if (load_rules(s, &s->cfg) < 0)
         return 2;
-    if (facts_as_of) {
-        /* the statement of a refresh in one slice, for benchmarks and EXPLAIN */
-        int32_t fd;
-        PGconn *db = pcs_db_connect(s->cfg.db, &err);
-        if (pcs_day_parse(facts_as_of, &fd) < 0 || !db) {
-            fprintf(stderr, "pcs-scorer: --print-facts-sql: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
-            PQfinish(db);
-            return 2;
-        }
-        pcs_fscope_t fsc = {.as_of = fd, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
-        char *sql = pcs_facts_sql(db, &fsc);
-        puts(sql ? sql : "");
-        free(sql);
-        PQfinish(db);
-        free_rules(s);
-        return sql ? 0 : 1;
-    }
     char host[128] = "localhost";
     gethostname(host, sizeof host - 1);
     if (s->cfg.worker[0])
@@ -1058,25 +879,22 @@ int main(int argc, char **argv)
     else
         snprintf(s->worker, sizeof s->worker, "%.127s:%ld", host, (long)getpid());
     s->started = time(NULL);
-
-    s->loop = uv_default_loop();
-    s->zctx = zmq_ctx_new();
-    s->pull = zmq_socket(s->zctx, ZMQ_PULL);
-    s->ctl = zmq_socket(s->zctx, ZMQ_REP);
-    s->pub = zmq_socket(s->zctx, ZMQ_PUB);
-    int zero = 0, hwm = 100000;
-    zmq_setsockopt(s->pull, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s->ctl, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s->pub, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zmq_connect(s->pull, s->cfg.pull_endpoint) < 0 || zmq_bind(s->ctl, s->cfg.control_endpoint) < 0 ||
-        zmq_bind(s->pub, s->cfg.pub_endpoint) < 0) {
-        pcs_log(PCS_LOG_ERROR, "scorer", "main", "cannot connect %s / bind %s, %s: %s", s->cfg.pull_endpoint,
-                s->cfg.control_endpoint, s->cfg.pub_endpoint, zmq_strerror(errno));
+    s->loop = pcs_daemon_loop(d);
+    void *z = pcs_daemon_zctx(d);
+    int64_t max = s->cfg.common.zmq_max_msg_bytes;
+    pcs_zsock_opts_t po = {.type = ZMQ_PULL, .connect = s->cfg.pull_endpoint, .max_msg_bytes = max, .frames = 1,
+                           .envelope_frame = 1};
+    pcs_zsock_opts_t co = {.type = ZMQ_REP, .bind = s->cfg.control_endpoint, .max_msg_bytes = max, .frames = 1};
+    pcs_zsock_opts_t uo = {.type = ZMQ_PUB, .bind = s->cfg.pub_endpoint, .hwm = 100000};
+    pcs_err_t err = {0};
+    if (!(s->pull = pcs_zsock_new(s->loop, z, &po, on_pull, s, &err)) ||
+        !(s->ctl = pcs_zsock_new(s->loop, z, &co, on_control, s, &err)) ||
+        !(s->pub = pcs_zsock_new(s->loop, z, &uo, NULL, NULL, &err))) {
+        pcs_log(PCS_LOG_ERROR, "scorer", "main", "%s", err.msg);
         return 1;
     }
-    watch_socket(s, s->pull, &s->pull_poll, on_pull);
-    watch_socket(s, s->ctl, &s->ctl_poll, on_control);
+    if (!(s->ctl_db = pcs_pgasync_new(s->loop, s->cfg.db, "scorer")))
+        return 1;
     uv_timer_init(s->loop, &s->tick);
     uv_timer_init(s->loop, &s->hint_timer);
     uv_timer_init(s->loop, &s->retry_timer);
@@ -1084,33 +902,121 @@ int main(int argc, char **argv)
     s->tick.data = s->hint_timer.data = s->retry_timer.data = s->work.data = s;
     /* on start: the monthly check, the outbox and any open slice; then on the timer */
     uv_timer_start(&s->tick, on_tick, 0, (uint64_t)s->cfg.outbox_poll_ms);
+    return 0;
+}
 
-    uv_signal_init(s->loop, &s->sigterm);
-    uv_signal_init(s->loop, &s->sigint);
-    uv_signal_init(s->loop, &s->sighup);
-    s->sigterm.data = s->sigint.data = s->sighup.data = s;
-    uv_signal_start(&s->sigterm, on_term, SIGTERM);
-    uv_signal_start(&s->sigint, on_term, SIGINT);
-    uv_signal_start(&s->sighup, on_hup, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
+static void describe(void *app, char *buf, size_t n)
+{
+    scorer_t *s = app;
+    snprintf(buf, n, "as %s: rule sets %s, pull %s, control %s, pub %s, refresh day %lld", s->worker, s->cfg.rule_sets,
+             s->cfg.pull_endpoint, s->cfg.control_endpoint, s->cfg.pub_endpoint, (long long)s->cfg.refresh_day);
+}
 
-    pcs_log(PCS_LOG_INFO, "scorer", "main",
-            "started pcs-scorer %s as %s: rule sets %s, pull %s, control %s, pub %s, refresh day %lld", PCS_VERSION,
-            s->worker, s->cfg.rule_sets, s->cfg.pull_endpoint, s->cfg.control_endpoint, s->cfg.pub_endpoint,
-            (long long)s->cfg.refresh_day);
-    uv_run(s->loop, UV_RUN_DEFAULT);
+static void reload(pcs_daemon_t *d, void *app, const bool *changed)
+{
+    (void)d;
+    scorer_t *s = app;
+    /* the slice in hand commits what it has and is resumed with the new rules */
+    if (s->sl.active && s->batch.partners > 0)
+        flush_slice(s, false);
+    abandon_slice(s);
+    if (load_rules(s, &s->cfg) < 0) {
+        pcs_log(PCS_LOG_ERROR, "scorer", "config", "rule sets not reloaded (keeping the running ones)");
+        start_work(s);
+        return;
+    }
+    if (pcs_config_changed(config_keys, N_KEYS, changed, "db")) {
+        PQfinish(s->rd);
+        PQfinish(s->wr);
+        PQfinish(s->ev);
+        s->rd = s->wr = s->ev = NULL;
+        pcs_pgasync_set_conninfo(s->ctl_db, s->cfg.db);
+    }
+    uv_timer_set_repeat(&s->tick, (uint64_t)s->cfg.outbox_poll_ms);
+    pcs_log(PCS_LOG_INFO, "scorer", "config", "reloaded (%d rule sets)", s->n_rules);
+    start_work(s);
+}
 
-    zmq_close(s->pull);
-    zmq_close(s->ctl);
-    zmq_close(s->pub);
-    zmq_ctx_term(s->zctx);
+static void drain(pcs_daemon_t *d, void *app)
+{
+    (void)d;
+    scorer_t *s = app;
+    pcs_log(PCS_LOG_INFO, "scorer", "main", "finishing the partner in hand and exiting");
+    s->stopping = true;
+    if (s->sl.active && s->batch.partners > 0 && flush_slice(s, false) < 0)
+        pcs_log(PCS_LOG_WARN, "scorer", "main", "last batch not committed; the slice resumes from its cursor");
+    abandon_slice(s);
+    pcs_pgasync_destroy(&s->ctl_db);   /* a status in flight is answered "closed" */
+    pcs_zsock_destroy(&s->pull);
+    pcs_zsock_destroy(&s->ctl);
+    uv_handle_t *hs[] = {(uv_handle_t *)&s->tick, (uv_handle_t *)&s->hint_timer, (uv_handle_t *)&s->retry_timer,
+                         (uv_handle_t *)&s->work};
+    pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs);
+}
+
+static void stop(void *app)
+{
+    scorer_t *s = app;
+    pcs_pgasync_destroy(&s->ctl_db);
+    pcs_zsock_destroy(&s->pull);
+    pcs_zsock_destroy(&s->ctl);
+    pcs_zsock_destroy(&s->pub);
     PQfinish(s->rd);
     PQfinish(s->wr);
     PQfinish(s->ev);
     pcs_batch_free(&s->batch);
     pcs_batch_free(&s->ev_batch);
     free_rules(s);
-    uv_loop_close(s->loop);
-    pcs_log(PCS_LOG_INFO, "scorer", "main", "stopped");
-    return 0;
+}
+
+/* --print-facts-sql DATE: the statement of a refresh in one slice, for benchmarks and EXPLAIN */
+static int print_facts_sql(void *app, const char *as_of)
+{
+    scorer_t *s = app;
+    pcs_err_t err = {0};
+    int32_t fd;
+    if (load_rules(s, &s->cfg) < 0)
+        return 2;
+    PGconn *db = pcs_db_connect(s->cfg.db, &err);
+    if (pcs_day_parse(as_of, &fd) < 0 || !db) {
+        fprintf(stderr, "pcs-scorer: --print-facts-sql: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
+        PQfinish(db);
+        free_rules(s);
+        return 2;
+    }
+    pcs_fscope_t fsc = {.as_of = fd, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
+    char *sql = pcs_facts_sql(db, &fsc);
+    puts(sql ? sql : "");
+    free(sql);
+    PQfinish(db);
+    free_rules(s);
+    return sql ? 0 : 1;
+}
+
+static const pcs_daemon_action_t actions[] = {
+    {"print-facts-sql", "DATE  print the COPY statement that streams all facts as of DATE (for\n"
+                        "                       benchmarks and EXPLAIN), and exit",
+     print_facts_sql},
+};
+
+static const pcs_daemon_spec_t spec = {
+    .name = "scorer",
+    .summary = "Scores every partner from the facts pcs-ingest stored: the monthly refresh on refresh_day, a\n"
+               "partner within a second of a certification or association change (the outbox, hinted over\n"
+               "ZeroMQ), and refreshes or rescoring asked for with `pcs refresh` / `pcs rescore`. Each score is\n"
+               "stored as a snapshot in PostgreSQL and announced as score.updated. Several scorers may share one\n"
+               "database: they split refreshes by partner.",
+    .signals = "SIGTERM/SIGINT finish the partner in hand, commit and exit (a second one exits at once);\n"
+               "SIGHUP reloads the configuration (endpoints and worker need a restart) and the rule sets.",
+    PCS_DAEMON_CONFIG(scorer_t, config_keys),
+    .actions = actions,
+    .n_actions = 1,
+    .validate = validate,
+    .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,
+};
+
+int main(int argc, char **argv)
+{
+    static scorer_t sc;
+    return pcs_daemon_main(&spec, &sc, argc, argv);
 }

@@ -118,6 +118,12 @@ out=$("$PCS" send "$T/events.jsonl" --endpoint "ipc://$T/intake" 2>&1); rc=$?
 check "pcs send: events acknowledged" '[ $rc -eq 0 ] && [[ "$out" == *"2 accepted, 0 not accepted"* ]]'
 "$PCS" send "$T/events.jsonl" --endpoint "ipc://$T/intake" >/dev/null 2>&1
 check "the same events sent twice are stored once" '[ "$(q "SELECT count(*) FROM events WHERE event_id LIKE '\''z-%'\''")" = 2 ]'
+# the acknowledgement is JSON built with jansson: an id with a quote and a backslash still gets a
+# valid {"ok":true}, so `pcs send` does not retry an event already stored
+ev cert.earned 'q\"u\\ote-1' '{"partner_id":"4711","person_id":"p-7","certification":"soa","earned":"2025-05-01"}' >"$T/quote.jsonl"
+out=$("$PCS" send "$T/quote.jsonl" --endpoint "ipc://$T/intake" --retries 0 2>&1); rc=$?
+check "an id with a quote and a backslash gets a valid ack at the first attempt" \
+    '[ $rc -eq 0 ] && [[ "$out" == *"1 accepted, 0 not accepted"* ]] && [ "$(q "SELECT count(*) FROM events WHERE event_id = '\''q\"u\\ote-1'\''")" = 1 ]'
 check "cert.renewed replaced expires" '[ "$(q "SELECT expires FROM certifications WHERE person_id = '\''p-1'\''")" = 2027-03-01 ]'
 ev cert.earned bad-1 '{"partner_id":"4711"}' >"$T/bad.jsonl"
 out=$("$PCS" send "$T/bad.jsonl" --endpoint "ipc://$T/intake" --retries 0 2>&1); rc=$?

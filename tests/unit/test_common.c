@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "pcs_config.h"
+#include "pcs_daemon.h"
 #include "pcs_jsonloc.h"
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
@@ -16,9 +17,9 @@ typedef struct {
 } cfg_t;
 
 static const pcs_cfg_key_t keys[] = {
-    {"db", PCS_CFG_STRING, "dbname=x", 0, 0, offsetof(cfg_t, db)},
-    {"interval", PCS_CFG_INT, "100", 1, 1000, offsetof(cfg_t, interval)},
-    {"flag", PCS_CFG_BOOL, "false", 0, 0, offsetof(cfg_t, flag)},
+    PCS_CFG_STR(cfg_t, db, "dbname=x", 0),
+    PCS_CFG_INTEGER(cfg_t, interval, "100", 1, 1000, 0),
+    PCS_CFG_BOOLEAN(cfg_t, flag, "false", 0),
 };
 
 static const char *write_tmp(const char *text)
@@ -69,6 +70,65 @@ Test(config, errors_name_the_line_and_key)
     pcs_err_t err = {0};
     cfg_t c;
     cr_expect_eq(pcs_config_load("/nonexistent/pcs.conf", keys, 3, &c, &err), PCS_EIO);
+}
+
+/* ---- config: reload flags, enums ---------------------------------------------------------------- */
+
+typedef struct {
+    pcs_daemon_cfg_t common;
+    char endpoint[PCS_CFG_STR_MAX];
+    int64_t interval;
+    int64_t mode;
+} rcfg_t;
+
+static const char *const modes[] = {"fast", "safe", NULL};
+
+static const pcs_cfg_key_t rkeys[] = {
+    PCS_DAEMON_KEYS(rcfg_t),
+    PCS_CFG_STR(rcfg_t, endpoint, "tcp://127.0.0.1:1", 0),
+    PCS_CFG_INTEGER(rcfg_t, interval, "100", 1, 1000, PCS_CFG_RELOAD),
+    PCS_CFG_WORD(rcfg_t, mode, "safe", modes, PCS_CFG_RELOAD),
+};
+#define NR ((int)(sizeof rkeys / sizeof *rkeys))
+
+Test(config, enums_take_their_words_and_name_them_on_error)
+{
+    rcfg_t c;
+    pcs_err_t err = {0};
+    cr_assert_eq(pcs_config_load(NULL, rkeys, NR, &c, &err), 0, "%s", err.msg);
+    cr_expect_eq(c.mode, 1);
+    cr_expect_eq(c.common.log_level, PCS_LOG_INFO);
+    cr_expect_eq(c.common.zmq_max_msg_bytes, 1048576);
+    const char *p = write_tmp("mode = fast\nlog_level = debug\n");
+    cr_assert_eq(pcs_config_load(p, rkeys, NR, &c, &err), 0, "%s", err.msg);
+    cr_expect_eq(c.mode, 0);
+    cr_expect_eq(c.common.log_level, PCS_LOG_DEBUG);
+    p = write_tmp("interval = 5\n\nmode = quick\n");
+    cr_expect_eq(pcs_config_load(p, rkeys, NR, &c, &err), PCS_EINVAL);
+    cr_expect_eq(err.line, 3);
+    cr_expect_str_eq(err.msg, "mode: expected one of fast, safe, got 'quick'");
+    unlink(p);
+}
+
+Test(config, reload_applies_only_reloadable_keys)
+{
+    rcfg_t live, fresh;
+    pcs_err_t err = {0};
+    cr_assert_eq(pcs_config_load(NULL, rkeys, NR, &live, &err), 0);
+    const char *p = write_tmp("endpoint = tcp://127.0.0.1:2\ninterval = 7\nlog_level = warn\n");
+    cr_assert_eq(pcs_config_load(p, rkeys, NR, &fresh, &err), 0, "%s", err.msg);
+    bool changed[PCS_CFG_MAX_KEYS];
+    cr_expect_eq(pcs_config_diff(rkeys, NR, &live, &fresh, changed), 3);
+    cr_expect(pcs_config_changed(rkeys, NR, changed, "endpoint"));
+    cr_expect(pcs_config_changed(rkeys, NR, changed, "interval"));
+    cr_expect(pcs_config_changed(rkeys, NR, changed, "log_level"));
+    cr_expect(!pcs_config_changed(rkeys, NR, changed, "mode"));
+    cr_expect(!pcs_config_changed(rkeys, NR, changed, "zmq_max_msg_bytes"));
+    pcs_config_apply(rkeys, NR, &live, &fresh, changed);
+    cr_expect_eq(live.interval, 7, "a reloadable key takes its new value");
+    cr_expect_eq(live.common.log_level, PCS_LOG_WARN, "log_level is reloadable");
+    cr_expect_str_eq(live.endpoint, "tcp://127.0.0.1:1", "a restart-only key keeps its running value");
+    unlink(p);
 }
 
 Test(jsonloc, finds_values_along_a_path)
