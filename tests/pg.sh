@@ -5,7 +5,9 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 PGTMP=$(mktemp -d /tmp/pcs-test-pg.XXXXXX)
 # PCS_TEST_PGPORT lets several checkouts run their suites side by side on one machine
 PGPORT_TEST=${PCS_TEST_PGPORT:-54329}
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# as root PostgreSQL runs as postgres, from / (the checkout may be in a directory closed to it,
+# such as root's home); its data and socket are in $PGTMP under /tmp, which it owns
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 cleanup() {
     as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PGTMP"
@@ -21,6 +23,7 @@ cat >"$PGTMP/pgctl" <<WRAPPER
 #!/bin/sh
 # usage: pgctl start|stop [pg_ctl options]
 cmd=\$1; shift
+cd /
 if [ "\$(id -u)" -eq 0 ]; then run="runuser -u postgres --"; else run=""; fi
 if [ "\$cmd" = start ]; then
     exec \$run "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/log" -o "-k $PGTMP -c listen_addresses='' -c fsync=off -p $PGPORT_TEST" start "\$@"

@@ -3,21 +3,25 @@
 # the three daemons, loads the samples and refreshes; every sample partner's stored result equals
 # `pcs score` of its document; the expected alerts and rejected rows are there; `status` reports a
 # killed daemon and `demo` restarts it; `down` leaves no process behind; `reset` removes var/.
+# The copy sits in a mode-0700 directory (like root's home on Debian), which PostgreSQL's own user
+# cannot enter: pcs-local must work from there.
 # usage: local.sh        (needs root or sudo for packages; run by tests/run)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-C=$(mktemp -d /tmp/pcs-local-test.XXXXXX)
-chmod 755 "$C"   # PostgreSQL runs as its own user and must reach var/
+H=$(mktemp -d /tmp/pcs-local-test.XXXXXX)   # mode 0700, as a home directory
+C=$H/pcs
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
 cleanup() {
-    [ -x "$C/deploy/pcs-local" ] && "$C/deploy/pcs-local" down >/dev/null 2>&1
-    rm -rf "$C"
+    [ -x "$C/deploy/pcs-local" ] && "$C/deploy/pcs-local" reset >/dev/null 2>&1
+    rm -rf "$H"
 }
 trap cleanup EXIT
+mkdir "$C"
 tar -C "$ROOT" --exclude=./build --exclude=./var --exclude=./.git -cf - . | tar -C "$C" -xf -
+check "the tree is in a directory only its owner may enter" '[ "$(stat -c %a "$H")" = 700 ]' 
 L=$C/deploy/pcs-local
-q() { psql -qAt -h "$C/var/run" -p 54350 -U postgres -d pcs -c "$1"; }
+q() { psql -qAt -h "$C/var/postgres/run" -p 54350 -U postgres -d pcs -c "$1"; }
 
 out=$("$L" demo 2>&1); rc=$?
 echo "$out" | tail -n 25
@@ -54,7 +58,7 @@ out=$("$L" demo 2>&1); rc=$?
 check "demo again restarts it and succeeds" '[ $rc -eq 0 ] && [[ "$out" == *"pcs-scorer was not running"* ]] && [ "$("$L" status | grep -c "running, pid")" = 3 ]'
 check "demo again loads no file twice" '[ "$(q "SELECT count(*) FROM loaded_files")" = "$files" ]'
 
-pids="$(cat "$C"/var/run/*.pid) $(head -1 "$C/var/pg/postmaster.pid")"
+pids="$(cat "$C"/var/run/*.pid) $(head -1 "$C/var/postgres/data/postmaster.pid")"
 "$L" down >/dev/null
 left=0
 for p in $pids; do
@@ -66,9 +70,10 @@ for p in $pids; do
 done
 check "down leaves no process it started" '[ $left -eq 0 ] && ! pgrep -f "$C/" >/dev/null'
 pgrep -af "$C/" | grep -v "^$$ " | sed 's/^/left running: /'
-check "down keeps the data" '[ -f "$C/var/pg/PG_VERSION" ]'
+check "down keeps the data" '[ -f "$C/var/postgres/data/PG_VERSION" ]'
+pgroot=$(readlink -f "$C/var/postgres")
 "$L" reset >/dev/null
-check "reset removes var/" '[ ! -e "$C/var" ]'
+check "reset removes var/ and PostgreSQL's directory" '[ ! -e "$C/var" ] && [ ! -e "$pgroot" ]'
 
 echo "local: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
