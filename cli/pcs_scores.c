@@ -1,6 +1,7 @@
-/* pcs_scores: the commands of the scorer (refresh, rescore, scorer-status over its control socket)
- * and the stored scores (show, history, read from PostgreSQL). */
+/* pcs_scores: the scorer's commands (refresh, rescore, scorer-status over its control socket) and the
+ * scores people read (show, history, alerts, partners), all through the read model. */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,66 +9,31 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "pcs_cli.h"
 #include "pcs_date.h"
 #include "pcs_db.h"
-#include "pcs_rules.h"
-#include "pcs_stack.h"
+#include "pcs_insight.h"
+#include "pcs_words.h"
 
-static int usage(const char *msg, const char *arg)
+static const char *str(const json_t *o, const char *k)
 {
-    fprintf(stderr, "pcs: ");
-    fprintf(stderr, msg, arg);
-    fputc('\n', stderr);
-    return 2;
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
 }
 
-/* Options that take a value; everything else must be a known flag or a positional argument
- * (positional of them; -N: at most N, none required). */
-static int check_args(int argc, char **argv, const char *const *with_value, const char *const *flags, int positional,
-                      const char **pos)
+static double num(const json_t *o, const char *k)
 {
-    int npos = 0, max = positional < 0 ? -positional : positional;
-    for (int i = 1; i < argc; i++) {
-        bool known = false;
-        for (int k = 0; with_value[k]; k++)
-            if (strcmp(argv[i], with_value[k]) == 0) {
-                if (i + 1 >= argc)
-                    return usage("%s needs a value", argv[i]);
-                i++;
-                known = true;
-                break;
-            }
-        for (int k = 0; !known && flags[k]; k++)
-            known = strcmp(argv[i], flags[k]) == 0;
-        if (known)
-            continue;
-        if (argv[i][0] == '-' && argv[i][1])
-            return usage("unknown option %s", argv[i]);
-        if (npos == max)
-            return usage("unexpected argument %s", argv[i]);
-        pos[npos++] = argv[i];
-    }
-    if (npos < positional)
-        return usage("%s: missing argument (see pcs --help)", argv[0]);
-    return 0;
+    return json_number_value(json_object_get(o, k));
 }
 
-static const char *control_endpoint(int argc, char **argv)
-{
-    const char *e = pcs_cli_opt(argc, argv, "--endpoint");
-    if (!e)
-        e = getenv("PCS_SCORER");
-    return e && *e ? e : "tcp://127.0.0.1:5603";
-}
-
-/* One control request; prints the reason and returns 1 when it fails. */
-static json_t *control(int argc, char **argv, json_t *req, int *rc)
+/* One control request; NULL after printing why (*rc = 1). */
+static json_t *control(pcs_args_t *a, json_t *req, int *rc)
 {
     char *msg = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     char reply[65536] = "";
     void *ctx = zmq_ctx_new();
-    const char *ep = control_endpoint(argc, argv);
+    const char *ep = pcs_cli_scorer(a);
     int r = msg ? pcs_cli_request(ctx, ep, msg, strlen(msg), 5000, 0, reply, sizeof reply) : 1;
     zmq_ctx_term(ctx);
     free(msg);
@@ -89,408 +55,566 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int pcs_cmd_refresh(int argc, char **argv)
+int pcs_cmd_refresh(pcs_args_t *a)
 {
-    static const char *const vals[] = {"--as-of", "--endpoint", "--db", "--timeout", NULL};
-    static const char *const flags[] = {"--wait", NULL};
-    int rc = check_args(argc, argv, vals, flags, 0, NULL);
-    if (rc)
-        return rc;
-    const char *as_of = pcs_cli_opt(argc, argv, "--as-of");
-    int32_t d;
-    if (as_of && pcs_day_parse(as_of, &d) < 0)
-        return usage("--as-of: expected YYYY-MM-DD, got '%s'", as_of);
-    const char *to = pcs_cli_opt(argc, argv, "--timeout");
-    double timeout = to ? atof(to) : 3600;
+    int rc = 0;
+    bool json = pcs_args_flag(a, "json");
+    double timeout = (double)pcs_args_long(a, "timeout", 3600);
     json_t *req = json_pack("{s:s}", "cmd", "refresh");
-    if (as_of)
-        json_object_set_new(req, "as_of", json_string(as_of));
+    if (pcs_args_str(a, "as-of"))
+        json_object_set_new(req, "as_of", json_string(pcs_args_str(a, "as-of")));
     double t0 = now_s();
-    json_t *rep = control(argc, argv, req, &rc);
+    json_t *rep = control(a, req, &rc);
     if (!rep)
         return rc;
     long long run = (long long)json_integer_value(json_object_get(rep, "run_id"));
-    printf("refresh %lld as of %s: %lld slices\n", run, json_string_value(json_object_get(rep, "as_of")),
-           (long long)json_integer_value(json_object_get(rep, "slices")));
+    long long slices = (long long)json_integer_value(json_object_get(rep, "slices"));
+    char as_of[16];
+    snprintf(as_of, sizeof as_of, "%s", str(rep, "as_of"));
     json_decref(rep);
-    if (!pcs_cli_flag(argc, argv, "--wait"))
-        return 0;
-    fflush(stdout);
-    pcs_err_t err = {0};
-    PGconn *db = pcs_db_connect(pcs_cli_conninfo(argc, argv), &err);
-    if (!db) {
-        fprintf(stderr, "pcs: %s\n", err.msg);
-        return 1;
-    }
-    char rid[32];
-    snprintf(rid, sizeof rid, "%lld", run);
-    const char *p[1] = {rid};
-    for (;;) {
-        PGresult *r;
-        if (pcs_db_query(db, "SELECT finished_at IS NOT NULL, coalesce(partners, 0),"
-                             " (SELECT coalesce(sum(partners_done), 0) FROM refresh_slices WHERE run_id = $1)"
-                             " FROM refresh_runs WHERE run_id = $1", 1, p, &r, &err) < 0) {
-            /* the database may be restarting: keep waiting */
-            PQreset(db);
-        } else {
-            bool done = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
-            if (done) {
-                printf("refresh %lld done: %s partners scored in %.1f s\n", run, PQgetvalue(r, 0, 1), now_s() - t0);
+    if (!json)
+        printf("refresh %lld as of %s: %lld slice%s\n", run, as_of, slices, slices == 1 ? "" : "s");
+    json_t *out = json_pack("{s:I, s:s, s:I}", "run_id", (json_int_t)run, "as_of", as_of, "slices", (json_int_t)slices);
+    if (pcs_args_flag(a, "wait")) {
+        fflush(stdout);
+        pcs_err_t err = {0};
+        PGconn *db = pcs_db_connect(pcs_cli_conninfo(a), &err);
+        if (!db) {
+            json_decref(out);
+            return pcs_cli_fail(1, "%s", err.msg);
+        }
+        char rid[32];
+        snprintf(rid, sizeof rid, "%lld", run);
+        const char *p[1] = {rid};
+        for (;;) {
+            PGresult *r;
+            if (pcs_db_query(db,
+                             "SELECT finished_at IS NOT NULL, coalesce(partners, 0),"
+                             " (SELECT coalesce(sum(partners_done), 0) FROM refresh_slices WHERE run_id = $1),"
+                             " (SELECT count(*) FROM partners)"
+                             " FROM refresh_runs WHERE run_id = $1",
+                             1, p, &r, &err) < 0) {
+                PQreset(db);   /* the database may be restarting: keep waiting */
+            } else {
+                bool done = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+                if (PQntuples(r) == 1)
+                    pcs_cli_progress("scored", atol(PQgetvalue(r, 0, 2)), atol(PQgetvalue(r, 0, 3)), done);
+                if (done) {
+                    long long n = atoll(PQgetvalue(r, 0, 1));
+                    double secs = now_s() - t0;
+                    if (!json)
+                        printf("refresh %lld done: %lld partners scored in %.1f s\n", run, n, secs);
+                    json_object_set_new(out, "partners", json_integer(n));
+                    json_object_set_new(out, "seconds", json_real(round(secs * 10) / 10));
+                    PQclear(r);
+                    break;
+                }
                 PQclear(r);
-                break;
             }
-            PQclear(r);
+            if (now_s() - t0 > timeout) {
+                PQfinish(db);
+                json_decref(out);
+                return pcs_cli_fail(1, "refresh %lld not finished after %.0f s", run, timeout);
+            }
+            nanosleep(&(struct timespec){0, 100000000}, NULL);
         }
-        if (now_s() - t0 > timeout) {
-            fprintf(stderr, "pcs: refresh %lld not finished after %.0f s\n", run, timeout);
-            PQfinish(db);
-            return 1;
-        }
-        nanosleep(&(struct timespec){0, 100000000}, NULL);
+        PQfinish(db);
     }
-    PQfinish(db);
-    return 0;
+    if (json)
+        rc = pcs_cli_print_json(out);
+    json_decref(out);
+    return rc;
 }
 
-int pcs_cmd_rescore(int argc, char **argv)
+int pcs_cmd_rescore(pcs_args_t *a)
 {
-    static const char *const vals[] = {"--endpoint", NULL};
-    static const char *const flags[] = {NULL};
-    const char *pos[1] = {NULL};
-    int rc = check_args(argc, argv, vals, flags, 1, pos);
-    if (rc)
-        return rc;
-    json_t *rep = control(argc, argv, json_pack("{s:s, s:s}", "cmd", "rescore", "partner_id", pos[0]), &rc);
+    int rc = 0;
+    json_t *rep = control(a, json_pack("{s:s, s:s}", "cmd", "rescore", "partner_id", a->pos[0]), &rc);
     if (!rep)
         return rc;
-    printf("rescore of %s queued (outbox %lld)\n", pos[0], (long long)json_integer_value(json_object_get(rep, "outbox_id")));
-    json_decref(rep);
-    return 0;
-}
-
-int pcs_cmd_scorer_status(int argc, char **argv)
-{
-    static const char *const vals[] = {"--endpoint", NULL};
-    static const char *const flags[] = {"--json", NULL};
-    int rc = check_args(argc, argv, vals, flags, 0, NULL);
-    if (rc)
-        return rc;
-    json_t *rep = control(argc, argv, json_pack("{s:s}", "cmd", "status"), &rc);
-    if (!rep)
-        return rc;
-    if (pcs_cli_flag(argc, argv, "--json")) {
-        char *s = json_dumps(rep, JSON_INDENT(2));
-        puts(s);
-        free(s);
+    if (pcs_args_flag(a, "json")) {
+        json_t *o = json_pack("{s:s, s:O}", "partner_id", a->pos[0], "outbox_id", json_object_get(rep, "outbox_id"));
+        rc = pcs_cli_print_json(o);
+        json_decref(o);
     } else {
+        printf("rescore of %s queued (outbox %lld)\n", a->pos[0], (long long)json_integer_value(json_object_get(rep, "outbox_id")));
+    }
+    json_decref(rep);
+    return rc;
+}
+
+int pcs_cmd_scorer_status(pcs_args_t *a)
+{
+    int rc = 0;
+    json_t *rep = control(a, json_pack("{s:s}", "cmd", "status"), &rc);
+    if (!rep)
+        return rc;
+    if (pcs_args_flag(a, "json")) {
+        rc = pcs_cli_print_json(rep);
+    } else {
+        static const char *const cols[] = {"key:What", "value:Value"};
+        pcs_table_t *t = pcs_table_new(cols, 2);
         const char *k;
         json_t *v;
         json_object_foreach(rep, k, v) {
             char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            printf("%-18s %s\n", k, s ? s : "");
+            pcs_table_cell(t, k, NULL);
+            pcs_table_cell(t, s ? s : "", NULL);
             free(s);
         }
+        if (pcs_args_flag(a, "csv"))
+            pcs_table_csv(t, stdout);
+        else
+            pcs_table_print(t, stdout, 0);
+        pcs_table_destroy(&t);
     }
     json_decref(rep);
-    return 0;
+    return rc;
 }
 
-/* ---- stored scores -------------------------------------------------------------------------------- */
+/* ---- show: the scorecard ----------------------------------------------------------------------------- */
 
-static PGconn *open_db(int argc, char **argv)
-{
-    pcs_err_t err = {0};
-    PGconn *db = pcs_db_connect(pcs_cli_conninfo(argc, argv), &err);
-    if (!db)
-        fprintf(stderr, "pcs: %s\n", err.msg);
-    return db;
-}
-
-static const char *rules_opt(int argc, char **argv)
-{
-    const char *r = pcs_cli_opt(argc, argv, "--rules");
-    return r ? r : pcs_rules_shipped[0];
-}
-
-static const char *const area_names[PCS_AREA_N] = {"Data & AI", "Infrastructure", "Digital & App Innovation",
-                                                   "Business Applications", "Modern Work", "Security"};
-
-static const char *area_name(const char *id)
-{
-    int a = pcs_area_index(id);
-    return a >= 0 ? area_names[a] : id;
-}
-
-typedef struct {
+typedef struct card {
     bool colour;
-} style_t;
+    const pcs_rules_t *rules;
+    json_t *skilling;           /* pcs_insight_skilling of the day, for what each step misses (or NULL) */
+} card_t;
 
-static const char *c_on(const style_t *st, const char *code)
+static const char *c_on(const card_t *c, const char *code)
 {
-    return st->colour ? code : "";
+    return c->colour ? code : "";
 }
 
-/* The scorecard: per area the track, a bar against 70, the status, each metric's points and what
- * blocks qualification. */
-static void scorecard(json_t *doc, const style_t *st)
+/* What keeps a metric below its maximum, in words; "" when at its maximum. */
+static void metric_reason(const card_t *c, const json_t *area, const json_t *m, const json_t *tm, char *buf, size_t n)
 {
-    const char *reset = c_on(st, "\033[0m"), *bold = c_on(st, "\033[1m"), *dim = c_on(st, "\033[2m");
-    printf("%sPartner %s%s   as of %s   data month %s   rules %s\n\n", bold,
-           json_string_value(json_object_get(doc, "partner_id")), reset, json_string_value(json_object_get(doc, "as_of")),
-           json_string_value(json_object_get(doc, "data_month")), json_string_value(json_object_get(doc, "rules")));
+    buf[0] = '\0';
+    const char *metric = str(m, "metric");
+    if (json_is_string(json_object_get(tm, "prerequisite_failed"))) {
+        snprintf(buf, n, "prerequisite not met: %s", str(tm, "prerequisite_failed"));
+        return;
+    }
+    if (num(m, "points") >= num(m, "max") - 0.005)
+        return;
+    size_t i;
+    json_t *s;
+    json_array_foreach(c->skilling, i, s) {
+        if (!strcmp(str(s, "area"), str(area, "area")) && !strcmp(str(s, "metric"), metric) &&
+            json_is_string(json_object_get(s, "missing"))) {
+            snprintf(buf, n, "%s", str(s, "missing"));
+            return;
+        }
+    }
+    double full = pcs_words_full_at(c->rules, str(area, "area"), str(area, "track"), metric, NULL);
+    if (full > 0) {
+        char v[64];
+        snprintf(buf, n, "full points at %s",
+                 pcs_words_amount(full, pcs_words_unit(c->rules, str(area, "area"), str(area, "track"), metric, NULL), v,
+                                  sizeof v));
+    }
+}
+
+/* The first cells of a CSV row of the scorecard: the area's and the metric's ids. */
+static void csv_prefix(pcs_table_t *t, const json_t *area, const char *metric)
+{
+    char b[32];
+    pcs_table_cell(t, str(area, "area"), NULL);
+    pcs_table_cell(t, str(area, "track"), NULL);
+    pcs_table_cell(t, pcs_cli_plain(num(area, "score"), b, sizeof b), NULL);
+    pcs_table_cell(t, json_is_true(json_object_get(area, "qualified")) ? "true" : "false", NULL);
+    pcs_table_cell(t, str(area, "status"), NULL);
+    pcs_table_cell(t, metric, NULL);
+}
+
+/* The rows of one area: per metric its value with the unit (parts apart), points and reason. */
+static void area_rows(const card_t *c, const json_t *area, pcs_table_t *t, bool csv)
+{
+    json_t *sel = NULL, *x;
+    size_t i, k;
+    json_array_foreach(json_object_get(area, "tracks"), i, x) {
+        if (!strcmp(str(x, "track"), str(area, "track")))
+            sel = x;
+    }
+    json_t *m;
+    json_array_foreach(json_object_get(area, "metrics"), i, m) {
+        const char *metric = str(m, "metric");
+        json_t *tm = NULL;
+        json_array_foreach(json_object_get(sel, "metrics"), k, x) {
+            if (!strcmp(str(x, "metric"), metric))
+                tm = x;
+        }
+        const char *unit = pcs_words_unit(c->rules, str(area, "area"), str(area, "track"), metric, NULL);
+        char reason[1024], pts[64], v[64], p1[32], p2[32];
+        metric_reason(c, area, m, tm, reason, sizeof reason);
+        snprintf(pts, sizeof pts, "%s of %s", pcs_words_number(num(m, "points"), 2, p1, sizeof p1),
+                 pcs_words_number(num(m, "max"), 2, p2, sizeof p2));
+        if (csv) {
+            csv_prefix(t, area, metric);
+            pcs_table_cell(t, "", NULL);
+            pcs_table_cell(t, pcs_cli_plain(num(m, "value"), v, sizeof v), NULL);
+            pcs_table_cell(t, unit, NULL);
+            pcs_table_cell(t, pcs_cli_plain(num(m, "points"), p1, sizeof p1), NULL);
+            pcs_table_cell(t, pcs_cli_plain(num(m, "max"), p2, sizeof p2), NULL);
+            pcs_table_cell(t, reason, NULL);
+        } else {
+            pcs_table_cell(t, pcs_words_metric(metric), NULL);
+            pcs_table_cell(t, *unit ? pcs_words_amount(num(m, "value"), unit, v, sizeof v) : "(parts below)", NULL);
+            pcs_table_cell(t, pts, NULL);
+            pcs_table_cell(t, reason, NULL);
+        }
+        /* parts and options: each with its own unit */
+        const char *subs_key = json_object_get(tm, "parts") ? "parts" : "options";
+        json_t *sub;
+        json_array_foreach(json_object_get(tm, subs_key), k, sub) {
+            const char *su = pcs_words_unit(c->rules, str(area, "area"), str(area, "track"), metric, str(sub, "name"));
+            bool winner = !strcmp(subs_key, "options") && !strcmp(str(tm, "winner"), str(sub, "name"));
+            if (csv) {
+                csv_prefix(t, area, metric);
+                pcs_table_cell(t, str(sub, "name"), NULL);
+                pcs_table_cell(t, pcs_cli_plain(num(sub, "units"), v, sizeof v), NULL);
+                pcs_table_cell(t, su, NULL);
+                pcs_table_cell(t, pcs_cli_plain(num(sub, "points"), p1, sizeof p1), NULL);
+                pcs_table_cell(t, "", NULL);
+                pcs_table_cell(t, json_is_string(json_object_get(sub, "prerequisite_failed")) ? str(sub, "prerequisite_failed") : "", NULL);
+            } else {
+                pcs_table_cellf(t, NULL, "  %s %s%s", !strcmp(subs_key, "parts") ? "part" : "option", str(sub, "name"),
+                                winner ? " (best)" : "");
+                pcs_table_cell(t, pcs_words_amount(num(sub, "units"), su, v, sizeof v), NULL);
+                pcs_table_cellf(t, NULL, "%s", pcs_words_number(num(sub, "points"), 2, p1, sizeof p1));
+                pcs_table_cellf(t, NULL, "%s%s", json_is_string(json_object_get(sub, "prerequisite_failed")) ? "prerequisite not met: " : "",
+                                str(sub, "prerequisite_failed"));
+            }
+        }
+    }
+}
+
+static const char *const card_csv_cols[] = {"area", "track", "score", "qualified", "status", "metric", "part",
+                                            "value", "unit", "points", "max", "reason"};
+
+static void scorecard(const card_t *c, const json_t *doc)
+{
+    const char *reset = c_on(c, "\033[0m"), *bold = c_on(c, "\033[1m"), *dim = c_on(c, "\033[2m");
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(doc, "areas"), i, a) {
-        double score = json_number_value(json_object_get(a, "score"));
+        double score = num(a, "score");
         bool q = json_is_true(json_object_get(a, "qualified"));
-        const char *status = json_string_value(json_object_get(a, "status"));
-        const char *col = c_on(st, q ? "\033[32m" : score >= 50 ? "\033[33m" : "\033[31m");
-        char bar[64];
+        const char *col = c_on(c, q ? "\033[32m" : score >= 50 ? "\033[33m" : "\033[31m");
+        char bar[64], sc[32];
         int filled = (int)(score / 100.0 * 40 + 0.5), mark = 28;   /* 70 of 100 on a 40-wide bar */
         for (int k = 0; k < 40; k++)
             bar[k] = k < filled ? '#' : k == mark ? '|' : '.';
         bar[40] = '\0';
-        printf("%s%-26s%s %-10s %s%s%s %s%6.2f%s / 70  %s%s%s\n", bold, area_name(json_string_value(json_object_get(a, "area"))),
-               reset, json_string_value(json_object_get(a, "track")), col, bar, reset, col, score, reset, bold,
-               status ? status : "", reset);
-        size_t k;
-        json_t *m;
-        json_t *zero = json_array();
-        json_array_foreach(json_object_get(a, "metrics"), k, m) {
-            double pts = json_number_value(json_object_get(m, "points")), max = json_number_value(json_object_get(m, "max"));
-            const char *name = json_string_value(json_object_get(m, "metric"));
-            printf("    %-30s %6.2f / %-5g %svalue %g%s\n", name, pts, max, dim, json_number_value(json_object_get(m, "value")),
-                   reset);
-            if (pts <= 0)
-                json_array_append_new(zero, json_string(name));
-        }
+        printf("%s%s%s  %s track  %s%s%s  %s%s / 70 to qualify%s  %s%s%s\n", bold, pcs_words_area(str(a, "area")), reset,
+               pcs_words_track(str(a, "track")), col, bar, reset, col, pcs_words_number(score, 2, sc, sizeof sc), reset,
+               bold, pcs_words_status(str(a, "status")), reset);
+        static const char *const cols[] = {"metric:Metric", ">value:Value", ">points:Points", "reason:What is missing"};
+        pcs_table_t *t = pcs_table_new(cols, 4);
+        area_rows(c, a, t, false);
+        pcs_table_print(t, stdout, 4);
+        pcs_table_destroy(&t);
         if (!q) {
-            if (score < 70)
-                printf("    %sblocks:%s %.2f points short of 70", c_on(st, "\033[31m"), reset, 70 - score);
-            else
-                printf("    %sblocks:%s", c_on(st, "\033[31m"), reset);
-            size_t z;
-            json_t *v;
-            json_array_foreach(zero, z, v) printf("%s%s at zero", z || score < 70 ? ", " : " ", json_string_value(v));
-            putchar('\n');
+            /* why not qualified, in words */
+            char why[1024];
+            size_t n = 0;
+            why[0] = '\0';
+            if (score < 70 - 1e-9)
+                n += (size_t)snprintf(why, sizeof why, "%s points short of 70", pcs_words_number(70 - score, 2, sc, sizeof sc));
+            size_t k;
+            json_t *m;
+            json_array_foreach(json_object_get(a, "metrics"), k, m) {
+                if (num(m, "points") <= 1e-9 && n < sizeof why - 1)
+                    n += (size_t)snprintf(why + n, sizeof why - n, "%s%s is at zero (every metric needs points)", n ? "; " : "",
+                                          pcs_words_metric(str(m, "metric")));
+            }
+            printf("    %sNot qualified:%s %s\n", c_on(c, "\033[31m"), reset, why);
         }
-        json_decref(zero);
         json_t *alt = json_array_get(json_object_get(a, "alternatives"), 0);
         if (alt)
-            printf("    %s%s track: %.2f%s%s\n", dim, json_string_value(json_object_get(alt, "track")),
-                   json_number_value(json_object_get(alt, "score")),
+            printf("    %s%s track: %s%s%s\n", dim, pcs_words_track(str(alt, "track")),
+                   pcs_words_number(num(alt, "score"), 2, sc, sizeof sc),
                    json_is_true(json_object_get(alt, "qualified")) ? ", qualifies" : "", reset);
-        json_t *anniv = json_object_get(a, "anniversary");
-        if (anniv)
-            printf("    %senrolled, anniversary %s%s\n", dim, json_string_value(anniv), reset);
+        if (json_is_string(json_object_get(a, "anniversary")))
+            printf("    %sEnrolled, anniversary %s%s\n", dim, str(a, "anniversary"), reset);
         putchar('\n');
     }
 }
 
-int pcs_cmd_show(int argc, char **argv)
+int pcs_cmd_show(pcs_args_t *a)
 {
-    static const char *const vals[] = {"--as-of", "--rules", "--db", NULL};
-    static const char *const flags[] = {"--json", NULL};
-    const char *pos[1] = {NULL};
-    int rc = check_args(argc, argv, vals, flags, 1, pos);
-    if (rc)
+    int rc = 0;
+    const char *how;
+    int32_t day = pcs_cli_today(a, &how);
+    pcs_rules_t *rules = pcs_cli_rules(a, &rc);
+    if (!rules)
         return rc;
-    const char *as_of = pcs_cli_opt(argc, argv, "--as-of");
-    int32_t d;
-    if (as_of && pcs_day_parse(as_of, &d) < 0)
-        return usage("--as-of: expected YYYY-MM-DD, got '%s'", as_of);
-    PGconn *db = open_db(argc, argv);
-    if (!db)
-        return 1;
-    const char *p[3] = {pos[0], rules_opt(argc, argv), as_of};
-    PGresult *r;
+    pcs_store_t *st = pcs_cli_store(a);
+    char *text = NULL;
+    bool stored = false;
+    json_t *doc = NULL;
+    card_t c = {.colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .rules = rules};
     pcs_err_t err = {0};
-    /* the latest stored result, or the one of that as-of date */
-    if (pcs_db_query(db,
-                     "SELECT document FROM score_results WHERE partner_id = $1 AND rule_set = $2"
-                     " AND ($3::date IS NULL OR as_of = $3::date) ORDER BY as_of DESC LIMIT 1",
-                     3, p, &r, &err) < 0) {
-        fprintf(stderr, "pcs: %s\n", err.msg);
-        PQfinish(db);
-        return 1;
+    if (!st) {
+        rc = 1;
+        goto out;
     }
-    if (PQntuples(r) == 0) {
-        fprintf(stderr, "pcs: no stored score for partner %s (rules %s%s%s)\n", pos[0], p[1], as_of ? ", as of " : "",
-                as_of ? as_of : "");
-        PQclear(r);
-        PQfinish(db);
-        return 1;
+    if (pcs_insight_result(st, rules, a->pos[0], day, &text, &stored, &err) < 0) {
+        rc = pcs_cli_err(&err);
+        goto out;
     }
-    if (pcs_cli_flag(argc, argv, "--json")) {
-        puts(PQgetvalue(r, 0, 0));
-    } else {
-        json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-        style_t st = {.colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
-        if (doc)
-            scorecard(doc, &st);
-        json_decref(doc);
+    if (pcs_args_flag(a, "json")) {
+        puts(text);
+        goto out;
     }
-    PQclear(r);
-    PQfinish(db);
-    return fflush(stdout) == 0 ? 0 : 1;
+    if (!(doc = json_loads(text, 0, NULL))) {
+        rc = 1;
+        goto out;
+    }
+    /* the reasons of the skilling metrics come from the engine's explanation of the same day */
+    pcs_insight_t *in = pcs_insight_open(st, rules, a->pos[0], day, -1, &err);
+    c.skilling = in ? pcs_insight_skilling(in, &err) : NULL;
+    pcs_insight_destroy(&in);
+    if (pcs_args_flag(a, "csv")) {
+        pcs_table_t *t = pcs_table_new(card_csv_cols, 12);
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(doc, "areas"), i, x) area_rows(&c, x, t, true);
+        pcs_table_csv(t, stdout);
+        pcs_table_destroy(&t);
+        goto out;
+    }
+    char d[11];
+    printf("%sPartner %s%s   as of %s (%s)   %s\n", c_on(&c, "\033[1m"), a->pos[0], c_on(&c, "\033[0m"),
+           pcs_day_format(day, d), how,
+           stored ? "stored result of that day" : "computed from the facts (no stored result of that day)");
+    printf("Data month %s   rules %s   scores out of 100, 70 qualifies when every metric has points\n\n",
+           str(doc, "data_month"), str(doc, "rules"));
+    scorecard(&c, doc);
+out:
+    json_decref(c.skilling);
+    json_decref(doc);
+    free(text);
+    pcs_store_destroy(&st);
+    pcs_rules_destroy(&rules);
+    return rc ? rc : fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* §11.3 over the stored snapshots: per calendar month the highest total (ties: the earliest),
- * its track, and whether any snapshot of that month qualified; shown under its data month. */
-int pcs_cmd_history(int argc, char **argv)
+/* ---- history ------------------------------------------------------------------------------------------ */
+
+int pcs_cmd_history(pcs_args_t *a)
 {
-    static const char *const vals[] = {"--months", "--as-of", "--rules", "--area", "--db", NULL};
-    static const char *const flags[] = {"--json", "--csv", NULL};
-    const char *pos[1] = {NULL};
-    int rc = check_args(argc, argv, vals, flags, 1, pos);
+    pcs_store_t *st = NULL;
+    int rc = pcs_cli_store_for(a, a->pos[0], &st);
     if (rc)
         return rc;
-    const char *months = pcs_cli_opt(argc, argv, "--months");
-    const char *as_of = pcs_cli_opt(argc, argv, "--as-of");
-    const char *area = pcs_cli_opt(argc, argv, "--area");
-    int32_t d;
-    if (months && (atoi(months) < 0 || strspn(months, "0123456789") != strlen(months)))
-        return usage("--months: expected a number (0 = all), got '%s'", months);
-    if (as_of && pcs_day_parse(as_of, &d) < 0)
-        return usage("--as-of: expected YYYY-MM-DD, got '%s'", as_of);
-    if (area && pcs_area_index(area) < 0)
-        return usage("--area: unknown area '%s'", area);
-    PGconn *db = open_db(argc, argv);
-    if (!db)
-        return 1;
-    const char *p[5] = {pos[0], rules_opt(argc, argv), as_of, months ? months : "6", area};
-    PGresult *r;
+    const char *how;
+    bool given = pcs_args_str(a, "as-of") != NULL;
+    int32_t day = pcs_cli_today(a, &how);
+    const char *rules = pcs_args_str(a, "rules") ? pcs_args_str(a, "rules") : pcs_rules_shipped[0];
     pcs_err_t err = {0};
-    if (pcs_db_query(db,
-                     "WITH lim AS (SELECT coalesce($3::date, (SELECT max(as_of) FROM score_snapshots"
-                     "   WHERE partner_id = $1 AND rule_set = $2)) AS d),"
-                     " s AS (SELECT area, as_of, total, track, qualified, date_trunc('month', as_of)::date AS cal"
-                     "   FROM score_snapshots, lim WHERE partner_id = $1 AND rule_set = $2 AND selected AND as_of <= lim.d"
-                     "   AND ($5::text IS NULL OR area = $5)"
-                     "   AND ($4::int = 0 OR as_of >= date_trunc('month', lim.d) - ($4::int - 1) * interval '1 month')),"
-                     " best AS (SELECT DISTINCT ON (area, cal) area, cal, as_of, total, track FROM s"
-                     "   ORDER BY area, cal, total DESC, as_of),"
-                     " q AS (SELECT area, cal, bool_or(qualified) AS q FROM s GROUP BY area, cal)"
-                     " SELECT to_char(cal - interval '1 month', 'YYYY-MM'), area, as_of::text,"
-                     "  round(total::numeric, 2)::text, track, q::text"
-                     " FROM best JOIN q USING (area, cal)"
-                     " ORDER BY cal, array_position(ARRAY['data_ai','infrastructure','digital_app_innovation',"
-                     "  'business_applications','modern_work','security'], area)",
-                     5, p, &r, &err) < 0) {
-        fprintf(stderr, "pcs: %s\n", err.msg);
-        PQfinish(db);
-        return 1;
-    }
-    int n = PQntuples(r);
-    if (pcs_cli_flag(argc, argv, "--json")) {
-        json_t *arr = json_array();
-        for (int i = 0; i < n; i++)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:f, s:s, s:b}", "month", PQgetvalue(r, i, 0), "area",
-                                                 PQgetvalue(r, i, 1), "as_of", PQgetvalue(r, i, 2), "score",
-                                                 atof(PQgetvalue(r, i, 3)), "track", PQgetvalue(r, i, 4), "qualified",
-                                                 PQgetvalue(r, i, 5)[0] == 't'));
-        char *s = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-        puts(s);
-        free(s);
-        json_decref(arr);
-    } else if (pcs_cli_flag(argc, argv, "--csv")) {
-        puts("month,area,as_of,score,track,qualified");
-        for (int i = 0; i < n; i++)
-            printf("%s,%s,%s,%s,%s,%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-                   PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5)[0] == 't' ? "true" : "false");
-    } else if (n == 0) {
-        printf("no stored scores for partner %s (rules %s)\n", pos[0], p[1]);
-    } else {
-        /* one row per data month, one column per area: score, track initial, Q when qualified */
-        printf("%-8s", "month");
-        static const char *const short_names[PCS_AREA_N] = {"data_ai", "infra", "apps", "bizapps", "modern_work",
-                                                            "security"};
-        for (int a = 0; a < PCS_AREA_N; a++)
-            printf("  %-14s", short_names[a]);
-        putchar('\n');
-        for (int i = 0; i < n;) {
-            const char *month = PQgetvalue(r, i, 0);
-            char cell[PCS_AREA_N][32];
-            for (int a = 0; a < PCS_AREA_N; a++)
-                snprintf(cell[a], sizeof cell[a], "-");
-            for (; i < n && strcmp(PQgetvalue(r, i, 0), month) == 0; i++) {
-                int a = pcs_area_index(PQgetvalue(r, i, 1));
-                if (a >= 0)
-                    snprintf(cell[a], sizeof cell[a], "%6s %s%s", PQgetvalue(r, i, 3),
-                             PQgetvalue(r, i, 4)[0] == 's' ? "smb" : "ent", PQgetvalue(r, i, 5)[0] == 't' ? " Q" : "");
-            }
-            printf("%-8s", month);
-            for (int a = 0; a < PCS_AREA_N; a++)
-                printf("  %-14s", cell[a]);
-            putchar('\n');
+    json_t *rows = pcs_store_history(st, a->pos[0], rules, day, (int)pcs_args_long(a, "months", 6), pcs_args_area(a), &err);
+    pcs_store_destroy(&st);
+    if (!rows)
+        return pcs_cli_err(&err);
+    size_t i;
+    json_t *r;
+    if (pcs_args_flag(a, "json")) {
+        rc = pcs_cli_print_json(rows);
+    } else if (pcs_args_flag(a, "csv")) {
+        static const char *const cols[] = {"month", "area", "as_of", "score", "track", "qualified", "source"};
+        pcs_table_t *t = pcs_table_new(cols, 7);
+        json_array_foreach(rows, i, r) {
+            char b[32];
+            pcs_table_cell(t, str(r, "month"), NULL);
+            pcs_table_cell(t, str(r, "area"), NULL);
+            pcs_table_cell(t, str(r, "as_of"), NULL);
+            pcs_table_cell(t, pcs_cli_plain(num(r, "score"), b, sizeof b), NULL);
+            pcs_table_cell(t, str(r, "track"), NULL);
+            pcs_table_cell(t, json_is_true(json_object_get(r, "qualified")) ? "true" : "false", NULL);
+            pcs_table_cell(t, str(r, "source"), NULL);
         }
+        pcs_table_csv(t, stdout);
+        pcs_table_destroy(&t);
+    } else if (json_array_size(rows) == 0) {
+        printf("no stored scores for partner %s (rules %s)\n", a->pos[0], rules);
+    } else {
+        /* one row per data month, one column per area */
+        char d[11];
+        printf("Score history of %s up to %s%s%s%s (rules %s)\n", a->pos[0], given ? "" : "the ", pcs_day_format(day, d),
+               given ? "" : ", ", given ? "" : how, rules);
+        printf("Per data month the best score recorded in the month after it (scoring.md 11.3); \"qualified\": a\n"
+               "record of that month qualified; SMB track where noted (else Enterprise); \"computed\": no stored\n"
+               "record that month, the engine's figure from the stored result.\n\n");
+        const char *cols[1 + PCS_AREA_N];
+        char titles[1 + PCS_AREA_N][96];
+        snprintf(titles[0], sizeof titles[0], ">month:Data month");
+        int area = pcs_args_area(a), nc = pcs_cli_area_columns(titles, cols, 1, area);
+        pcs_table_t *t = pcs_table_new(cols, nc);
+        for (i = 0; i < json_array_size(rows);) {
+            const char *month = str(json_array_get(rows, i), "month");
+            char cell[PCS_AREA_N][96];
+            for (int k = 0; k < PCS_AREA_N; k++)
+                snprintf(cell[k], sizeof cell[k], "-");
+            for (; i < json_array_size(rows) && !strcmp(str(json_array_get(rows, i), "month"), month); i++) {
+                r = json_array_get(rows, i);
+                int k = pcs_area_index(str(r, "area"));
+                char sc[32];
+                if (k >= 0)
+                    snprintf(cell[k], sizeof cell[k], "%s%s%s%s", pcs_words_number(num(r, "score"), 2, sc, sizeof sc),
+                             !strcmp(str(r, "track"), "smb") ? " SMB" : "",
+                             json_is_true(json_object_get(r, "qualified")) ? " qualified" : "",
+                             !strcmp(str(r, "source"), "computed") ? " (computed)" : "");
+            }
+            pcs_table_cell(t, month, NULL);
+            for (int k = 0; k < PCS_AREA_N; k++)
+                if (area < 0 || area == k)
+                    pcs_table_cell(t, cell[k], NULL);
+        }
+        pcs_table_print(t, stdout, 0);
+        pcs_table_destroy(&t);
     }
-    PQclear(r);
-    PQfinish(db);
-    return fflush(stdout) == 0 ? 0 : 1;
+    json_decref(rows);
+    return rc ? rc : fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* ---- alerts --------------------------------------------------------------------------------------- */
+/* ---- alerts ------------------------------------------------------------------------------------------- */
 
-int pcs_cmd_alerts(int argc, char **argv)
+int pcs_cmd_alerts(pcs_args_t *a)
 {
-    static const char *const vals[] = {"--limit", "--db", NULL};
-    static const char *const flags[] = {"--json", NULL};
-    const char *pos[1] = {NULL};
-    int rc = check_args(argc, argv, vals, flags, -1, pos);   /* the partner is optional */
+    const char *partner = a->npos ? a->pos[0] : NULL;
+    pcs_store_t *st = NULL;
+    int rc = pcs_cli_store_for(a, partner, &st);
     if (rc)
         return rc;
-    const char *limit = pcs_cli_opt(argc, argv, "--limit");
-    if (limit && (strspn(limit, "0123456789") != strlen(limit) || !*limit))
-        return usage("--limit: expected a number, got '%s'", limit);
-    PGconn *db = open_db(argc, argv);
-    if (!db)
-        return 1;
-    const char *p[2] = {pos[0], limit ? limit : "100"};
-    PGresult *r;
     pcs_err_t err = {0};
-    if (pcs_db_query(db,
-                     "SELECT coalesce(json_agg(x ORDER BY x.alert_id DESC), '[]')::text FROM ("
-                     " SELECT a.alert_id, a.event, a.partner_id, a.area, a.severity, a.dedup_key,"
-                     "  to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,"
-                     "  a.as_of, a.rule_set AS rules, a.payload,"
-                     "  coalesce((SELECT json_agg(json_build_object('sink', d.sink, 'state', d.state, 'attempts', d.attempts,"
-                     "    'last_error', d.last_error, 'delivered_at', d.delivered_at) ORDER BY d.sink)"
-                     "    FROM alert_deliveries d WHERE d.alert_id = a.alert_id), '[]') AS deliveries"
-                     " FROM alerts a WHERE ($1::text IS NULL OR a.partner_id = $1)"
-                     " ORDER BY a.alert_id DESC LIMIT $2::bigint) x",
-                     2, p, &r, &err) < 0) {
-        fprintf(stderr, "pcs: %s\n", err.msg);
-        PQfinish(db);
-        return 1;
-    }
-    json_t *arr = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    PQclear(r);
-    PQfinish(db);
+    json_t *arr = pcs_store_alerts(st, partner, pcs_args_str(a, "state"), pcs_args_long(a, "limit", 100), &err);
+    bool lifecycle = pcs_store_alert_lifecycle(st);
+    pcs_store_destroy(&st);
     if (!arr)
-        return 1;
-    if (pcs_cli_flag(argc, argv, "--json")) {
-        char *s = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-        puts(s ? s : "[]");
-        free(s);
-    } else if (json_array_size(arr) == 0) {
-        printf("no alerts%s%s\n", pos[0] ? " for partner " : "", pos[0] ? pos[0] : "");
+        return pcs_cli_err(&err);
+    pcs_rules_t *rules = NULL;
+    if (pcs_args_flag(a, "json")) {
+        rc = pcs_cli_print_json(arr);
+    } else if (!pcs_args_flag(a, "csv") && json_array_size(arr) == 0) {
+        printf("no %salerts%s%s\n", lifecycle && !pcs_args_str(a, "state") ? "firing " : "", partner ? " for partner " : "",
+               partner ? partner : "");
     } else {
+        char path[4096];
+        rules = pcs_rules_open(pcs_rules_shipped[0], path, sizeof path, NULL);
+        static const char *const cols[] = {"created:Raised (UTC)", "severity:Severity", "state:State", "partner_id:Partner",
+                                           "area:Area",          "event:Event",       "text:What",    "delivery:Delivery"};
+        pcs_table_t *t = pcs_table_new(cols, 8);
         size_t i, k;
-        json_t *a, *d;
-        json_array_foreach(arr, i, a) {
-            printf("%s  %-8s  %-24s  %-12s  %-24s ", json_string_value(json_object_get(a, "created")),
-                   json_string_value(json_object_get(a, "severity")), json_string_value(json_object_get(a, "event")),
-                   json_string_value(json_object_get(a, "partner_id")), json_string_value(json_object_get(a, "area")));
-            json_array_foreach(json_object_get(a, "deliveries"), k, d) {
-                printf(" %s:%s", json_string_value(json_object_get(d, "sink")), json_string_value(json_object_get(d, "state")));
+        json_t *x, *d;
+        bool csv = pcs_args_flag(a, "csv");
+        json_array_foreach(arr, i, x) {
+            char *text = pcs_insight_event_text(rules, x), deliv[1024] = "";
+            size_t n = 0;
+            json_array_foreach(json_object_get(x, "deliveries"), k, d) {
                 long long at = (long long)json_integer_value(json_object_get(d, "attempts"));
-                if (strcmp(json_string_value(json_object_get(d, "state")), "delivered") != 0 && at)
-                    printf("(%lld tries: %s)", at, json_string_value(json_object_get(d, "last_error")));
+                if (n < sizeof deliv - 1)
+                    n += (size_t)snprintf(deliv + n, sizeof deliv - n, "%s%s:%s", k ? " " : "", str(d, "sink"), str(d, "state"));
+                if (strcmp(str(d, "state"), "delivered") != 0 && at && n < sizeof deliv - 1)
+                    n += (size_t)snprintf(deliv + n, sizeof deliv - n, " (%lld tries: %s)", at, str(d, "last_error"));
             }
-            putchar('\n');
+            pcs_table_cell(t, str(x, "created"), NULL);
+            pcs_table_cell(t, str(x, "severity"), NULL);
+            pcs_table_cell(t, json_is_string(json_object_get(x, "state")) ? str(x, "state") : "-", NULL);
+            pcs_table_cell(t, str(x, "partner_id"), NULL);
+            pcs_table_cell(t, csv ? str(x, "area") : pcs_words_area(str(x, "area")), NULL);
+            pcs_table_cell(t, str(x, "event"), NULL);
+            pcs_table_cell(t, text ? text : "", NULL);
+            pcs_table_cell(t, deliv, NULL);
+            free(text);
+        }
+        if (csv)
+            pcs_table_csv(t, stdout);
+        else
+            pcs_table_print(t, stdout, 0);
+        pcs_table_destroy(&t);
+    }
+    pcs_rules_destroy(&rules);
+    json_decref(arr);
+    return rc ? rc : fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- partners: the fleet ------------------------------------------------------------------------------- */
+
+int pcs_cmd_partners(pcs_args_t *a)
+{
+    pcs_store_t *st = pcs_cli_store(a);
+    if (!st)
+        return 1;
+    const char *how;
+    int32_t day = pcs_cli_today(a, &how);
+    const char *rules = pcs_args_str(a, "rules") ? pcs_args_str(a, "rules") : pcs_rules_shipped[0];
+    pcs_err_t err = {0};
+    int area = pcs_args_area(a);
+    json_t *arr = pcs_store_partners(st, rules, day, pcs_args_str(a, "sort"), pcs_args_str(a, "status"), area, &err);
+    pcs_store_destroy(&st);
+    if (!arr)
+        return pcs_cli_err(&err);
+    int rc = 0;
+    if (pcs_args_flag(a, "json")) {
+        rc = pcs_cli_print_json(arr);
+        json_decref(arr);
+        return rc;
+    }
+    bool csv = pcs_args_flag(a, "csv");
+    /* columns: partner, one per area shown, anniversary, alerts */
+    char titles[3 + 2 * PCS_AREA_N][96];
+    const char *cols[3 + 2 * PCS_AREA_N];
+    int nc = 0;
+    snprintf(titles[nc++], sizeof titles[0], "partner_id:Partner");
+    for (int k = 0; k < PCS_AREA_N; k++) {
+        if (area >= 0 && area != k)
+            continue;
+        if (csv) {   /* CSV: the score and the status apart */
+            snprintf(titles[nc++], sizeof titles[0], "%s_score", pcs_area_ids[k]);
+            snprintf(titles[nc++], sizeof titles[0], "%s_status", pcs_area_ids[k]);
+        } else {
+            snprintf(titles[nc++], sizeof titles[0], "%s:%s", pcs_area_ids[k], pcs_words_area(pcs_area_ids[k]));
         }
     }
+    snprintf(titles[nc++], sizeof titles[0], ">days_to_anniversary:Days to anniversary");
+    snprintf(titles[nc++], sizeof titles[0], ">alerts:Firing alerts");
+    for (int k = 0; k < nc; k++)
+        cols[k] = titles[k];
+    pcs_table_t *t = pcs_table_new(cols, nc);
+    size_t i, k;
+    json_t *p, *x;
+    json_array_foreach(arr, i, p) {
+        pcs_table_cell(t, str(p, "partner_id"), NULL);
+        json_array_foreach(json_object_get(p, "areas"), k, x) {
+            char sc[32];
+            pcs_words_number(num(x, "score"), 2, sc, sizeof sc);
+            if (csv) {
+                pcs_table_cell(t, pcs_cli_plain(num(x, "score"), sc, sizeof sc), NULL);
+                pcs_table_cell(t, str(x, "status"), NULL);
+            } else {
+                pcs_table_cellf(t, NULL, "%s %s", sc, pcs_words_status(str(x, "status")));
+            }
+        }
+        if (json_is_integer(json_object_get(p, "days_to_anniversary")))
+            pcs_table_cellf(t, NULL, "%lld", (long long)json_integer_value(json_object_get(p, "days_to_anniversary")));
+        else
+            pcs_table_cell(t, csv ? "" : "-", NULL);
+        long long n = (long long)json_integer_value(json_object_get(p, "alerts"));
+        if (csv || !n)
+            pcs_table_cellf(t, NULL, "%lld", n);
+        else
+            pcs_table_cellf(t, NULL, "%lld (worst %s)", n, str(p, "worst_severity"));
+    }
+    if (csv) {
+        pcs_table_csv(t, stdout);
+    } else {
+        char d[11];
+        printf("%zu partner%s as of %s (%s), rules %s, sorted by %s\n\n", json_array_size(arr),
+               json_array_size(arr) == 1 ? "" : "s", pcs_day_format(day, d), how, rules,
+               pcs_args_str(a, "sort") && !strcmp(pcs_args_str(a, "sort"), "id") ? "partner" : "risk (worst alerts first)");
+        pcs_table_print(t, stdout, 0);
+    }
+    pcs_table_destroy(&t);
     json_decref(arr);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -1,6 +1,5 @@
-/* pcs_stack: the commands that talk to a running stack: rejects (database), send (ZeroMQ). */
-#include "pcs_stack.h"
-
+/* pcs_stack: the commands that talk to the stack's plumbing: rejects (the read model), send
+ * (ZeroMQ to pcs-ingest) and watch (what a daemon sends). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -9,152 +8,65 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "pcs_db.h"
-#include "pcs_envelope.h"
+#include "pcs_cli.h"
 
-static int usage(const char *msg)
+int pcs_cmd_rejects(pcs_args_t *a)
 {
-    fprintf(stderr, "pcs: %s\n", msg);
-    return 2;
-}
-
-/* Values of --opt X in argv (the last one wins); NULL when absent. */
-const char *pcs_cli_opt(int argc, char **argv, const char *name)
-{
-    const char *v = NULL;
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            v = argv[i + 1];
-    return v;
-}
-
-bool pcs_cli_flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
-}
-
-const char *pcs_cli_conninfo(int argc, char **argv)
-{
-    const char *v = pcs_cli_opt(argc, argv, "--db");
-    if (!v)
-        v = getenv("PCS_DB");
-    return v ? v : "";
-}
-
-int pcs_cmd_rejects(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--file") == 0 || strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--limit") == 0)
-            i++;
-        else if (strcmp(argv[i], "--json") != 0)
-            return usage("rejects: usage: pcs rejects [--file NAME] [--limit N] [--json] [--db CONNINFO]");
-    }
-    const char *file = pcs_cli_opt(argc, argv, "--file"), *limit = pcs_cli_opt(argc, argv, "--limit");
-    pcs_err_t err = {0};
-    PGconn *db = pcs_db_connect(pcs_cli_conninfo(argc, argv), &err);
-    if (!db) {
-        fprintf(stderr, "pcs: rejects: %s\n", err.msg);
+    pcs_store_t *st = pcs_cli_store(a);
+    if (!st)
         return 1;
-    }
-    const char *params[2] = {file, limit ? limit : "1000"};
-    PGresult *r = PQexecParams(db,
-                               "SELECT file_name, coalesce(line, 0), coalesce(col, 0), reason, raw,"
-                               " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                               " FROM rejected_rows WHERE ($1::text IS NULL OR file_name = $1)"
-                               " ORDER BY reject_id DESC LIMIT $2::bigint",
-                               2, NULL, params, NULL, NULL, 0);
+    pcs_err_t err = {0};
+    const char *file = pcs_args_str(a, "file");
+    json_t *arr = pcs_store_rejects(st, file, pcs_args_long(a, "limit", 1000), &err);
+    pcs_store_destroy(&st);
+    if (!arr)
+        return pcs_cli_err(&err);
     int rc = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "pcs: rejects: %s", PQresultErrorMessage(r));
-        rc = 1;
-    } else if (pcs_cli_flag(argc, argv, "--json")) {
-        json_t *arr = json_array();
-        for (int i = 0; i < PQntuples(r); i++)
-            json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "file", PQgetvalue(r, i, 0), "line",
-                                                 (json_int_t)atoll(PQgetvalue(r, i, 1)), "column",
-                                                 (json_int_t)atoll(PQgetvalue(r, i, 2)), "reason", PQgetvalue(r, i, 3),
-                                                 "raw", PQgetvalue(r, i, 4), "created", PQgetvalue(r, i, 5)));
+    size_t i;
+    json_t *r;
+    if (pcs_args_flag(a, "json")) {
         char *s = json_dumps(arr, JSON_COMPACT);
         printf("%s\n", s ? s : "[]");
         free(s);
-        json_decref(arr);
-    } else if (PQntuples(r) == 0) {
+    } else if (pcs_args_flag(a, "csv")) {
+        static const char *const cols[] = {"file", "line", "column", "reason", "raw", "created"};
+        pcs_table_t *t = pcs_table_new(cols, 6);
+        json_array_foreach(arr, i, r) {
+            char b1[32], b2[32];
+            snprintf(b1, sizeof b1, "%lld", (long long)json_integer_value(json_object_get(r, "line")));
+            snprintf(b2, sizeof b2, "%lld", (long long)json_integer_value(json_object_get(r, "column")));
+            const char *f[6] = {json_string_value(json_object_get(r, "file")), b1, b2,
+                                json_string_value(json_object_get(r, "reason")), json_string_value(json_object_get(r, "raw")),
+                                json_string_value(json_object_get(r, "created"))};
+            for (int k = 0; k < 6; k++)
+                pcs_table_cell(t, f[k] ? f[k] : "", NULL);
+        }
+        pcs_table_csv(t, stdout);
+        pcs_table_destroy(&t);
+    } else if (json_array_size(arr) == 0) {
         printf("no rejected rows%s%s\n", file ? " for " : "", file ? file : "");
     } else {
-        for (int i = 0; i < PQntuples(r); i++) {
+        json_array_foreach(arr, i, r) {
             /* file:line:column: reason, then the row as it was, like a compiler */
-            printf("%s:%s:%s: %s\n    %.200s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-                   PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
+            printf("%s:%lld:%lld: %s\n    %.200s\n", json_string_value(json_object_get(r, "file")),
+                   (long long)json_integer_value(json_object_get(r, "line")),
+                   (long long)json_integer_value(json_object_get(r, "column")),
+                   json_string_value(json_object_get(r, "reason")), json_string_value(json_object_get(r, "raw")));
         }
     }
-    PQclear(r);
-    PQfinish(db);
-    return rc;
+    json_decref(arr);
+    return fflush(stdout) == 0 ? rc : 1;
 }
 
-/* Sends one message and waits for the reply, retrying on a fresh socket after a timeout
- * (a REQ socket cannot resend on its own). Returns 0 when acknowledged, 1 when refused. */
-int pcs_cli_request(void *ctx, const char *endpoint, const char *msg, size_t len, int timeout_ms, int retries,
-                    char *reply, size_t rsize)
+int pcs_cmd_send(pcs_args_t *a)
 {
-    for (int attempt = 0; attempt <= retries; attempt++) {
-        void *s = zmq_socket(ctx, ZMQ_REQ);
-        int zero = 0;
-        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-        zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
-        zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
-        if (zmq_connect(s, endpoint) < 0) {
-            zmq_close(s);
-            snprintf(reply, rsize, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
-            return 1;
-        }
-        int n = -1;
-        if (zmq_send(s, msg, len, 0) >= 0)
-            n = zmq_recv(s, reply, rsize - 1, 0);
-        zmq_close(s);
-        if (n >= 0) {
-            reply[(size_t)n < rsize - 1 ? (size_t)n : rsize - 1] = '\0';
-            json_t *j = json_loads(reply, 0, NULL);
-            bool ok = j && json_is_true(json_object_get(j, "ok"));
-            json_decref(j);
-            if (ok)
-                return 0;
-            if (strstr(reply, "retry") == NULL)
-                return 1;   /* refused for its content: retrying cannot help */
-        }
-        if (attempt < retries)
-            zmq_sleep(0);
-    }
-    if (!reply[0])
-        snprintf(reply, rsize, "no reply after %d attempts", retries + 1);
-    return 1;
-}
-
-int pcs_cmd_send(int argc, char **argv)
-{
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--endpoint") == 0 || strcmp(argv[i], "--timeout-ms") == 0 ||
-            strcmp(argv[i], "--retries") == 0 || strcmp(argv[i], "--pub") == 0)
-            i++;
-        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
-            file = argv[i];
-        else
-            return usage("send: usage: pcs send FILE.jsonl [--endpoint tcp://127.0.0.1:5601] [--timeout-ms N] [--retries N]"
-                         " | pcs send FILE --pub ENDPOINT");
-    }
-    if (!file)
-        return usage("send: missing FILE.jsonl");
-    const char *endpoint = pcs_cli_opt(argc, argv, "--endpoint");
+    const char *file = a->pos[0];
+    const char *endpoint = pcs_args_str(a, "endpoint");
     if (!endpoint)
         endpoint = getenv("PCS_INTAKE");
     if (!endpoint)
         endpoint = "tcp://127.0.0.1:5601";
-    const char *t = pcs_cli_opt(argc, argv, "--timeout-ms"), *rt = pcs_cli_opt(argc, argv, "--retries");
-    int timeout = t ? atoi(t) : 2000, retries = rt ? atoi(rt) : 5;
+    int timeout = (int)pcs_args_long(a, "timeout-ms", 2000), retries = (int)pcs_args_long(a, "retries", 5);
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!f) {
         fprintf(stderr, "pcs: %s: cannot open: %s\n", file, strerror(errno));
@@ -165,7 +77,7 @@ int pcs_cmd_send(int argc, char **argv)
     size_t cap = 0;
     ssize_t n;
     long ln = 0, sent = 0, refused = 0;
-    const char *pub = pcs_cli_opt(argc, argv, "--pub");
+    const char *pub = pcs_args_str(a, "pub");
     if (pub) {
         /* publish each line as it is (topic score.updated, then the line), as pcs-scorer does:
          * for testing a subscriber with any bytes */
@@ -212,29 +124,21 @@ int pcs_cmd_send(int argc, char **argv)
     if (f != stdin)
         fclose(f);
     zmq_ctx_term(ctx);
-    printf("pcs: send: %ld accepted, %ld not accepted\n", sent, refused);
+    if (pcs_args_flag(a, "json")) {
+        json_t *j = json_pack("{s:I, s:I}", "accepted", (json_int_t)sent, "not_accepted", (json_int_t)refused);
+        pcs_cli_print_json(j);
+        json_decref(j);
+    } else
+        printf("pcs: send: %ld accepted, %ld not accepted\n", sent, refused);
     return refused ? 1 : 0;
 }
 
-int pcs_cmd_watch(int argc, char **argv)
+int pcs_cmd_watch(pcs_args_t *a)
 {
-    const char *endpoint = NULL;
-    bool sub = pcs_cli_flag(argc, argv, "--sub");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--count") == 0 || strcmp(argv[i], "--timeout-ms") == 0)
-            i++;
-        else if (strcmp(argv[i], "--sub") == 0)
-            continue;
-        else if (argv[i][0] != '-' && !endpoint)
-            endpoint = argv[i];
-        else
-            return usage("watch: usage: pcs watch ENDPOINT [--sub] [--count N] [--timeout-ms N]");
-    }
-    if (!endpoint)
-        return usage("watch: missing ENDPOINT (e.g. the push_endpoint of pcs-ingest)");
-    const char *c = pcs_cli_opt(argc, argv, "--count"), *t = pcs_cli_opt(argc, argv, "--timeout-ms");
-    long count = c ? atol(c) : -1;
-    int timeout = t ? atoi(t) : -1;
+    const char *endpoint = a->pos[0];
+    bool sub = pcs_args_flag(a, "sub"), json = pcs_args_flag(a, "json");
+    long count = pcs_args_long(a, "count", -1);
+    int timeout = (int)pcs_args_long(a, "timeout-ms", -1);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, sub ? ZMQ_SUB : ZMQ_PULL);
     int zero = 0;
@@ -250,7 +154,7 @@ int pcs_cmd_watch(int argc, char **argv)
     /* one message per line; a multi-frame message (topic + body) prints its frames separated by a space */
     for (long n = 0; rc == 0 && (count < 0 || n < count); n++) {
         int more = 1;
-        bool first = true;
+        json_t *frames = json_array();
         while (more) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -260,15 +164,24 @@ int pcs_cmd_watch(int argc, char **argv)
                 rc = 1;
                 break;
             }
-            printf("%s%.*s", first ? "" : " ", (int)zmq_msg_size(&m), (const char *)zmq_msg_data(&m));
-            first = false;
+            json_array_append_new(frames, json_stringn_nocheck((const char *)zmq_msg_data(&m), zmq_msg_size(&m)));
+            if (!json)
+                printf("%s%.*s", json_array_size(frames) > 1 ? " " : "", (int)zmq_msg_size(&m),
+                       (const char *)zmq_msg_data(&m));
             more = zmq_msg_more(&m);
             zmq_msg_close(&m);
         }
-        if (rc == 0) {
+        if (rc == 0 && json) {
+            json_t *o = json_pack("{s:O}", "frames", frames);
+            char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            puts(t ? t : "{}");
+            free(t);
+            json_decref(o);
+        } else if (rc == 0) {
             putchar('\n');
-            fflush(stdout);
         }
+        fflush(stdout);
+        json_decref(frames);
     }
     zmq_close(s);
     zmq_ctx_term(ctx);

@@ -14,6 +14,7 @@ enum {
     PCS_ENOMEM = -2,   /* out of memory */
     PCS_EIO = -3,      /* a file or socket could not be read or written */
     PCS_ELIMIT = -4,   /* input beyond a documented limit */
+    PCS_ENOTFOUND = -5, /* what was asked for (a partner, a stored result) does not exist */
 };
 
 typedef struct pcs_err {
