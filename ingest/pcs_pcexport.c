@@ -177,7 +177,9 @@ struct pcs_pcexport {
     name_table_t workloads;            /* pc_workloads.tsv */
     name_table_t attributions;         /* pc_attribution.tsv */
     date_order_t dates;
-    bool dates_ambiguous;              /* slash dates where both readings are possible: read as M/D/YYYY */
+    bool dates_ambiguous;
+    bool decimal_comma;                /* a ';' file: "1200,50" is 1200.50 (a spreadsheet's European locale) */
+    char num[3][64];                   /* measures rewritten with a decimal point */              /* slash dates where both readings are possible: read as M/D/YYYY */
     /* the translated record */
     const char *f[MAX_OUT];
     size_t len[MAX_OUT];
@@ -554,6 +556,7 @@ int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, size_t max_record,
             eu += a > 12 && b <= 12;
         }
     }
+    x->decimal_comma = got >= 0 && pcs_csv_delimiter(r) == ';';
     pcs_csv_destroy(&r);
     if (got < 0)
         return got;
@@ -605,6 +608,23 @@ static void put_col(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, col_t c)
     size_t n;
     const char *s = val(x, in, c, &n);
     s = pcs_csv_trim(s, n, &n);
+    put(x, i, in, c, s, n);
+}
+
+/* Output field i is the measure of column c; in a ';' file a decimal comma ("1200,50", no point) is
+ * read as a point (slot k of 3 holds the rewritten text). */
+static void put_measure(pcs_pcexport_t *x, int i, int k, const pcs_csv_row_t *in, col_t c)
+{
+    size_t n;
+    const char *s = val(x, in, c, &n);
+    s = pcs_csv_trim(s, n, &n);
+    const char *comma = x->decimal_comma && n < sizeof x->num[k] ? memchr(s, ',', n) : NULL;
+    if (comma && !memchr(s, '.', n) && !memchr(comma + 1, ',', n - (size_t)(comma + 1 - s))) {
+        memcpy(x->num[k], s, n);
+        x->num[k][comma - s] = '.';
+        x->num[k][n] = '\0';
+        s = x->num[k];
+    }
     put(x, i, in, c, s, n);
 }
 
@@ -750,9 +770,9 @@ static int customers_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row
     put(x, 5, in, pc, id, strlen(id));
     if (!put_month(x, 6, in, out))
         return -1;
-    put_col(x, 7, in, C_ACR);
-    put_col(x, 8, in, C_REVENUE);
-    put_col(x, 9, in, C_SEATS);
+    put_measure(x, 7, 0, in, C_ACR);
+    put_measure(x, 8, 1, in, C_REVENUE);
+    put_measure(x, 9, 2, in, C_SEATS);
     put(x, 10, in, C_TENANT, "", 0);   /* no active units in this export */
     if (strcmp(id, "-") == 0)
         put(x, 11, in, C_TENANT, "", 0);   /* a customer only: no usage, no attribution */
@@ -807,7 +827,7 @@ static int azure_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t *
     put(x, 2, in, sc, id ? id : x->workload, strlen(id ? id : x->workload));
     if (!put_month(x, 3, in, out))
         return -1;
-    put_col(x, 4, in, C_ACR);
+    put_measure(x, 4, 0, in, C_ACR);
     for (int i = 5; i < 8; i++)
         put(x, i, in, C_ACR, "", 0);
     return put_attribution(x, 8, in, out) < 0 ? -1 : 9;
@@ -837,8 +857,8 @@ static int office_row(pcs_pcexport_t *x, const pcs_csv_row_t *in, pcs_csv_row_t 
         return -1;
     put(x, 4, in, C_PAID, "", 0);
     put(x, 5, in, C_PAID, "", 0);
-    put_col(x, 6, in, C_PAID);
-    put_col(x, 7, in, C_ACTIVE);
+    put_measure(x, 6, 0, in, C_PAID);
+    put_measure(x, 7, 1, in, C_ACTIVE);
     return put_attribution(x, 8, in, out) < 0 ? -1 : 9;
 }
 
