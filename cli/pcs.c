@@ -95,6 +95,14 @@ static const pcs_cmd_t commands[] = {
     {"trends", "PARTNER [--area A] [--rules V] [--json|--csv]",
      "Month by month: customers with usage, ACR, revenue, active users, and the best stored score per area.", NULL,
      "db rules area json csv", 1, 1, pcs_cmd_trends},
+    {"pull", "login --config FILE | now [--endpoint E] [--wait] [--timeout SECONDS] | status [--limit N] [--json]",
+     "Partner Center programmatic access (pcs-pull): sign in once, pull the Insights datasets now, see the runs.",
+     "login: the device code sign-in of the account of FILE (pcs-pull's configuration): the URL and the\n"
+     "code are printed; sign in as a user with the Executive report viewer role; the refresh token goes\n"
+     "to the file's token_file, mode 0600. With auth = client_credentials it checks the app's secret.\n"
+     "now: asks pcs-pull (--endpoint, PCS_PULL, else tcp://127.0.0.1:5607) to pull now; --wait returns\n"
+     "when the run has ended (exit 1 when it failed). status: the runs, newest first, each dataset's state.",
+     "config endpoint wait timeout limit json db", 1, 1, pcs_cmd_pull},
     {"rules", "list | show VERSION | diff V1 V2 [--json|--csv]",
      "The shipped rule sets, a set's requirements in words, and what changed between two sets.", NULL, "json csv", 1,
      3, pcs_cmd_rules},
@@ -109,7 +117,7 @@ static void usage(FILE *f)
     fputs("\nEvery command takes --json (and every table --csv). The day is the stack's today: PCS_TODAY, else the\n"
           "`today` pcs-scorer reports (PCS_SCORER), else the date (UTC); --as-of overrides it.\n"
           "Environment: PCS_DB (libpq conninfo, default: the PG* variables), PCS_SCORER (scorer control endpoint),\n"
-          "PCS_INTAKE (ingest endpoint), PCS_SQL_DIR, PCS_RULES_DIR (where shipped rule sets are looked up).\n"
+          "PCS_INTAKE (ingest endpoint), PCS_PULL (pcs-pull endpoint), PCS_SQL_DIR, PCS_RULES_DIR (where shipped rule sets are looked up).\n"
           "Exit status: 0 ok, 2 bad input or usage (one line on stderr: pcs: ...), 1 internal failure.\n",
           f);
 }

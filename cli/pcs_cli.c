@@ -58,6 +58,7 @@ static const opt_t options[] = {
     {"state", K_STR, "STATE", "alerts in this state (default firing where alerts have states; all = every alert)", NULL},
     {"all", K_FLAG, NULL, "every partner", NULL},
     {"xlsx", K_STR, "FILE", "write the workbook to FILE", NULL},
+    {"config", K_STR, "FILE", "the daemon's configuration file", NULL},
 };
 
 static const opt_t *find_opt(const char *name)

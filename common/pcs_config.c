@@ -68,13 +68,17 @@ static char *trim(char *s)
 
 /* One "key = value" line (already trimmed, not a comment) into cfg. */
 static int parse_line(char *s, const pcs_cfg_key_t *keys, int n_keys, void *cfg, unsigned char *seen, int line,
-                      pcs_err_t *err)
+                      const char *section, pcs_err_t *err)
 {
     char *eq = strchr(s, '=');
     if (!eq)
         return pcs_err_set(err, PCS_EINVAL, line, 0, "expected key = value");
     *eq = '\0';
-    char *key = trim(s), *val = trim(eq + 1);
+    char *key = trim(s), *val = trim(eq + 1), full[PCS_CFG_STR_MAX];
+    if (section[0]) {
+        snprintf(full, sizeof full, "%s.%s", section, key);
+        key = full;
+    }
     size_t vl = strlen(val);
     if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
         val[vl - 1] = '\0';
@@ -111,6 +115,7 @@ int pcs_config_load(const char *path, const pcs_cfg_key_t *keys, int n_keys, voi
     char buf[1024];
     int line = 0, rc = 0;
     unsigned char seen[PCS_CFG_MAX_KEYS] = {0};
+    char section[64] = "";
     while (rc == 0 && fgets(buf, sizeof buf, f)) {
         line++;
         if (!strchr(buf, '\n') && !feof(f)) {
@@ -118,8 +123,16 @@ int pcs_config_load(const char *path, const pcs_cfg_key_t *keys, int n_keys, voi
             break;
         }
         char *s = trim(buf);
-        if (*s && *s != '#')
-            rc = parse_line(s, keys, n_keys, cfg, seen, line, err);
+        size_t sl = strlen(s);
+        if (*s == '[') {
+            /* "[name]": the keys that follow are the table's "name.key" */
+            if (sl < 3 || s[sl - 1] != ']' || sl - 2 >= sizeof section)
+                rc = pcs_err_set(err, PCS_EINVAL, line, 0, "expected [section]");
+            else
+                snprintf(section, sizeof section, "%.*s", (int)(sl - 2), s + 1);
+        } else if (*s && *s != '#') {
+            rc = parse_line(s, keys, n_keys, cfg, seen, line, section, err);
+        }
     }
     fclose(f);
     return rc;

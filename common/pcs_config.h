@@ -1,7 +1,8 @@
 /* pcs_config: the daemons' configuration files, read through a table of keys (after pgbouncer's).
  *
  * One "key = value" per line; '#' starts a comment; blank lines are ignored; values may be
- * double-quoted. Each daemon declares a table of keys: type, default, range or accepted words,
+ * double-quoted. A line "[name]" starts a section: the keys after it are the table's "name.key"
+ * (pcs-pull's [partner_center]). Each daemon declares a table of keys: type, default, range or accepted words,
  * and whether SIGHUP may change the key in a running daemon (PCS_CFG_RELOAD) or it needs a
  * restart. An unknown key, a bad value or a duplicate is an error "line: key: reason" (err->line),
  * so a typo never silently runs with a default. Values are stored into the daemon's config struct
