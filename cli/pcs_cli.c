@@ -352,7 +352,7 @@ int32_t pcs_cli_today(const pcs_args_t *a, const char **how)
     if (d != PCS_DAY_NONE) {
         why = "given";
     } else if (env && *env && pcs_day_parse(env, &d) == 0) {
-        why = "the stack's today (PCS_TODAY)";
+        why = "the stack's today, PCS_TODAY";
     } else if (ep && *ep) {
         /* the scorer's own today: its pinned `today` setting, else its date */
         char reply[65536] = "";
@@ -362,12 +362,12 @@ int32_t pcs_cli_today(const pcs_args_t *a, const char **how)
         json_t *j = r == 0 ? json_loads(reply, 0, NULL) : NULL;
         const char *t = json_string_value(json_object_get(j, "today"));
         if (t && pcs_day_parse(t, &d) == 0)
-            why = "the stack's today (pcs-scorer)";
+            why = "the stack's today, from pcs-scorer";
         json_decref(j);
     }
     if (d == PCS_DAY_NONE) {
         d = pcs_day_today_utc();
-        why = "today (UTC)";
+        why = "today's date, UTC";
     }
     if (how)
         *how = why;

@@ -77,8 +77,8 @@ const char *pcs_cli_scorer(const pcs_args_t *a);
 
 /* The day a command answers for: --as-of; else the stack's today (PCS_TODAY, else the `today` the
  * scorer reports when PCS_SCORER or --endpoint names one and it answers, else the date in UTC).
- * *how (may be NULL) receives words for the header: "given", "the stack's today (pcs-scorer)",
- * "PCS_TODAY" or "today (UTC)". */
+ * *how (may be NULL) receives words for the header: "given", "the stack's today, from pcs-scorer",
+ * "the stack's today, PCS_TODAY" or "today's date, UTC". */
 int32_t pcs_cli_today(const pcs_args_t *a, const char **how);
 
 /* Sends one REQ message and waits for a reply with "ok": true, retrying on a fresh socket after a

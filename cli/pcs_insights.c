@@ -296,7 +296,7 @@ static int print_skilling(ctx_t *cx, pcs_args_t *a, const json_t *out)
         char p1[32], p2[32];
         printf("\n%s / %s track / %s: %s of %s points, %s paid\n", pcs_words_area(str(m, "area")),
                pcs_words_track(str(m, "track")), pcs_words_metric(str(m, "metric")),
-               pcs_words_number(num(m, "points"), 2, p1, sizeof p1), pcs_words_number(num(m, "max"), 2, p2, sizeof p2),
+               pcs_words_points(num(m, "points"), p1, sizeof p1), pcs_words_number(num(m, "max"), 2, p2, sizeof p2),
                pcs_words_amount(num(m, "units"), "people", (char[64]){0}, 64));
         json_t *st;
         json_array_foreach(json_object_get(m, "steps"), k, st) {
@@ -314,7 +314,7 @@ static int print_skilling(ctx_t *cx, pcs_args_t *a, const json_t *out)
             else if (!strcmp(str(st, "award"), "per_person"))
                 snprintf(award, sizeof award, "; %s points per person", pcs_words_number(num(st, "points_per_person"), 2, p1, sizeof p1));
             printf("  Step %lld: %s %lld %s with one of: %s%s. Has %lld: %s\n",
-                   (long long)json_integer_value(json_object_get(st, "step")), !strcmp(str(st, "award"), "per_person") ? "each of at least" : "needs",
+                   (long long)json_integer_value(json_object_get(st, "step")), !strcmp(str(st, "award"), "per_person") ? "at least" : "needs",
                    need, need == 1 ? "person" : "people", names, award,
                    (long long)json_integer_value(json_object_get(st, "valid")),
                    json_is_true(json_object_get(st, "met")) ? "met" : "NOT met");
@@ -431,8 +431,8 @@ int pcs_cli_print_simulation(pcs_args_t *a, const json_t *both, const char *part
         double s0 = num(c, "score"), s1 = num(s, "score");
         pcs_table_cell(t, csv ? str(s, "area") : pcs_words_area(str(s, "area")), NULL);
         pcs_table_cell(t, csv ? "" : "score", NULL);
-        pcs_table_cell(t, csv ? pcs_cli_plain(s0, b0, sizeof b0) : pcs_words_number(s0, 2, b0, sizeof b0), NULL);
-        pcs_table_cell(t, csv ? pcs_cli_plain(s1, b1, sizeof b1) : pcs_words_number(s1, 2, b1, sizeof b1), NULL);
+        pcs_table_cell(t, csv ? pcs_cli_plain(s0, b0, sizeof b0) : pcs_words_points(s0, b0, sizeof b0), NULL);
+        pcs_table_cell(t, csv ? pcs_cli_plain(s1, b1, sizeof b1) : pcs_words_points(s1, b1, sizeof b1), NULL);
         snprintf(d, sizeof d, "%+.2f", s1 - s0);
         pcs_table_cell(t, fabs(s1 - s0) < 0.005 ? "0" : d, NULL);
         pcs_table_cell(t, q1 != q0 ? (q1 ? "newly qualified" : "no longer qualified") : q1 ? "qualified" : "", NULL);
@@ -442,8 +442,8 @@ int pcs_cli_print_simulation(pcs_args_t *a, const json_t *both, const char *part
             double p0 = num(m0, "points"), p1 = num(m, "points");
             pcs_table_cell(t, csv ? str(s, "area") : "", NULL);
             pcs_table_cell(t, csv ? str(m, "metric") : pcs_words_metric(str(m, "metric")), NULL);
-            pcs_table_cell(t, csv ? pcs_cli_plain(p0, b0, sizeof b0) : pcs_words_number(p0, 2, b0, sizeof b0), NULL);
-            pcs_table_cell(t, csv ? pcs_cli_plain(p1, b1, sizeof b1) : pcs_words_number(p1, 2, b1, sizeof b1), NULL);
+            pcs_table_cell(t, csv ? pcs_cli_plain(p0, b0, sizeof b0) : pcs_words_points(p0, b0, sizeof b0), NULL);
+            pcs_table_cell(t, csv ? pcs_cli_plain(p1, b1, sizeof b1) : pcs_words_points(p1, b1, sizeof b1), NULL);
             snprintf(d, sizeof d, "%+.2f", p1 - p0);
             pcs_table_cell(t, fabs(p1 - p0) < 0.005 ? "0" : d, NULL);
             pcs_table_cell(t, "", NULL);
@@ -499,14 +499,14 @@ static int print_recommend(ctx_t *cx, pcs_args_t *a, const json_t *out)
             if (o < sizeof eff - 1)
                 o += (size_t)snprintf(eff + o, sizeof eff - o, "%s%s %s -> %s%s", k ? "; " : "",
                                       csv ? str(e, "area") : pcs_words_area(str(e, "area")),
-                                      pcs_words_number(num(e, "score_before"), 2, s0, sizeof s0),
-                                      pcs_words_number(num(e, "score_after"), 2, s1, sizeof s1),
+                                      pcs_words_points(num(e, "score_before"), s0, sizeof s0),
+                                      pcs_words_points(num(e, "score_after"), s1, sizeof s1),
                                       !flips ? "" : !strcmp(str(x, "kind"), "renew") ? " (keeps the designation)" : " (qualifies)");
         }
         pcs_table_cellf(t, NULL, "%zu", i + 1);
         pcs_table_cell(t, str(x, "kind"), NULL);
         pcs_table_cell(t, str(x, "action"), NULL);
-        pcs_table_cellf(t, pcs_cli_plain(num(x, "points"), b, sizeof b), "+%s", pcs_words_number(num(x, "points"), 2, (char[32]){0}, 32));
+        pcs_table_cellf(t, pcs_cli_plain(num(x, "points"), b, sizeof b), "+%s", pcs_words_points(num(x, "points"), (char[32]){0}, 32));
         pcs_table_cell(t, eff, NULL);
         if (json_is_string(json_object_get(x, "deadline")))
             pcs_table_cellf(t, str(x, "deadline"), "%s (%lld days)", str(x, "deadline"),
@@ -564,8 +564,8 @@ static int print_forecast(ctx_t *cx, pcs_args_t *a, const json_t *rows)
     ctx_t c = *cx;
     int32_t until = until_of(cx, a);
     bool csv = pcs_args_flag(a, "csv");
-    static const char *const cols[] = {"date:Date", "area:Area", "track:Track", ">score:Score", "qualified:Qualified",
-                                       "status:Status", "reason:Why"};
+    static const char *const cols[] = {"date:Date", "area:Area", "track:Track", ">score:Score", "qualified:Qualified that day",
+                                       "status:Status (renewal window)", "reason:Why it changes"};
     pcs_table_t *t = pcs_table_new(cols, 7);
     size_t i;
     json_t *r;
@@ -574,7 +574,7 @@ static int print_forecast(ctx_t *cx, pcs_args_t *a, const json_t *rows)
         pcs_table_cell(t, str(r, "date"), NULL);
         pcs_table_cell(t, csv ? str(r, "area") : pcs_words_area(str(r, "area")), NULL);
         pcs_table_cell(t, csv ? str(r, "track") : pcs_words_track(str(r, "track")), NULL);
-        pcs_table_cell(t, pcs_words_number(num(r, "score"), 2, b, sizeof b), pcs_cli_plain(num(r, "score"), (char[32]){0}, 32));
+        pcs_table_cell(t, pcs_words_points(num(r, "score"), b, sizeof b), pcs_cli_plain(num(r, "score"), (char[32]){0}, 32));
         pcs_table_cell(t, json_is_true(json_object_get(r, "qualified")) ? (csv ? "true" : "yes") : (csv ? "false" : "no"), NULL);
         pcs_table_cell(t, csv ? str(r, "status") : pcs_words_status(str(r, "status")), NULL);
         pcs_table_cell(t, str(r, "reason"), NULL);
@@ -644,7 +644,7 @@ int pcs_cmd_trends(pcs_args_t *a)
                 pcs_table_cell(t, csv ? "" : "-", NULL);
             else
                 pcs_table_cellf(t, pcs_cli_plain(num(s, "score"), p, sizeof p), "%s%s",
-                                pcs_words_number(num(s, "score"), 2, b, sizeof b),
+                                pcs_words_points(num(s, "score"), b, sizeof b),
                                 json_is_true(json_object_get(s, "qualified")) ? " qualified" : "");
         }
     }

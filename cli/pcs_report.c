@@ -104,29 +104,70 @@ typedef struct book {
     const pcs_rules_t *rules;
 } book_t;
 
+/* The selected track's detail of a metric (its parts or options), or NULL. */
+static const json_t *track_metric(const json_t *area, const char *metric)
+{
+    size_t i, k;
+    json_t *t, *m;
+    json_array_foreach(json_object_get(area, "tracks"), i, t) {
+        if (strcmp(str(t, "track"), str(area, "track")))
+            continue;
+        json_array_foreach(json_object_get(t, "metrics"), k, m) {
+            if (!strcmp(str(m, "metric"), metric))
+                return m;
+        }
+    }
+    return NULL;
+}
+
+static void score_row(book_t *b, const char *partner, const json_t *doc, bool stored, const json_t *a)
+{
+    sheet_t *s = &b->scores;
+    next_row(s);
+    put_s(s, partner);
+    put_d(s, str(doc, "as_of"));
+    put_s(s, stored ? "stored" : "computed");
+    put_s(s, str(a, "area"));
+    put_s(s, pcs_words_area(str(a, "area")));
+    put_s(s, pcs_words_track(str(a, "track")));
+    put_n(s, num(a, "score"), b->f.score);
+    put_b(s, json_is_true(json_object_get(a, "qualified")));
+    put_s(s, pcs_words_status(str(a, "status")));
+}
+
+/* Per area and metric a row; a metric made of parts (or options) also gets a row per part, each in
+ * its own unit, and its own value only where the parts share a unit. */
 static void write_scores(book_t *b, const char *partner, const json_t *doc, bool stored)
 {
     sheet_t *s = &b->scores;
-    size_t i, k;
-    json_t *a, *m;
+    size_t i, k, j;
+    json_t *a, *m, *sub;
     json_array_foreach(json_object_get(doc, "areas"), i, a) {
         json_array_foreach(json_object_get(a, "metrics"), k, m) {
-            const char *unit = pcs_words_unit(b->rules, str(a, "area"), str(a, "track"), str(m, "metric"), NULL);
-            next_row(s);
-            put_s(s, partner);
-            put_d(s, str(doc, "as_of"));
-            put_s(s, stored ? "stored" : "computed");
-            put_s(s, str(a, "area"));
-            put_s(s, pcs_words_area(str(a, "area")));
-            put_s(s, pcs_words_track(str(a, "track")));
-            put_n(s, num(a, "score"), b->f.score);
-            put_b(s, json_is_true(json_object_get(a, "qualified")));
-            put_s(s, pcs_words_status(str(a, "status")));
-            put_s(s, pcs_words_metric(str(m, "metric")));
-            put_n(s, num(m, "value"), unit_format(&b->f, unit));
-            put_s(s, *unit ? unit : "parts (see pcs show)");
+            const char *metric = str(m, "metric");
+            const char *unit = pcs_words_unit(b->rules, str(a, "area"), str(a, "track"), metric, NULL);
+            score_row(b, partner, doc, stored, a);
+            put_s(s, pcs_words_metric(metric));
+            put_s(s, NULL);
+            if (*unit)
+                put_n(s, num(m, "value"), unit_format(&b->f, unit));
+            else
+                put_s(s, NULL);
+            put_s(s, *unit ? unit : "mixed (see the part rows)");
             put_n(s, num(m, "points"), b->f.score);
             put_n(s, num(m, "max"), b->f.score);
+            const json_t *tm = track_metric(a, metric);
+            const char *key = json_object_get(tm, "parts") ? "parts" : "options";
+            json_array_foreach(json_object_get(tm, key), j, sub) {
+                const char *su = pcs_words_unit(b->rules, str(a, "area"), str(a, "track"), metric, str(sub, "name"));
+                score_row(b, partner, doc, stored, a);
+                put_s(s, pcs_words_metric(metric));
+                put_s(s, str(sub, "name"));
+                put_n(s, num(sub, "units"), unit_format(&b->f, su));
+                put_s(s, su);
+                put_n(s, num(sub, "points"), b->f.score);
+                put_s(s, NULL);
+            }
         }
     }
 }
@@ -231,8 +272,8 @@ static void write_alerts(book_t *b, const json_t *arr)
 static void open_sheets(book_t *b, lxw_workbook *wb)
 {
     static const char *const sc[] = {"Partner", "As of", "Source", "Area id", "Area", "Track", "Score", "Qualified",
-                                     "Status", "Metric", "Value", "Unit", "Points", "Max"};
-    static const double scw[] = {22, 12, 10, 24, 24, 11, 8, 10, 12, 28, 14, 12, 8, 6};
+                                     "Status", "Metric", "Part", "Value", "Unit", "Points", "Max"};
+    static const double scw[] = {22, 12, 10, 24, 24, 11, 8, 10, 12, 28, 10, 14, 12, 8, 6};
     static const char *const hi[] = {"Partner", "Data month", "Area", "Recorded", "Score", "Track", "Qualified", "Source"};
     static const double hiw[] = {22, 11, 24, 12, 8, 11, 10, 10};
     static const char *const el[] = {"Partner", "Area", "Track", "Metric", "Part", "Customer id", "Customer", "Tenant",
@@ -243,7 +284,7 @@ static void open_sheets(book_t *b, lxw_workbook *wb)
     static const double skw[] = {22, 24, 11, 28, 6, 20, 7, 44, 12, 12, 13, 6};
     static const char *const al[] = {"Partner", "Raised (UTC)", "Severity", "State", "Area", "Event", "What", "Dedup key"};
     static const double alw[] = {22, 21, 9, 9, 24, 24, 80, 50};
-    sheet_open(&b->scores, wb, "Scores", sc, scw, 14, &b->f);
+    sheet_open(&b->scores, wb, "Scores", sc, scw, 15, &b->f);
     sheet_open(&b->history, wb, "History", hi, hiw, 8, &b->f);
     sheet_open(&b->elig, wb, "Eligibility", el, elw, 13, &b->f);
     sheet_open(&b->skill, wb, "Skilling", sk, skw, 12, &b->f);

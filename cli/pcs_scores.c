@@ -191,7 +191,7 @@ static void metric_reason(const card_t *c, const json_t *area, const json_t *m, 
     buf[0] = '\0';
     const char *metric = str(m, "metric");
     if (json_is_string(json_object_get(tm, "prerequisite_failed"))) {
-        snprintf(buf, n, "prerequisite not met: %s", str(tm, "prerequisite_failed"));
+        snprintf(buf, n, "prerequisite not met: %s", pcs_words_prerequisite(str(tm, "prerequisite_failed")));
         return;
     }
     if (num(m, "points") >= num(m, "max") - 0.005)
@@ -246,7 +246,7 @@ static void area_rows(const card_t *c, const json_t *area, pcs_table_t *t, bool 
         const char *unit = pcs_words_unit(c->rules, str(area, "area"), str(area, "track"), metric, NULL);
         char reason[1024], pts[64], v[64], p1[32], p2[32];
         metric_reason(c, area, m, tm, reason, sizeof reason);
-        snprintf(pts, sizeof pts, "%s of %s", pcs_words_number(num(m, "points"), 2, p1, sizeof p1),
+        snprintf(pts, sizeof pts, "%s of %s", pcs_words_points(num(m, "points"), p1, sizeof p1),
                  pcs_words_number(num(m, "max"), 2, p2, sizeof p2));
         if (csv) {
             csv_prefix(t, area, metric);
@@ -280,9 +280,10 @@ static void area_rows(const card_t *c, const json_t *area, pcs_table_t *t, bool 
                 pcs_table_cellf(t, NULL, "  %s %s%s", !strcmp(subs_key, "parts") ? "part" : "option", str(sub, "name"),
                                 winner ? " (best)" : "");
                 pcs_table_cell(t, pcs_words_amount(num(sub, "units"), su, v, sizeof v), NULL);
-                pcs_table_cellf(t, NULL, "%s", pcs_words_number(num(sub, "points"), 2, p1, sizeof p1));
+                pcs_table_cellf(t, NULL, "%s", pcs_words_points(num(sub, "points"), p1, sizeof p1));
                 pcs_table_cellf(t, NULL, "%s%s", json_is_string(json_object_get(sub, "prerequisite_failed")) ? "prerequisite not met: " : "",
-                                str(sub, "prerequisite_failed"));
+                                json_is_string(json_object_get(sub, "prerequisite_failed"))
+                                    ? pcs_words_prerequisite(str(sub, "prerequisite_failed")) : "");
             }
         }
     }
@@ -305,8 +306,8 @@ static void scorecard(const card_t *c, const json_t *doc)
         for (int k = 0; k < 40; k++)
             bar[k] = k < filled ? '#' : k == mark ? '|' : '.';
         bar[40] = '\0';
-        printf("%s%s%s  %s track  %s%s%s  %s%s / 70 to qualify%s  %s%s%s\n", bold, pcs_words_area(str(a, "area")), reset,
-               pcs_words_track(str(a, "track")), col, bar, reset, col, pcs_words_number(score, 2, sc, sizeof sc), reset,
+        printf("%s%s%s  %s track  %s%s%s  %s%s of 100%s  %s%s%s\n", bold, pcs_words_area(str(a, "area")), reset,
+               pcs_words_track(str(a, "track")), col, bar, reset, col, pcs_words_points(score, sc, sizeof sc), reset,
                bold, pcs_words_status(str(a, "status")), reset);
         static const char *const cols[] = {"metric:Metric", ">value:Value", ">points:Points", "reason:What is missing"};
         pcs_table_t *t = pcs_table_new(cols, 4);
@@ -319,7 +320,7 @@ static void scorecard(const card_t *c, const json_t *doc)
             size_t n = 0;
             why[0] = '\0';
             if (score < 70 - 1e-9)
-                n += (size_t)snprintf(why, sizeof why, "%s points short of 70", pcs_words_number(70 - score, 2, sc, sizeof sc));
+                n += (size_t)snprintf(why, sizeof why, "%s points short of 70", pcs_words_points(70 - score, sc, sizeof sc));
             size_t k;
             json_t *m;
             json_array_foreach(json_object_get(a, "metrics"), k, m) {
@@ -332,7 +333,7 @@ static void scorecard(const card_t *c, const json_t *doc)
         json_t *alt = json_array_get(json_object_get(a, "alternatives"), 0);
         if (alt)
             printf("    %s%s track: %s%s%s\n", dim, pcs_words_track(str(alt, "track")),
-                   pcs_words_number(num(alt, "score"), 2, sc, sizeof sc),
+                   pcs_words_points(num(alt, "score"), sc, sizeof sc),
                    json_is_true(json_object_get(alt, "qualified")) ? ", qualifies" : "", reset);
         if (json_is_string(json_object_get(a, "anniversary")))
             printf("    %sEnrolled, anniversary %s%s\n", dim, str(a, "anniversary"), reset);
@@ -440,8 +441,8 @@ int pcs_cmd_history(pcs_args_t *a)
     } else {
         /* one row per data month, one column per area */
         char d[11];
-        printf("Score history of %s up to %s%s%s%s (rules %s)\n", a->pos[0], given ? "" : "the ", pcs_day_format(day, d),
-               given ? "" : ", ", given ? "" : how, rules);
+        printf("Score history of %s up to %s (%s), rules %s\n", a->pos[0], pcs_day_format(day, d), given ? "given" : how,
+               rules);
         printf("Per data month the best score recorded in the month after it (scoring.md 11.3); \"qualified\": a\n"
                "record of that month qualified; SMB track where noted (else Enterprise); \"computed\": no stored\n"
                "record that month, the engine's figure from the stored result.\n\n");
@@ -460,7 +461,7 @@ int pcs_cmd_history(pcs_args_t *a)
                 int k = pcs_area_index(str(r, "area"));
                 char sc[32];
                 if (k >= 0)
-                    snprintf(cell[k], sizeof cell[k], "%s%s%s%s", pcs_words_number(num(r, "score"), 2, sc, sizeof sc),
+                    snprintf(cell[k], sizeof cell[k], "%s%s%s%s", pcs_words_points(num(r, "score"), sc, sizeof sc),
                              !strcmp(str(r, "track"), "smb") ? " SMB" : "",
                              json_is_true(json_object_get(r, "qualified")) ? " qualified" : "",
                              !strcmp(str(r, "source"), "computed") ? " (computed)" : "");
@@ -587,7 +588,7 @@ int pcs_cmd_partners(pcs_args_t *a)
         pcs_table_cell(t, str(p, "partner_id"), NULL);
         json_array_foreach(json_object_get(p, "areas"), k, x) {
             char sc[32];
-            pcs_words_number(num(x, "score"), 2, sc, sizeof sc);
+            pcs_words_points(num(x, "score"), sc, sizeof sc);
             if (csv) {
                 pcs_table_cell(t, pcs_cli_plain(num(x, "score"), sc, sizeof sc), NULL);
                 pcs_table_cell(t, str(x, "status"), NULL);

@@ -307,17 +307,15 @@ static json_t *steps_json(const pcs_insight_t *in, const pcs_metric_t *m, const 
         n += (size_t)snprintf(text + n, sizeof text - n, "step %zu needs %lld %s with ", i + 1, need,
                               need == 1 ? "person" : "people");
         json_t *names = json_object_get(o, "certifications"), *nm;
-        size_t k, nn = json_array_size(names);
+        size_t k, nn = json_array_size(names), shown = nn > 3 ? 2 : nn;
         json_array_foreach(names, k, nm) {
-            if (n >= sizeof text - 1)
+            if (n >= sizeof text - 1 || k == shown)
                 break;
-            if (k >= 3) {
-                n += (size_t)snprintf(text + n, sizeof text - n, " or one of %zu more", nn - 3);
-                break;
-            }
             n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", k == 0 ? "" : k + 1 == nn ? " or " : ", ",
                                   json_string_value(nm));
         }
+        if (shown < nn && n < sizeof text - 1)
+            n += (size_t)snprintf(text + n, sizeof text - n, " or one of %zu other certifications", nn - shown);
         if (n < sizeof text - 1)
             n += (size_t)snprintf(text + n, sizeof text - n, ": has %lld", have);
         json_t *h;
@@ -488,8 +486,8 @@ char *pcs_insight_event_text(const pcs_rules_t *rules, const json_t *ev)
     const json_t *p = json_object_get(ev, "payload");
     const char *type = str(ev, "event"), *area = pcs_words_area(str(ev, "area"));
     char buf[1024], n1[32], n2[32];
-    pcs_words_number(num(p, "total_before"), 2, n1, sizeof n1);
-    pcs_words_number(num(p, "total_after"), 2, n2, sizeof n2);
+    pcs_words_points(num(p, "total_before"), n1, sizeof n1);
+    pcs_words_points(num(p, "total_after"), n2, sizeof n2);
     const char *lost = json_is_true(json_object_get(p, "area_becomes_unqualified")) ? ", no longer qualified" : "";
     if (!strcmp(type, "cert_expiring")) {
         snprintf(buf, sizeof buf, "%s's %s is valid until %s (%lld days): %s %s -> %s%s", str(p, "person_id"),
@@ -499,31 +497,33 @@ char *pcs_insight_event_text(const pcs_rules_t *rules, const json_t *ev)
         snprintf(buf, sizeof buf, "%zu certifications end within 60 days (together): %s %s -> %s%s",
                  json_array_size(json_object_get(p, "certs")), area, n1, n2, lost);
     } else if (!strcmp(type, "nca_at_risk")) {
-        snprintf(buf, sizeof buf, "net customer adds fall from %g to %g next month (%zu customer%s enter or leave the "
-                 "comparison): %s %s -> %s%s", num(p, "units_now"), num(p, "projected_units"),
-                 json_array_size(json_object_get(p, "tenants")), json_array_size(json_object_get(p, "tenants")) == 1 ? "" : "s",
-                 area, n1, n2, lost);
+        size_t nt = json_array_size(json_object_get(p, "tenants"));
+        snprintf(buf, sizeof buf, "net customer adds fall from %g to %g next month (%zu customer%s the comparison): %s "
+                 "%s -> %s%s", num(p, "units_now"), num(p, "projected_units"), nt,
+                 nt == 1 ? " enters or leaves" : "s enter or leave", area, n1, n2, lost);
     } else if (!strcmp(type, "metric_zero_blocking")) {
         size_t i, n = 0;
         json_t *m;
         n += (size_t)snprintf(buf, sizeof buf, "%s has %s points but cannot qualify: ", area,
-                              pcs_words_number(num(p, "total"), 2, n1, sizeof n1));
+                              pcs_words_points(num(p, "total"), n1, sizeof n1));
         json_array_foreach(json_object_get(p, "metrics"), i, m) {
             if (n >= sizeof buf - 1)
                 break;
             n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s is at zero", i ? ", " : "", pcs_words_metric(str(m, "metric")));
         }
     } else if (!strcmp(type, "near_threshold")) {
-        snprintf(buf, sizeof buf, "%s is %s points short of 70", area, pcs_words_number(num(p, "gap"), 2, n1, sizeof n1));
+        snprintf(buf, sizeof buf, "%s is %s points short of 70", area, pcs_words_points(num(p, "gap"), n1, sizeof n1));
     } else if (!strcmp(type, "renewal_reminder") || !strcmp(type, "designation_at_risk")) {
         snprintf(buf, sizeof buf, "%s anniversary %s in %lld days, not qualified in the renewal window yet (score %s)%s",
                  area, str(p, "anniversary"), (long long)json_integer_value(json_object_get(p, "days_left")),
-                 pcs_words_number(num(p, "total"), 2, n1, sizeof n1),
+                 pcs_words_points(num(p, "total"), n1, sizeof n1),
                  !strcmp(type, "designation_at_risk") ? ": the designation is at risk" : "");
     } else if (!strcmp(type, "other_track_qualifies")) {
         snprintf(buf, sizeof buf, "%s: the %s track qualifies with %s while the %s track (%s) is reported", area,
-                 pcs_words_track(str(p, "other_track")), pcs_words_number(num(p, "other_total"), 2, n1, sizeof n1),
-                 pcs_words_track(str(p, "track")), pcs_words_number(num(p, "total"), 2, n2, sizeof n2));
+                 pcs_words_track(str(p, "other_track")), pcs_words_points(num(p, "other_total"), n1, sizeof n1),
+                 pcs_words_track(str(p, "track")), pcs_words_points(num(p, "total"), n2, sizeof n2));
+    } else if (!strcmp(type, "newly_qualified")) {
+        snprintf(buf, sizeof buf, "%s newly qualified", area);
     } else {
         snprintf(buf, sizeof buf, "%s: %s", area, type);
     }
@@ -626,8 +626,8 @@ static void add_renewals(const pcs_insight_t *in, const json_t *cur, json_t *act
             }
             if (!act) {
                 char text[512], d[11];
-                snprintf(text, sizeof text, "renew %s's %s before %s", person, pcs_words_cert(in->rules, cert),
-                         pcs_day_format(last + 1, d));
+                snprintf(text, sizeof text, "renew %s's %s by %s (its last valid day)", person,
+                         pcs_words_cert(in->rules, cert), pcs_day_format(last, d));
                 act = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:f, s:[]}", "kind", "renew", "action", text,
                                 "certification", cert, "certification_name", pcs_words_cert(in->rules, cert), "person_id",
                                 person, "people", 1, "deadline", d, "days_left",

@@ -139,9 +139,10 @@ int pcs_store_result(pcs_store_t *s, const char *partner, const char *rules, int
 static const char history_sql[] =
     "WITH lim AS (SELECT coalesce($3::date, (SELECT max(as_of) FROM score_snapshots"
     "   WHERE partner_id = $1 AND rule_set = $2)) AS d),"
-    " s AS (SELECT area, as_of, total, track, qualified, date_trunc('month', as_of)::date AS cal"
+    " s AS (SELECT DISTINCT ON (area, as_of) area, as_of, total, track, qualified,"
+    "   date_trunc('month', as_of)::date AS cal"
     "   FROM score_snapshots, lim WHERE partner_id = $1 AND rule_set = $2 AND selected AND as_of <= lim.d"
-    "   AND ($4::text IS NULL OR area = $4)),"
+    "   AND ($4::text IS NULL OR area = $4) ORDER BY area, as_of, seq DESC),"
     " best AS (SELECT DISTINCT ON (area, cal) area, cal, as_of, total, track FROM s"
     "   ORDER BY area, cal, total DESC, as_of),"
     " q AS (SELECT area, cal, bool_or(qualified) AS q FROM s GROUP BY area, cal),"
@@ -231,18 +232,22 @@ json_t *pcs_store_rejects(pcs_store_t *s, const char *file, long limit, pcs_err_
 }
 
 /* The fleet in one statement: the latest result of each partner up to today (one index scan of
- * score_results), its six selected snapshots, the next anniversary and the firing alerts. */
+ * score_results), its six selected snapshots, the next anniversary and the firing alerts. Where a
+ * day has two rows marked selected for one area (a track no longer evaluated keeps its old row),
+ * the one written last is the area's. */
 static const char partners_sql[] =
     "WITH latest AS (SELECT DISTINCT ON (partner_id) partner_id, as_of FROM score_results"
     "   WHERE rule_set = $1 AND as_of <= $2::date ORDER BY partner_id, as_of DESC),"
-    " areas AS (SELECT l.partner_id, json_agg(json_build_object('area', s.area, 'track', s.track,"
-    "   'score', round(s.total::numeric, 2)::float8, 'qualified', s.qualified, 'status', s.status)"
-    "   ORDER BY array_position(" AREA_ORDER ", s.area)) AS areas,"
-    "   bool_or($3::text IS NULL OR s.status = $3) AS status_match,"
-    "   bool_and(s.qualified OR s.status NOT IN ('enrolled', 'renewal_due')) AS renewals_safe"
+    " snap AS (SELECT DISTINCT ON (s.partner_id, s.area) s.partner_id, s.area, s.track, s.total, s.qualified, s.status"
     "   FROM latest l JOIN score_snapshots s ON s.partner_id = l.partner_id AND s.rule_set = $1"
     "   AND s.as_of = l.as_of AND s.selected AND ($4::text IS NULL OR s.area = $4)"
-    "   GROUP BY l.partner_id),"
+    "   ORDER BY s.partner_id, s.area, s.seq DESC),"
+    " areas AS (SELECT partner_id, json_agg(json_build_object('area', area, 'track', track,"
+    "   'score', round(total::numeric, 2)::float8, 'qualified', qualified, 'status', status)"
+    "   ORDER BY array_position(" AREA_ORDER ", area)) AS areas,"
+    "   bool_or($3::text IS NULL OR status = $3) AS status_match,"
+    "   bool_and(qualified OR status NOT IN ('enrolled', 'renewal_due')) AS renewals_safe"
+    "   FROM snap GROUP BY partner_id),"
     " ann AS (SELECT partner_id, min(anniversary_date) AS anniversary FROM enrollments"
     "   WHERE anniversary_date >= $2::date GROUP BY partner_id),"
     " life AS (SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
@@ -352,9 +357,10 @@ static const char trends_sql[] =
     " months AS (SELECT DISTINCT month FROM u UNION"
     "   SELECT DISTINCT (date_trunc('month', as_of) - interval '1 month')::date FROM score_snapshots"
     "   WHERE partner_id = $1 AND rule_set = $2),"
-    " s AS (SELECT DISTINCT ON (area, cal) area, cal, total, qualified FROM (SELECT area, total, qualified,"
-    "   (date_trunc('month', as_of) - interval '1 month')::date AS cal FROM score_snapshots"
-    "   WHERE partner_id = $1 AND rule_set = $2 AND selected AND ($3::text IS NULL OR area = $3)) x"
+    " s AS (SELECT DISTINCT ON (area, cal) area, cal, total, qualified FROM (SELECT DISTINCT ON (area, as_of) area,"
+    "   total, qualified, (date_trunc('month', as_of) - interval '1 month')::date AS cal FROM score_snapshots"
+    "   WHERE partner_id = $1 AND rule_set = $2 AND selected AND ($3::text IS NULL OR area = $3)"
+    "   ORDER BY area, as_of, seq DESC) x"
     "   ORDER BY area, cal, total DESC)"
     " SELECT coalesce(json_agg(json_build_object('month', to_char(m.month, 'YYYY-MM'),"
     "  'customers_ttm', (SELECT count(DISTINCT tenant_id) FROM u WHERE u.month > m.month - interval '12 months'"

@@ -146,6 +146,12 @@ char *pcs_words_number(double x, int decimals, char *buf, size_t n)
     return buf;
 }
 
+char *pcs_words_points(double x, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.2f", fabs(x) < 0.005 ? 0.0 : x);
+    return buf;
+}
+
 char *pcs_words_amount(double x, const char *unit, char *buf, size_t n)
 {
     char num[64];
@@ -177,4 +183,13 @@ const char *pcs_words_cert(const pcs_rules_t *r, const char *cert)
 {
     int c = r && cert ? pcs_rules_find_cert(r, cert) : -1;
     return c >= 0 ? r->certs[c].name : cert ? cert : "";
+}
+
+const char *pcs_words_prerequisite(const char *id)
+{
+    static const char *const ids[] = {"baseline_not_positive", "min_current", "min_baseline"};
+    static const char *const names[] = {"no usage in the comparison year, so there is no growth to measure",
+                                        "the current year's usage is below the minimum",
+                                        "the comparison year's usage is below the minimum"};
+    return lookup(id, ids, names, 3);
 }

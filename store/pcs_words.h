@@ -32,8 +32,13 @@ double pcs_words_full_at(const pcs_rules_t *r, const char *area, const char *tra
 /* x with thousands separators and at most `decimals` decimals (trailing zeros dropped):
  * 11100 -> "11,100", 25.6127 (2) -> "25.61". */
 char *pcs_words_number(double x, int decimals, char *buf, size_t n);
+/* A score or points: always two decimals ("92.00"), as Partner Center shows them. */
+char *pcs_words_points(double x, char *buf, size_t n);
 /* x with its unit: "USD 11,100", "25.61 %", "3 customers", "1 person". */
 char *pcs_words_amount(double x, const char *unit, char *buf, size_t n);
+
+/* A growth prerequisite id of the engine in words ("the baseline year has no usage", ...). */
+const char *pcs_words_prerequisite(const char *id);
 
 /* A certification's name in r by id, name or alias; the argument itself when unknown. */
 const char *pcs_words_cert(const pcs_rules_t *r, const char *cert);

@@ -76,7 +76,7 @@ check "recommend: the top action's effect ($cert x$people on $area: $before -> $
     '[ -n "$cert" ] && [ "$sim" = "$(py "import sys; print(float(sys.argv[1]), float(sys.argv[2]))" "$before" "$after")" ]'
 out=$("$PCS" recommend ex2_data_ai --as-of 2025-07-01)
 check "recommend lists the at-risk events in words" '[[ "$out" == *"At risk:"* ]] && [[ "$out" == *"P2'"'"'s Azure Administrator Associate is valid until 2025-08-01"* ]]'
-check "recommend ranks the renewal that keeps Data & AI qualified first" '[[ "$(grep -m1 "^ *1 " <<<"$out")" == *"renew P2'"'"'s Azure Administrator Associate before 2025-08-02"* ]]'
+check "recommend ranks the renewal that keeps Data & AI qualified first" '[[ "$(grep -m1 "^ *1 " <<<"$out")" == *"renew P2'"'"'s Azure Administrator Associate by 2025-08-01"* ]]'
 
 # ---- forecast: example 7's certification expires on 2025-07-05 -----------------------------------------------
 out=$("$PCS" forecast ex7_expiring_at_d0 --as-of 2025-07-01 --until 2025-08-15 --area data_ai --json)
