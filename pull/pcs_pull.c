@@ -36,10 +36,11 @@
 #include "pcs_http.h"
 #include "pcs_log.h"
 #include "pcs_pcapi.h"
+#include "pcs_pgasync.h"
 #include "pcs_pullcfg.h"
 #include "pcs_zsock.h"
 
-typedef enum { S_QUERY, S_REPORT, S_POLL, S_DOWNLOAD, S_DONE, S_FAILED } step_t;
+typedef enum { S_LOAD, S_QUERY, S_REPORT, S_POLL, S_DOWNLOAD, S_DONE, S_FAILED } step_t;
 
 typedef struct puller puller_t;
 
@@ -47,7 +48,9 @@ typedef struct job {
     puller_t *p;
     int ds;
     step_t step;
-    bool busy;             /* a request or a timer is pending */
+    bool busy;             /* a request, a query or a timer is pending */
+    bool first;            /* no file of this dataset was ever delivered: the long window */
+    step_t after_load;     /* where S_LOAD leads (S_QUERY, or the step of a resumed item) */
     bool want_token;       /* waits for an access token */
     bool looked_up;        /* S_QUERY / S_REPORT: the lookup by name was made */
     int attempts;          /* failures of the current step */
@@ -64,7 +67,7 @@ struct puller {
     uv_loop_t *loop;
     uv_timer_t sched, token_timer;
     pcs_zsock_t *ctl;
-    PGconn *db;
+    pcs_pgasync_t *db;      /* every query on the loop, in order */
     pcs_http_t *http;
     long long run_id;       /* the open run, 0 when none */
     job_t jobs[PCS_PCAPI_DATASETS];
@@ -73,6 +76,10 @@ struct puller {
     unsigned token_gen;     /* counts access tokens, so a late 401 does not drop a newer one */
     bool token_busy;
     int token_attempts;
+    bool starting;          /* a run's INSERT (or the resume's SELECT) is in flight */
+    bool want_reply;        /* a `pcs pull now` waits for that INSERT */
+    char period_pending[8]; /* the month of the scheduled run being inserted */
+    char period_seen[8];    /* the month whose scheduled run exists */
     bool stopping;
 };
 
@@ -85,33 +92,61 @@ static void run_check_end(puller_t *p);
 
 /* ---- database ----------------------------------------------------------------------------------------- */
 
-static PGconn *db(puller_t *p)
+/* Queries go through pcs_pgasync, in order, on the loop. A continuation gets the result, or NULL
+ * when the query failed (logged here); a job waiting for one is busy. */
+typedef void (*db_cb)(puller_t *p, job_t *j, PGresult *res);
+
+typedef struct dbop {
+    puller_t *p;
+    job_t *j;
+    db_cb cb;
+} dbop_t;
+
+static void on_db(PGresult *res, const pcs_err_t *err, void *arg)
 {
-    return pcs_db_ensure(&p->db, p->cfg.db, "pull");
+    dbop_t *op = arg;
+    puller_t *p = op->p;
+    job_t *j = op->j;
+    db_cb cb = op->cb;
+    free(op);
+    if (!res)
+        LOG(WARN, "db", "%s", err && err->msg[0] ? err->msg : "query failed");
+    if (p->stopping)
+        return;
+    if (j)
+        j->busy = false;
+    if (cb)
+        cb(p, j, res);
 }
 
-/* One statement; 0 or -1 (logged). out receives the result when non-NULL. */
-static int sql(puller_t *p, const char *q, int n, const char *const *params, PGresult **out)
+/* Queues one statement; cb (may be NULL) continues with its result. j (may be NULL) is busy until then. */
+static void sql(puller_t *p, job_t *j, const char *q, int n, const char *const *params, db_cb cb)
 {
-    PGconn *c = db(p);
-    pcs_err_t err = {0};
-    if (!c || pcs_db_query(c, q, n, params, out, &err) < 0) {
-        LOG(WARN, "db", "%s", c ? err.msg : "no database");
-        return -1;
+    dbop_t *op = malloc(sizeof *op);
+    if (op) {
+        *op = (dbop_t){p, j, cb};
+        if (pcs_pgasync_query(p->db, q, n, params, on_db, op) == 0) {
+            if (j)
+                j->busy = true;
+            return;
+        }
+        free(op);
     }
-    return 0;
+    LOG(ERROR, "db", "out of memory");
+    if (cb)
+        cb(p, j, NULL);
 }
 
-static int item_set(job_t *j, const char *state, const char *error)
+static void item_set(job_t *j, const char *state, const char *error, db_cb cb)
 {
     char run[32];
     snprintf(run, sizeof run, "%lld", j->p->run_id);
     const char *prm[7] = {run, DS(j), state, j->report_id[0] ? j->report_id : NULL,
                           j->exec_id[0] ? j->exec_id : NULL, j->file[0] ? j->file : NULL, error};
-    return sql(j->p,
-               "UPDATE pull_items SET state = $3, report_id = $4, execution_id = $5, file = $6, error = $7,"
-               " updated_at = now() WHERE run_id = $1 AND dataset = $2",
-               7, prm, NULL);
+    sql(j->p, cb ? j : NULL,
+        "UPDATE pull_items SET state = $3, report_id = $4, execution_id = $5, file = $6, error = $7,"
+        " updated_at = now() WHERE run_id = $1 AND dataset = $2",
+        7, prm, cb);
 }
 
 static void item_count_attempt(job_t *j)
@@ -119,7 +154,7 @@ static void item_count_attempt(job_t *j)
     char run[32];
     snprintf(run, sizeof run, "%lld", j->p->run_id);
     const char *prm[2] = {run, DS(j)};
-    sql(j->p, "UPDATE pull_items SET attempts = attempts + 1, updated_at = now() WHERE run_id = $1 AND dataset = $2",
+    sql(j->p, NULL, "UPDATE pull_items SET attempts = attempts + 1, updated_at = now() WHERE run_id = $1 AND dataset = $2",
         2, prm, NULL);
 }
 
@@ -171,7 +206,7 @@ static void job_fail(job_t *j, const char *fmt, ...)
     j->step = S_FAILED;
     j->want_token = false;
     pcs_entra_secret_free(&j->link);
-    item_set(j, "failed", why);
+    item_set(j, "failed", why, NULL);
     run_check_end(j->p);
 }
 
@@ -317,16 +352,7 @@ static void name_of(const job_t *j, const char *what, char *buf, size_t n)
 /* The window of a report: first day of the month months back, to now. */
 static void window(const job_t *j, char *start, char *end, size_t n)
 {
-    char run[32];
-    snprintf(run, sizeof run, "%lld", j->p->run_id);
-    const char *prm[2] = {j->p->cfg.account, DS(j)};
-    PGresult *r = NULL;
-    bool first = true;
-    if (sql(j->p, "SELECT 1 FROM pull_queries WHERE account = $1 AND dataset = $2 AND last_execution_id IS NOT NULL",
-            2, prm, &r) == 0)
-        first = PQntuples(r) == 0;
-    PQclear(r);
-    int back = (int)(first ? j->p->cfg.first_months_back : j->p->cfg.months_back);
+    int back = (int)(j->first ? j->p->cfg.first_months_back : j->p->cfg.months_back);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -424,7 +450,7 @@ static void item_done(job_t *j, long long bytes)
     snprintf(run, sizeof run, "%lld", p->run_id);
     snprintf(nbytes, sizeof nbytes, "%lld", bytes);
     const char *prm[5] = {run, DS(j), bytes >= 0 ? nbytes : NULL, p->cfg.account, j->exec_id};
-    sql(p,
+    sql(p, NULL,
         "WITH i AS (UPDATE pull_items SET state = 'done', bytes = coalesce($3::bigint, bytes), error = NULL,"
         " updated_at = now() WHERE run_id = $1 AND dataset = $2)"
         " UPDATE pull_queries SET last_execution_id = $5, last_downloaded_at = now() WHERE account = $4 AND dataset = $2",
@@ -503,6 +529,25 @@ static void on_download(void *arg, const pcs_http_resp_t *r)
 
 /* ---- API replies ------------------------------------------------------------------------------------ */
 
+/* The id of a query or a report is stored: the job moves on (or tries again). */
+static void named_stored(puller_t *p, job_t *j, PGresult *res)
+{
+    bool report = j->step == S_REPORT;
+    char *id = report ? j->report_id : j->query_id;
+    if (!res) {
+        id[0] = '\0';
+        j->looked_up = false;
+        job_retry(j, "cannot store the id");
+        return;
+    }
+    LOG(INFO, "run", "run %lld: %s: %s %s (%s)", p->run_id, DS(j), report ? "report" : "query", id,
+        j->looked_up ? "created" : "found");
+    j->step = report ? S_POLL : S_REPORT;
+    j->looked_up = false;
+    j->attempts = 0;
+    job_next(j);
+}
+
 /* A query or a report: the reply of its lookup by name or of its creation gives its id. A lookup
  * that finds none makes the job create it; the id is stored before the job moves to next. */
 static void got_named(job_t *j, const pcs_http_resp_t *r, bool report)
@@ -521,23 +566,28 @@ static void got_named(job_t *j, const pcs_http_resp_t *r, bool report)
         }
         return;
     }
-    char text[1024];
-    pcs_pcapi_query_text(j->ds, text, sizeof text);
-    const char *prm[4] = {j->p->cfg.account, DS(j), j->query_id, text};
-    int rc = report ? item_set(j, "reported", NULL)
-                    : sql(j->p,
-                          "INSERT INTO pull_queries (account, dataset, query_id, query_text) VALUES ($1, $2, $3, $4)"
-                          " ON CONFLICT (account, dataset) DO UPDATE SET query_id = $3, query_text = $4",
-                          4, prm, NULL);
-    if (rc < 0) {
-        id[0] = '\0';
-        j->looked_up = false;
-        job_retry(j, "cannot store the id");
+    if (report) {
+        item_set(j, "reported", NULL, named_stored);
+    } else {
+        char text[1024];
+        pcs_pcapi_query_text(j->ds, text, sizeof text);
+        const char *prm[4] = {j->p->cfg.account, DS(j), j->query_id, text};
+        sql(j->p, j,
+            "INSERT INTO pull_queries (account, dataset, query_id, query_text) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (account, dataset) DO UPDATE SET query_id = $3, query_text = $4",
+            4, prm, named_stored);
+    }
+}
+
+static void execution_stored(puller_t *p, job_t *j, PGresult *res)
+{
+    (void)p;
+    if (!res) {
+        pcs_entra_secret_free(&j->link);
+        job_retry(j, "cannot store the execution");
         return;
     }
-    LOG(INFO, "run", "run %lld: %s: %s %s (%s)", j->p->run_id, DS(j), what, id, j->looked_up ? "created" : "found");
-    j->step = report ? S_POLL : S_REPORT;
-    j->looked_up = false;
+    j->step = S_DOWNLOAD;
     j->attempts = 0;
     job_next(j);
 }
@@ -568,13 +618,7 @@ static void got_execution(job_t *j, const pcs_http_resp_t *r)
     snprintf(j->file, sizeof j->file, "pc-%s-%s-%s.csv", j->p->cfg.account, DS(j), id);
     pcs_entra_secret_free(&j->link);
     j->link = link;
-    if (item_set(j, "downloading", NULL) < 0) {
-        job_retry(j, "cannot store the execution");
-        return;
-    }
-    j->step = S_DOWNLOAD;
-    j->attempts = 0;
-    job_next(j);
+    item_set(j, "downloading", NULL, execution_stored);
 }
 
 static void on_api(void *arg, const pcs_http_resp_t *r)
@@ -633,11 +677,26 @@ static void on_api(void *arg, const pcs_http_resp_t *r)
     }
 }
 
+static void job_loaded(puller_t *p, job_t *j, PGresult *res);
+
 static void job_next(job_t *j)
 {
     if (j->busy || j->p->stopping)
         return;
     switch (j->step) {
+    case S_LOAD: {
+        /* the query of the account and dataset, unless its text changed (a new pcs asks for other
+         * columns: it is created again), and whether a file of it was ever delivered */
+        char text[1024];
+        pcs_pcapi_query_text(j->ds, text, sizeof text);
+        const char *prm[3] = {j->p->cfg.account, DS(j), text};
+        sql(j->p, j,
+            "SELECT (SELECT query_id FROM pull_queries WHERE account = $1 AND dataset = $2 AND query_text = $3),"
+            " NOT EXISTS (SELECT 1 FROM pull_queries WHERE account = $1 AND dataset = $2"
+            "             AND last_execution_id IS NOT NULL)",
+            3, prm, job_loaded);
+        break;
+    }
     case S_QUERY:
         if (j->query_id[0]) {
             j->step = S_REPORT;
@@ -667,7 +726,23 @@ static void job_next(job_t *j)
 
 /* ---- runs ------------------------------------------------------------------------------------------------ */
 
-static void job_init(puller_t *p, int ds)
+static void job_loaded(puller_t *p, job_t *j, PGresult *res)
+{
+    (void)p;
+    if (!res || PQntuples(res) != 1) {
+        job_retry(j, "cannot read the stored query");
+        return;
+    }
+    if (!PQgetisnull(res, 0, 0))
+        snprintf(j->query_id, sizeof j->query_id, "%s", PQgetvalue(res, 0, 0));
+    j->first = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    j->step = j->after_load;
+    j->attempts = 0;
+    job_next(j);
+}
+
+/* A job at its beginning (S_LOAD, then after_load). */
+static void job_init(puller_t *p, int ds, step_t after_load)
 {
     job_t *j = &p->jobs[ds];
     pcs_entra_secret_free(&j->link);
@@ -677,15 +752,8 @@ static void job_init(puller_t *p, int ds)
     j->p = p;
     j->ds = ds;
     j->fd = -1;
-    const char *prm[2] = {p->cfg.account, pcs_pcapi_datasets[ds].name};
-    PGresult *r = NULL;
-    char text[1024];
-    pcs_pcapi_query_text(ds, text, sizeof text);
-    /* a query whose text changed (a new pcs asks for other columns) is created again */
-    if (sql(p, "SELECT query_id, query_text FROM pull_queries WHERE account = $1 AND dataset = $2", 2, prm, &r) == 0 &&
-        PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), text) == 0)
-        snprintf(j->query_id, sizeof j->query_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
+    j->step = S_LOAD;
+    j->after_load = after_load;
 }
 
 static void run_check_end(puller_t *p)
@@ -705,96 +773,127 @@ static void run_check_end(puller_t *p)
     snprintf(run, sizeof run, "%lld", p->run_id);
     snprintf(files, sizeof files, "%d", done);
     const char *prm[3] = {run, failed ? "failed" : "done", files};
-    sql(p,
+    /* queued after the items' updates: the run's error gathers theirs */
+    sql(p, NULL,
         "UPDATE pull_runs SET finished_at = now(), state = $2, files = $3,"
         " error = (SELECT string_agg(dataset || ': ' || error, '; ' ORDER BY dataset) FROM pull_items"
         "          WHERE run_id = $1 AND state = 'failed') WHERE run_id = $1",
         3, prm, NULL);
     pcs_log(failed ? PCS_LOG_ERROR : PCS_LOG_INFO, "pull", "run", "run %lld %s: %d of %d datasets delivered", p->run_id,
-        failed ? "failed" : "done", done, PCS_PCAPI_DATASETS);
+            failed ? "failed" : "done", done, PCS_PCAPI_DATASETS);
     p->run_id = 0;
 }
 
-/* Resumes the open run of the account from its rows (after a restart). */
-static void run_resume(puller_t *p)
+static void schedule_check(puller_t *p);
+
+/* The items of the open run: each job resumes at the step its row says. */
+static void resume_items(puller_t *p, job_t *unused, PGresult *res)
 {
-    PGresult *r = NULL;
-    const char *prm[1] = {p->cfg.account};
-    if (sql(p, "SELECT run_id FROM pull_runs WHERE account = $1 AND state = 'running'", 1, prm, &r) < 0 ||
-        PQntuples(r) == 0) {
-        PQclear(r);
-        return;
-    }
-    p->run_id = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    LOG(INFO, "run", "resuming run %lld", p->run_id);
-    char run[32];
-    snprintf(run, sizeof run, "%lld", p->run_id);
-    const char *ip[1] = {run};
-    for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {
-        job_init(p, i);
-        p->jobs[i].step = S_FAILED;   /* unless its row says otherwise */
-    }
-    if (sql(p, "SELECT dataset, state, coalesce(report_id, ''), coalesce(execution_id, ''), coalesce(file, '')"
-               " FROM pull_items WHERE run_id = $1", 1, ip, &r) < 0) {
-        PQclear(r);
+    (void)unused;
+    p->starting = false;
+    if (!res) {
         p->run_id = 0;
+        schedule_check(p);   /* tries again after retry_base_ms */
         return;
     }
-    for (int k = 0; k < PQntuples(r); k++)
+    for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {
+        job_init(p, i, S_FAILED);   /* unless its row says otherwise */
+        p->jobs[i].step = S_FAILED;
+    }
+    for (int k = 0; k < PQntuples(res); k++)
         for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {
             job_t *j = &p->jobs[i];
-            if (strcmp(PQgetvalue(r, k, 0), DS(j)) != 0)
+            if (strcmp(PQgetvalue(res, k, 0), DS(j)) != 0)
                 continue;
-            const char *st = PQgetvalue(r, k, 1);
-            snprintf(j->report_id, sizeof j->report_id, "%s", PQgetvalue(r, k, 2));
-            snprintf(j->exec_id, sizeof j->exec_id, "%s", PQgetvalue(r, k, 3));
-            snprintf(j->file, sizeof j->file, "%s", PQgetvalue(r, k, 4));
-            j->step = strcmp(st, "new") == 0 ? S_QUERY
-                      : strcmp(st, "reported") == 0 ? S_POLL
-                      : strcmp(st, "downloading") == 0 ? S_DOWNLOAD
-                      : strcmp(st, "done") == 0 ? S_DONE : S_FAILED;
+            const char *st = PQgetvalue(res, k, 1);
+            snprintf(j->report_id, sizeof j->report_id, "%s", PQgetvalue(res, k, 2));
+            snprintf(j->exec_id, sizeof j->exec_id, "%s", PQgetvalue(res, k, 3));
+            snprintf(j->file, sizeof j->file, "%s", PQgetvalue(res, k, 4));
+            j->after_load = strcmp(st, "new") == 0 ? S_QUERY
+                            : strcmp(st, "reported") == 0 ? S_POLL
+                            : strcmp(st, "downloading") == 0 ? S_DOWNLOAD
+                            : strcmp(st, "done") == 0 ? S_DONE : S_FAILED;
+            j->step = j->after_load == S_DONE || j->after_load == S_FAILED ? j->after_load : S_LOAD;
         }
-    PQclear(r);
     for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
         job_next(&p->jobs[i]);
     run_check_end(p);
+    schedule_check(p);
 }
 
-/* Starts a run: "schedule" (once per period YYYY-MM) or "now". The run id, 0 when one is open or the
- * month's scheduled run exists, -1 on a database error. */
-static long long run_start(puller_t *p, const char *trigger, const char *period)
+static void resume_run(puller_t *p, job_t *unused, PGresult *res)
 {
-    if (p->run_id)
-        return 0;
+    (void)unused;
+    if (!res || PQntuples(res) == 0) {
+        p->starting = false;
+        schedule_check(p);
+        return;
+    }
+    p->run_id = atoll(PQgetvalue(res, 0, 0));
+    LOG(INFO, "run", "resuming run %lld", p->run_id);
+    char run[32];
+    snprintf(run, sizeof run, "%lld", p->run_id);
+    const char *prm[1] = {run};
+    sql(p, NULL,
+        "SELECT dataset, state, coalesce(report_id, ''), coalesce(execution_id, ''), coalesce(file, '')"
+        " FROM pull_items WHERE run_id = $1",
+        1, prm, resume_items);
+}
+
+/* On start: the open run of the account, if any, resumes from its rows; then the schedule. */
+static void run_resume(puller_t *p)
+{
+    const char *prm[1] = {p->cfg.account};
+    p->starting = true;
+    sql(p, NULL, "SELECT run_id FROM pull_runs WHERE account = $1 AND state = 'running'", 1, prm, resume_run);
+}
+
+/* Where a started run is reported: the control request waiting for its answer, or nothing. */
+static void reply_started(puller_t *p, long long id, long long open);
+
+static void run_started(puller_t *p, job_t *unused, PGresult *res)
+{
+    (void)unused;
+    p->starting = false;
+    long long id = res ? (PQntuples(res) ? atoll(PQgetvalue(res, 0, 0)) : 0) : -1;
+    if (p->want_reply) {
+        p->want_reply = false;
+        reply_started(p, id, 0);
+    }
+    if (p->period_pending[0] && id >= 0)   /* started now, or it existed: the month is pulled */
+        memcpy(p->period_seen, p->period_pending, sizeof p->period_seen);
+    p->period_pending[0] = '\0';
+    if (id <= 0)
+        return;   /* the schedule's timer looks again */
+    p->run_id = id;
+    LOG(INFO, "run", "run %lld started for account %s", id, p->cfg.account);
+    for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
+        job_init(p, i, S_QUERY);
+    for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
+        job_next(&p->jobs[i]);
+}
+
+/* Starts a run: "schedule" (once per period YYYY-MM) or "now". false when one is open or starting. */
+static bool run_start(puller_t *p, const char *trigger, const char *period)
+{
+    if (p->run_id || p->starting)
+        return false;
     char dsets[200] = "{";
     for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {
         strcat(dsets, pcs_pcapi_datasets[i].name);
         strcat(dsets, i + 1 < PCS_PCAPI_DATASETS ? "," : "}");
     }
     const char *prm[4] = {p->cfg.account, trigger, period, dsets};
-    PGresult *r = NULL;
-    if (sql(p,
-            "WITH r AS (INSERT INTO pull_runs (account, trigger, period) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-            " RETURNING run_id),"
-            " i AS (INSERT INTO pull_items (run_id, dataset) SELECT run_id, d FROM r, unnest($4::text[]) d)"
-            " SELECT run_id FROM r",
-            4, prm, &r) < 0) {
-        PQclear(r);
-        return -1;
-    }
-    long long id = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
-    if (!id)
-        return 0;
-    p->run_id = id;
-    LOG(INFO, "run", "run %lld started (%s%s%s) for account %s", id, trigger, period ? " " : "", period ? period : "",
-        p->cfg.account);
-    for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
-        job_init(p, i);
-    for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
-        job_next(&p->jobs[i]);
-    return id;
+    p->starting = true;
+    snprintf(p->period_pending, sizeof p->period_pending, "%s", period ? period : "");
+    /* one statement: the run and its items together, or nothing (the month's run exists) */
+    sql(p, NULL,
+        "WITH r AS (INSERT INTO pull_runs (account, trigger, period) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        " RETURNING run_id),"
+        " i AS (INSERT INTO pull_items (run_id, dataset) SELECT run_id, d FROM r, unnest($4::text[]) d)"
+        " SELECT run_id FROM r",
+        4, prm, run_started);
+    return true;
 }
 
 /* ---- schedule ------------------------------------------------------------------------------------------ */
@@ -815,14 +914,13 @@ static void schedule_check(puller_t *p)
         day = pcs_month_last_day(month);
     time_t due_t = (time_t)day * 86400 + (time_t)p->cfg.pull_hour * 3600;
     uint64_t next_ms = 6 * 3600 * 1000ull;
-    if (now >= due_t) {
-        char period[8];
-        strftime(period, sizeof period, "%Y-%m", &tm);
-        if (p->run_id)
-            next_ms = 60 * 1000;   /* a run is open: the month's pull starts when it ends */
-        else if (run_start(p, "schedule", period) < 0)
-            next_ms = (uint64_t)p->cfg.retry_base_ms;
-    } else if ((uint64_t)(due_t - now) * 1000 < next_ms) {
+    char period[8];
+    strftime(period, sizeof period, "%Y-%m", &tm);
+    if (now >= due_t && strcmp(period, p->period_seen) != 0) {
+        /* a run open or starting: the month's pull starts after it; a failed INSERT: again soon */
+        next_ms = p->run_id || p->starting ? 60 * 1000 : (uint64_t)p->cfg.retry_base_ms;
+        run_start(p, "schedule", period);
+    } else if (now < due_t) if ((uint64_t)(due_t - now) * 1000 < next_ms) {
         next_ms = (uint64_t)(due_t - now) * 1000;
     }
     uv_timer_start(&p->sched, on_sched, next_ms, 0);
@@ -856,17 +954,27 @@ static void on_control(pcs_zsock_t *sock, const pcs_zmsg_t *m, void *arg)
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
     if (!cmd || strcmp(cmd, "now") != 0) {
         reply(p, json_pack("{s:b, s:s}", "ok", 0, "error", "expected {\"cmd\": \"now\"}"));
+    } else if (p->run_id) {
+        reply_started(p, 0, p->run_id);
+    } else if (p->starting) {
+        reply(p, json_pack("{s:b, s:s}", "ok", 0, "error", "a pull is starting"));
     } else {
-        long long open = p->run_id;
-        long long id = run_start(p, "now", NULL);
-        if (id > 0)
-            reply(p, json_pack("{s:b, s:I, s:s}", "ok", 1, "run_id", (json_int_t)id, "account", p->cfg.account));
-        else if (open)
-            reply(p, json_pack("{s:b, s:s, s:I}", "ok", 0, "error", "a pull is running", "run_id", (json_int_t)open));
-        else
-            reply(p, json_pack("{s:b, s:s}", "ok", 0, "error", "cannot record the run (database), retry"));
+        p->want_reply = true;   /* answered when the run's row is in */
+        run_start(p, "now", NULL);
     }
     json_decref(req);
+}
+
+static void reply_started(puller_t *p, long long id, long long open)
+{
+    if (id > 0)
+        reply(p, json_pack("{s:b, s:I, s:s}", "ok", 1, "run_id", (json_int_t)id, "account", p->cfg.account));
+    else if (open)
+        reply(p, json_pack("{s:b, s:s, s:I}", "ok", 0, "error", "a pull is running", "run_id", (json_int_t)open));
+    else if (id == 0)
+        reply(p, json_pack("{s:b, s:s}", "ok", 0, "error", "a run of this account is open (another pcs-pull?)"));
+    else
+        reply(p, json_pack("{s:b, s:s}", "ok", 0, "error", "cannot record the run (database), retry"));
 }
 
 /* ---- the daemon ------------------------------------------------------------------------------------------- */
@@ -885,9 +993,7 @@ static int make_spool(const char *spool)
 
 static void on_first_turn(uv_timer_t *t)
 {
-    puller_t *p = t->data;
-    run_resume(p);
-    schedule_check(p);
+    run_resume(t->data);   /* then the schedule */
 }
 
 static int start(pcs_daemon_t *d, void *app)
@@ -899,6 +1005,10 @@ static int start(pcs_daemon_t *d, void *app)
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!(p->db = pcs_pgasync_new(p->loop, p->cfg.db, "pull"))) {
+        LOG(ERROR, "main", "out of memory");
+        return 1;
+    }
     if (!(p->http = pcs_http_new(p->loop))) {
         LOG(ERROR, "main", "libcurl cannot be initialised");
         return 1;
@@ -960,6 +1070,7 @@ static void drain(pcs_daemon_t *d, void *app)
     }
     pcs_http_destroy(&p->http);
     pcs_zsock_destroy(&p->ctl);
+    pcs_pgasync_destroy(&p->db);   /* queries in flight are lost: their rows say where to resume */
     uv_handle_t *hs[2 + PCS_PCAPI_DATASETS] = {(uv_handle_t *)&p->sched, (uv_handle_t *)&p->token_timer};
     for (int i = 0; i < PCS_PCAPI_DATASETS; i++)
         hs[2 + i] = (uv_handle_t *)&p->jobs[i].timer;
@@ -972,7 +1083,7 @@ static void stop(void *app)
     pcs_http_destroy(&p->http);
     pcs_zsock_destroy(&p->ctl);
     pcs_entra_secret_free(&p->access);
-    PQfinish(p->db);
+    pcs_pgasync_destroy(&p->db);
     curl_global_cleanup();
 }
 
