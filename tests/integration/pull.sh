@@ -7,11 +7,13 @@
 #  - the monthly pull (pull_day = today) delivers the four datasets through 429 + Retry-After, a 500,
 #    an expired access token (401 -> refresh, rotated refresh token stored) and a download cut in the
 #    middle; each arrives in the spool once, is loaded by pcs-ingest and scored by pcs-scorer;
-#  - `pcs pull now`, kill -9 in the middle, restart: the run resumes, no report is created twice,
+#  - `pcs pull now`, kill -9 in the middle, restart, PostgreSQL restarted while the run waits: the run
+#    resumes and ends, no report is created twice,
 #    no file downloaded twice; the queries are created once for all runs;
 #  - an app-only account (client credentials) pulls into a spool of its own;
 #  - a revoked refresh token ends a run with "sign in again";
-#  - no secret the stand-in issued appears in any log or output.
+#  - no secret the stand-in issued appears in any log or output;
+#  - pcs-pull connects as its own role pcs_pull (sql/0008_pull.sql grants are enough).
 # usage: pull.sh PATH/TO/pcs PATH/TO/pcs-ingest PATH/TO/pcs-scorer PATH/TO/pcs-pull
 set -u
 PCS=$1
@@ -34,8 +36,8 @@ standin() { python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.ar
 
 pull_conf() { # pull_conf ACCOUNT SPOOL CONTROL AUTH SCHEDULE
     cat <<EOF
-# test configuration: the stand-in plays Entra ID and Partner Center
-db = "dbname=$DB"
+# test configuration: the stand-in plays Entra ID and Partner Center; the daemon's own role
+db = "dbname=$DB user=pcs_pull"
 spool_dir = $2
 control_endpoint = ipc://$T/$3
 schedule = $5
@@ -130,7 +132,7 @@ check "pcs pull status --json" \
     '[ "$(printf "%s" "$out" | python3 -c "import json,sys; r=json.load(sys.stdin); print(sorted(d[\"state\"] for d in r[0][\"datasets\"] if r[0][\"account\"]==\"adatum\"))")" = "['\''done'\'', '\''done'\'', '\''done'\'', '\''done'\'']" ]'
 
 # ---- pcs pull now, kill -9 in the middle, restart: the run resumes ------------------------------------------------
-standin "/_test/hold?datasets=CustomersAndTenants,OfficeUsage&polls=25"
+standin "/_test/hold?datasets=CustomersAndTenants,OfficeUsage&polls=100000"   # released below
 out=$(PCS_PULL="ipc://$T/pull-control" "$PCS" pull now); rc=$?
 check "pcs pull now starts a run" '[ $rc -eq 0 ] && [[ "$out" == "pull run "*" started for account adatum" ]]'
 RUN2=$(q "SELECT max(run_id) FROM pull_runs WHERE account = 'adatum'")
@@ -140,10 +142,19 @@ check "two datasets of the second run delivered, two waiting" \
     'wait_for "SELECT count(*) FILTER (WHERE state = '\''done'\'') || '\''/'\'' || count(*) FILTER (WHERE state = '\''reported'\'') FROM pull_items WHERE run_id = $RUN2" 2/2 600'
 kill -9 "$ppid"; wait "$ppid" 2>/dev/null
 "$PULL" --config "$T/pull.conf" 2>>"$T/pull.log" & ppid=$!
+check "the restart resumed the open run" 'wait_for "SELECT 1 FROM pull_runs WHERE run_id = $RUN2" 1 && for _ in $(seq 1 100); do grep -q "resuming run $RUN2" "$T/pull.log" && break; sleep 0.1; done && grep -q "resuming run $RUN2" "$T/pull.log"'
+# PostgreSQL goes down and comes back while the run waits for Partner Center
+if [ -n "${PCS_TEST_PGCTL:-}" ]; then
+    $PCS_TEST_PGCTL stop -m fast >/dev/null 2>&1
+    sleep 1
+    $PCS_TEST_PGCTL start -w >/dev/null 2>&1
+    check "PostgreSQL is back" 'wait_for "SELECT 1" 1'
+else
+    echo "FAIL: PCS_TEST_PGCTL not set (tests/run sets it): cannot test PostgreSQL going down"; fail=$((fail + 1))
+fi
 standin "/_test/hold?datasets=CustomersAndTenants,OfficeUsage&polls=0"
-check "after kill -9 the run resumes and ends done" \
+check "after kill -9 and a PostgreSQL restart the run resumes and ends done" \
     'wait_for "SELECT state || files FROM pull_runs WHERE run_id = $RUN2" done4 900'
-check "the restart resumed the open run" 'grep -q "resuming run $RUN2" "$T/pull.log"'
 check "no report was created twice (8 for two runs)" '[ "$(st "d[\"counts\"][\"reports_created\"]")" = 8 ]'
 check "the queries were created once (4)" '[ "$(st "d[\"counts\"][\"queries_created\"]")" = 4 ]'
 check "every execution downloaded completely exactly once" \
@@ -164,6 +175,10 @@ out=$(PCS_PULL="ipc://$T/pull-app" "$PCS" pull now --wait --timeout 300 2>&1); r
 check "the app-only account pulls the four datasets" \
     '[ $rc -eq 0 ] && [[ "$out" == *"done: 4 files delivered"* ]] && [ "$(ls "$T/spool-app/incoming" | grep -c "^pc-app-")" = 4 ]'
 check "with the client credentials grant" '[ "$(st "d[\"counts\"][\"client_credentials\"]")" -ge 2 ]'
+
+kill -HUP "$ppid"
+check "SIGHUP reloads the schedule and limits" \
+    'for _ in $(seq 1 50); do grep -q "reloaded (schedule" "$T/pull.log" && break; sleep 0.1; done; grep -q "reloaded (schedule" "$T/pull.log"'
 
 # ---- a revoked sign-in ends a run with what to do ---------------------------------------------------------------------
 standin "/_test/revoke"
