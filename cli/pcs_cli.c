@@ -595,12 +595,18 @@ void pcs_table_print(const pcs_table_t *t, FILE *f, int indent)
         }
     }
     for (int r = -1; r < rows; r++) {
-        if (r >= 0 && t->groups[r])
-            fprintf(f, "%*s%s\n", indent, "", t->groups[r]);
+        if (r >= 0 && t->groups[r]) {   /* a group line; a leading newline leaves a blank line before it */
+            const char *g = t->groups[r];
+            if (*g == '\n')
+                fputc(*g++, f);
+            fprintf(f, "%*s%s\n", indent, "", g);
+        }
         fprintf(f, "%*s", indent, "");
-        /* the last column is not padded, so no line ends in spaces */
+        /* nothing after the last non-empty cell, so no line ends in spaces */
         int last = t->ncols - 1;
-        for (int c = 0; c < t->ncols; c++) {
+        while (last > 0 && !*(r < 0 ? t->titles[last] : t->cells[r * t->ncols + last].text))
+            last--;
+        for (int c = 0; c <= last; c++) {
             const char *s = r < 0 ? t->titles[c] : t->cells[r * t->ncols + c].text;
             int pad = w[c] - width(s);
             if (t->right[c])

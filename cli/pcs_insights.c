@@ -191,9 +191,11 @@ static int print_eligibility(ctx_t *cx, pcs_args_t *a, const json_t *out)
             snprintf(line, sizeof line, "%s%s", pcs_table_rows(t) ? "\n" : "", g);
             pcs_table_group(t, line);
         }
-        const char *unit = pcs_words_unit(c.rules, str(row, "area"), str(row, "track"), str(row, "metric"),
-                                          json_is_string(json_object_get(row, "part")) ? str(row, "part") : str(row, "option"));
-        char b1[64], b2[64], e[32];
+        const char *unit = pcs_words_elig_unit(c.rules, str(row, "area"), str(row, "track"), str(row, "metric"),
+                                               json_is_string(json_object_get(row, "part")) ? str(row, "part")
+                                                                                            : str(row, "option"));
+        bool net = !strcmp(str(row, "metric"), "net_customer_adds") || !strcmp(str(row, "metric"), "deployments");
+        char b1[64], b2[64], e[96];
         bool partner_wide = !json_is_string(json_object_get(row, "tenant_id"));
         const char *name = str(row, "customer_name");
         pcs_table_cellf(t, NULL, "%s%s%s%s", partner_wide ? "(the partner)" : *name ? name : str(row, "customer_id"),
@@ -205,12 +207,17 @@ static int print_eligibility(ctx_t *cx, pcs_args_t *a, const json_t *out)
         pcs_table_cellf(t, NULL, "%s%s", !strcmp(str(row, "status"), "met") ? "counts"
                                          : !strcmp(str(row, "status"), "not_met") ? "does not count" : "no effect",
                         json_is_true(json_object_get(row, "excluded_already_deployed")) ? " (already deployed)" : "");
-        snprintf(e, sizeof e, "%+g", num(row, "effect"));
+        /* a count's effect is +1 / -1; a growth share is an amount in the rule's unit */
+        if (net)
+            snprintf(e, sizeof e, "%+g", num(row, "effect"));
+        else
+            snprintf(e, sizeof e, "%s%s", num(row, "effect") > 0 ? "+" : "",
+                     pcs_words_amount(num(row, "effect"), unit, (char[64]){0}, 64));
         pcs_table_cell(t, num(row, "effect") == 0 ? "0" : e, NULL);
         const json_t *cv = json_object_get(row, "current_value"), *pv = json_object_get(row, "comparison_value");
-        pcs_table_cell(t, json_is_number(cv) ? pcs_words_amount(json_number_value(cv), strcmp(unit, "%") ? unit : "", b1, sizeof b1)
+        pcs_table_cell(t, json_is_number(cv) ? pcs_words_amount(json_number_value(cv), unit, b1, sizeof b1)
                                              : jtext(cv, b1, sizeof b1), NULL);
-        pcs_table_cell(t, json_is_number(pv) ? pcs_words_amount(json_number_value(pv), strcmp(unit, "%") ? unit : "", b2, sizeof b2)
+        pcs_table_cell(t, json_is_number(pv) ? pcs_words_amount(json_number_value(pv), unit, b2, sizeof b2)
                                              : jtext(pv, b2, sizeof b2), NULL);
         pcs_table_cellf(t, NULL, "%s%s%s", str(row, "criterion"),
                         json_is_string(json_object_get(row, "prerequisite_failed")) ? "; prerequisite not met: " : "",

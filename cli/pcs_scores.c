@@ -330,6 +330,16 @@ static void scorecard(const card_t *c, const json_t *doc)
             }
             printf("    %sNot qualified:%s %s\n", c_on(c, "\033[31m"), reset, why);
         }
+        /* what the engine says is at risk, in words */
+        size_t e;
+        json_t *ev;
+        json_array_foreach(json_object_get(a, "events"), e, ev) {
+            if (!strcmp(str(ev, "severity"), "info"))
+                continue;
+            char *text = pcs_insight_event_text(c->rules, ev);
+            printf("    %sAt risk:%s %s\n", c_on(c, "\033[33m"), reset, text ? text : "");
+            free(text);
+        }
         json_t *alt = json_array_get(json_object_get(a, "alternatives"), 0);
         if (alt)
             printf("    %s%s track: %s%s%s\n", dim, pcs_words_track(str(alt, "track")),

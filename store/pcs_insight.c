@@ -259,7 +259,8 @@ static const char *valid_until(const pcs_insight_t *in, const char *person, cons
 }
 
 /* The steps of a cert_steps metric: what each requires, which certifications, how many hold one. */
-static json_t *steps_json(const pcs_insight_t *in, const pcs_metric_t *m, const json_t *rows, json_t **missing)
+static json_t *steps_json(const pcs_insight_t *in, const pcs_metric_t *m, const json_t *rows, double points,
+                          json_t **missing)
 {
     json_t *steps = json_array();
     *missing = NULL;
@@ -331,6 +332,21 @@ static json_t *steps_json(const pcs_insight_t *in, const pcs_metric_t *m, const 
         *missing = json_string(text);
         break;
     }
+    /* every step met but below the maximum: what one more person of the paying step adds */
+    json_array_foreach(steps, i, o) {
+        if (*missing || points >= m->max - 0.005)
+            break;
+        if (!json_object_get(o, "points_per_person"))
+            continue;
+        double per = json_real_value(json_object_get(o, "points_per_person"));
+        int more = per > 0 ? (int)ceil((m->max - points) / per - 1e-9) : 0;
+        json_t *names = json_object_get(o, "certifications");
+        char text[1024];
+        snprintf(text, sizeof text, "%d more %s with %s%s for full points (%.2f points each)", more,
+                 more == 1 ? "person" : "people", json_string_value(json_array_get(names, 0)),
+                 json_array_size(names) > 1 ? " or another certification of the step" : "", per);
+        *missing = json_string(text);
+    }
     return steps;
 }
 
@@ -364,7 +380,9 @@ json_t *pcs_insight_skilling(pcs_insight_t *in, pcs_err_t *err)
                 json_array_append_new(people, x);
             }
             const pcs_metric_t *rm = ai >= 0 ? in->rules->areas[ai].metrics[ti][mi] : NULL;
-            json_t *missing = NULL, *steps = rm && rm->kind == PCS_K_CERT_STEPS ? steps_json(in, rm, people, &missing) : json_array();
+            json_t *missing = NULL,
+                   *steps = rm && rm->kind == PCS_K_CERT_STEPS ? steps_json(in, rm, people, num(m, "points"), &missing)
+                                                                : json_array();
             json_t *o = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o, s:o}", "area", str(a, "area"), "track",
                                   str(a, "track"), "metric", metric, "units", json_object_get(m, "units"), "points",
                                   json_object_get(m, "points"), "max", json_object_get(m, "max"), "steps", steps,

@@ -105,6 +105,35 @@ const char *pcs_words_unit(const pcs_rules_t *r, const char *area, const char *t
     return m ? unit_of(m) : "";
 }
 
+static const char *field_unit(pcs_field_t f)
+{
+    return f == PCS_F_PAID ? "seats" : f == PCS_F_ACTIVE ? "users" : "USD";
+}
+
+const char *pcs_words_elig_unit(const pcs_rules_t *r, const char *area, const char *track, const char *metric,
+                                const char *part)
+{
+    const pcs_metric_t *m = metric_of(r, area, track, metric, part);
+    if (m && (m->kind == PCS_K_PARTS || m->kind == PCS_K_OPTIONS) && m->n_subs)
+        m = &m->subs[0];
+    if (!m)
+        return "";
+    switch (m->kind) {
+    case PCS_K_NET_COUNT:
+        if (m->n_preds && m->preds[0].kind == PCS_P_ACTIVE_RATIO)
+            return "%";
+        if (m->n_preds && m->preds[0].kind == PCS_P_SEAT_BAND)
+            return "seats";
+        return m->n_preds ? field_unit(m->preds[0].field) : "";
+    case PCS_K_DISTINCT:
+        return "workloads";
+    case PCS_K_GROWTH:
+        return field_unit(m->field);
+    default:
+        return "";
+    }
+}
+
 double pcs_words_full_at(const pcs_rules_t *r, const char *area, const char *track, const char *metric,
                          const char *part)
 {
@@ -158,7 +187,7 @@ char *pcs_words_amount(double x, const char *unit, char *buf, size_t n)
     if (!unit || !*unit) {
         snprintf(buf, n, "%s", pcs_words_number(x, 2, num, sizeof num));
     } else if (strcmp(unit, "USD") == 0) {
-        snprintf(buf, n, "USD %s", pcs_words_number(x, 2, num, sizeof num));
+        snprintf(buf, n, "%sUSD %s", x < 0 ? "-" : "", pcs_words_number(x < 0 ? -x : x, 2, num, sizeof num));
     } else if (strcmp(unit, "%") == 0) {
         snprintf(buf, n, "%s %%", pcs_words_number(x, 2, num, sizeof num));
     } else {

@@ -24,6 +24,12 @@ const char *pcs_words_status(const char *status_id);
 const char *pcs_words_unit(const pcs_rules_t *r, const char *area, const char *track, const char *metric,
                            const char *part);
 
+/* The unit of the values an eligibility row (scoring.md §12) compares for that metric or part: what
+ * the rule measures per tenant (USD of ACR, revenue or MCV; seats; users; % for an active ratio;
+ * workloads). */
+const char *pcs_words_elig_unit(const pcs_rules_t *r, const char *area, const char *track, const char *metric,
+                                const char *part);
+
 /* The metric's (or part's) value that earns its full points, in the unit pcs_words_unit names
  * (USD, not cents); 0 when there is none (skilling, or parts with different units). */
 double pcs_words_full_at(const pcs_rules_t *r, const char *area, const char *track, const char *metric,

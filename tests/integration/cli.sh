@@ -111,7 +111,7 @@ for cmd in show history skilling eligibility recommend forecast trends export si
 done
 
 # ---- one argument parser -------------------------------------------------------------------------------------
-cmds="score simulate migrate rejects send watch refresh rescore scorer-status show history alerts partners report export eligibility skilling recommend forecast trends rules"
+cmds="score simulate migrate rejects send watch refresh rescore scorer-status show history alerts partners report export eligibility skilling recommend forecast trends rules pull"
 for cmd in $cmds; do
     out=$("$PCS" $cmd --help); rc=$?
     check "pcs $cmd --help" '[ $rc -eq 0 ] && [[ "$out" == "usage: pcs $cmd "* ]] && [[ "$out" == *"--help"* ]]'

@@ -88,7 +88,7 @@ done
 check "one result document per partner, as-of and rule set" \
     '[ "$(q "SELECT count(*) FROM (SELECT partner_id, as_of, rule_set FROM score_results GROUP BY 1, 2, 3 HAVING count(*) > 1) x")" = 0 ]'
 out=$("$PCS" show ex2_data_ai --as-of 2025-07-10)
-check "pcs show prints a scorecard" '[[ "$out" == *"Data & AI"* ]] && [[ "$out" == *"/ 70"* ]] && [[ "$out" == *"Net customer adds"* ]] && [[ "$out" == *"stored result of that day"* ]]'
+check "pcs show prints a scorecard" '[[ "$out" == *"Data & AI"* ]] && [[ "$out" == *"of 100"* ]] && [[ "$out" == *"Net customer adds"* ]] && [[ "$out" == *"stored result of that day"* ]]'
 out=$("$PCS" history ex2_data_ai --as-of 2025-07-10 --json)
 check "pcs history --json gives the stored month" '[[ "$out" == *"\"month\": \"2025-06\""* ]]'
 out=$("$PCS" show nobody 2>&1); rc=$?
