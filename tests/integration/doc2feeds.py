@@ -50,8 +50,9 @@ def main():
     n = 0
     with open(os.path.join(out, pid + ".certs.jsonl"), "w", encoding="utf-8") as f:
         for p in doc.get("people", []):
-            # earliest first: a person first seen in a certification event is linked from its date
-            for c in sorted(p.get("certifications", []), key=lambda c: c["earned"]):
+            # latest first: a person without person.linked counts from the earliest `earned` of all
+            # of their events, whatever the order they arrive in (interfaces.md §3)
+            for c in sorted(p.get("certifications", []), key=lambda c: c["earned"], reverse=True):
                 n += 1
                 body = {"partner_id": pid, "person_id": p["person_id"], "certification": c["name"],
                         "earned": c["earned"]}
