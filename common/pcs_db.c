@@ -160,9 +160,11 @@ int pcs_db_query(PGconn *db, const char *sql, int n, const char *const *params, 
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
-        pcs_err_set(err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        int code = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_EEXIST : PCS_EIO, 0, 0, "%.*s",
+                               (int)strcspn(m, "\n"), m);
         PQclear(r);
-        return -1;
+        return code;
     }
     if (out)
         *out = r;
@@ -261,7 +263,7 @@ int pcs_copy_end(PGconn *db, pcs_err_t *err)
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
             const char *m = PQresultErrorMessage(r);
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            rc = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_ELIMIT : PCS_EIO, 0, 0, "COPY: %.*s",
+            rc = pcs_err_set(err, state && strcmp(state, "23505") == 0 ? PCS_EEXIST : PCS_EIO, 0, 0, "COPY: %.*s",
                              (int)strcspn(m, "\n"), m);
         }
         PQclear(r);

@@ -25,8 +25,8 @@ int pcs_db_migrate(PGconn *db, const char *dir, int *applied, pcs_err_t *err);
 #include <stddef.h>
 
 /* Runs sql (with n text parameters, or none: then several statements may be given). On success
- * *out receives the result when out is non-NULL (the caller PQclear()s it). 0 or -1 with the
- * server's first message line in err. */
+ * *out receives the result when out is non-NULL (the caller PQclear()s it). 0, or PCS_EIO with
+ * the server's first message line in err (PCS_EEXIST when a unique key is taken). */
 int pcs_db_query(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out, pcs_err_t *err);
 
 /* The connection *c, (re)connecting when it is missing or broken; NULL (message logged under
@@ -48,7 +48,7 @@ void pcs_copy_field(pcs_copybuf_t *b, const char *s, size_t n, bool first);
 int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err);
 /* Starts a COPY ... FROM STDIN. */
 int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err);
-/* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_ELIMIT; other failures PCS_EIO. */
+/* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_EEXIST; other failures PCS_EIO. */
 int pcs_copy_end(PGconn *db, pcs_err_t *err);
 /* Unescapes one COPY text field in place (\N gives NULL). */
 char *pcs_copy_unescape(char *s);

@@ -1,8 +1,11 @@
 /* pcs_err: the one error convention of pcs.
  *
- * Fallible functions return 0 on success or a negative PCS_E* code, and fill an optional
- * pcs_err_t with a message a person can act on, e.g.
- * "usage.csv:812:4: acr_usd: not a number: '12,5'". A NULL pcs_err_t is allowed everywhere. */
+ * Fallible functions return 0 on success or a negative PCS_E* code (the same code they put in
+ * err->code), and fill an optional pcs_err_t with a message a person can act on and, apart from
+ * it, the position: line and column are fields, never text to parse back, so a caller prints
+ * "usage.csv:812:4: acr_usd: not a number: '12,5'" from file, err.line, err.column and err.msg.
+ * Code decides on err->code (or the return value), never on the words of err->msg. A NULL
+ * pcs_err_t is allowed everywhere. */
 #ifndef PCS_ERR_H
 #define PCS_ERR_H
 
@@ -15,6 +18,8 @@ enum {
     PCS_EIO = -3,      /* a file or socket could not be read or written */
     PCS_ELIMIT = -4,   /* input beyond a documented limit */
     PCS_ENOTFOUND = -5, /* what was asked for (a partner, a stored result) does not exist */
+    PCS_EEXIST = -6,   /* a unique key is taken already (SQLSTATE 23505) */
+    PCS_ECANCELED = -7, /* stopped on request (SIGTERM): nothing was wrong with the input */
 };
 
 typedef struct pcs_err {

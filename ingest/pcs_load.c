@@ -409,7 +409,7 @@ static void csv_failed(pcs_load_result_t *res, pcs_csv_t *r, const pcs_csv_row_t
 }
 
 /* *direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
- * `tenants`; a duplicate key then returns PCS_ELIMIT and the caller falls back to the staged merge.
+ * `tenants`; a duplicate key then returns PCS_EEXIST and the caller falls back to the staged merge.
  * *direct is cleared when the file is not a usage feed (a Partner Center export has its own stage).
  * *partners_sql is set to the query of the partners the merge affected. */
 static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool *directp,
@@ -508,7 +508,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
     char why[300];
     while ((got = pcs_csv_next(r, &row, err)) > 0) {
         if (c->stopping && *c->stopping) {
-            rc = pcs_err_set(err, PCS_EIO, 0, 0, "stopping");
+            rc = pcs_err_set(err, PCS_ECANCELED, 0, 0, "stopping");
             break;
         }
         if (row.status != PCS_CSV_OK) {
@@ -780,7 +780,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         pcs_feed_kind_t named = res->kind;
         rc = load_csv(c, path, res, &rj, &direct, tenants, &partners_sql, &err);
         direct = direct && res->kind == PCS_FEED_USAGE;
-        if (rc == PCS_ELIMIT) {
+        if (rc == PCS_EEXIST) {
             pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
             rejects_free(&rj);
             res->loaded = 0;
@@ -873,7 +873,7 @@ dberr:
     if (!db_gone(c->db)) {
         pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         /* stopping: the row loop said so, or a statement was cancelled by SIGTERM */
-        if ((err.code != PCS_EIO || strcmp(err.msg, "stopping") != 0) && !(c->stopping && *c->stopping)) {
+        if (err.code != PCS_ECANCELED && !(c->stopping && *c->stopping)) {
             /* the database refused the file itself (not a lost connection): fail it, keep going */
             snprintf(res->reason, sizeof res->reason, "database refused the file: %.400s", err.msg);
             res->failed = true;

@@ -299,13 +299,13 @@ static int read_row(pcs_fstream_t *s, pcs_err_t *err)
     while ((r = PQgetResult(s->db))) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
             rc = -1;
-        if (rc < 0 && !err->msg[0]) {
+        if (rc < 0 && !err->code) {
             const char *m = PQresultErrorMessage(r);
             pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
         }
         PQclear(r);
     }
-    if (rc < 0 && !err->msg[0])
+    if (rc < 0 && !err->code)
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %s", PQerrorMessage(s->db));
     return rc;
 }

@@ -316,7 +316,7 @@ static int write_wait(scorer_t *s)
     while ((r = PQgetResult(s->wr))) {
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            if (!err.msg[0]) {
+            if (!err.code) {
                 const char *m = PQresultErrorMessage(r);
                 pcs_err_set(&err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
             }
@@ -325,9 +325,9 @@ static int write_wait(scorer_t *s)
         }
         PQclear(r);
     }
-    if (!err.msg[0] && PQstatus(s->wr) != CONNECTION_OK)
+    if (!err.code && PQstatus(s->wr) != CONNECTION_OK)
         pcs_err_set(&err, PCS_EIO, 0, 0, "connection lost: %s", PQerrorMessage(s->wr));
-    if (err.msg[0]) {
+    if (err.code) {
         if (PQstatus(s->wr) == CONNECTION_OK)
             pcs_db_query(s->wr, "ROLLBACK", 0, NULL, NULL, NULL);
         set_error(s, "refresh", &err);
@@ -480,7 +480,7 @@ static int claim_slice(scorer_t *s)
         PQclear(l);
     }
     PQclear(r);
-    if (err.msg[0]) {
+    if (err.code) {
         set_error(s, "refresh", &err);
         return -1;
     }
@@ -829,7 +829,7 @@ static json_t *handle_control(scorer_t *s, const char *data, size_t len)
             char day[16];
             out = run > 0 ? json_pack("{s:b, s:I, s:s, s:i}", "ok", 1, "run_id", (json_int_t)run, "as_of",
                                       pcs_day_format(d, day), "slices", slices)
-                          : fail_reply(err.msg[0] ? err.msg : "refresh not created");
+                          : fail_reply(err.code ? err.msg : "refresh not created");
             start_work(s);
         }
     } else if (strcmp(cmd, "rescore") == 0) {

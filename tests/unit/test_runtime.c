@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "pcs_daemon.h"
+#include "pcs_db.h"
 #include "pcs_log.h"
 #include "pcs_pgasync.h"
 #include "pcs_zsock.h"
@@ -311,4 +312,28 @@ Test(pgasync, destroy_answers_the_queries_in_hand)
     cr_expect_str_eq(q.error, "closed");
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+}
+
+/* ---- the error convention of pcs_db_query ------------------------------------------------------------ */
+
+Test(db, query_returns_the_code_it_puts_in_err)
+{
+    cr_assert_not_null(getenv("PGHOST"), "run under tests/run or tests/with-pg (a real PostgreSQL)");
+    pcs_err_t err = {0};
+    PGconn *db = pcs_db_connect("", &err);
+    cr_assert_not_null(db, "%s", err.msg);
+    cr_assert_eq(pcs_db_query(db, "CREATE TEMP TABLE u (k int PRIMARY KEY)", 0, NULL, NULL, &err), 0, "%s", err.msg);
+    const char *p[1] = {"1"};
+    cr_expect_eq(pcs_db_query(db, "INSERT INTO u VALUES ($1::int)", 1, p, NULL, &err), 0);
+    pcs_err_clear(&err);
+    int rc = pcs_db_query(db, "INSERT INTO u VALUES ($1::int)", 1, p, NULL, &err);
+    cr_expect_eq(rc, PCS_EEXIST, "a taken unique key is PCS_EEXIST, not a message to parse (%d)", rc);
+    cr_expect_eq(err.code, rc);
+    pcs_err_clear(&err);
+    rc = pcs_db_query(db, "SELEC 1", 0, NULL, NULL, &err);
+    cr_expect_eq(rc, PCS_EIO);
+    cr_expect_eq(err.code, PCS_EIO);
+    cr_expect(strstr(err.msg, "syntax error") != NULL, "%s", err.msg);
+    cr_expect(strchr(err.msg, '\n') == NULL, "one line");
+    PQfinish(db);
 }
