@@ -106,6 +106,12 @@ static const pcs_cmd_t commands[] = {
     {"rules", "list | show VERSION | diff V1 V2 [--json|--csv]",
      "The shipped rule sets, a set's requirements in words, and what changed between two sets.", NULL, "json csv", 1,
      3, pcs_cmd_rules},
+    {"token", "create --name NAME (--admin | --partner ID...) | list | revoke NAME [--db CONNINFO]",
+     "Bearer tokens of pcs-api: create one (printed once; only its SHA-256 is stored), list them, revoke one.",
+     "A token sees every partner (--admin) or only the partners given (--partner A B, or --partner A --partner B).\n"
+     "A revoked token is refused from the next request on; its name can then be given to a new token.\n"
+     "Run with a role that may write api_tokens (the database owner); pcs-api itself only reads them.",
+     "db name admin partner", 1, 64, pcs_cmd_token},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

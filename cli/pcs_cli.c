@@ -59,6 +59,9 @@ static const opt_t options[] = {
     {"all", K_FLAG, NULL, "every partner", NULL},
     {"xlsx", K_STR, "FILE", "write the workbook to FILE", NULL},
     {"config", K_STR, "FILE", "the daemon's configuration file", NULL},
+    {"name", K_STR, "NAME", "the token's name (letters, digits, . _ @ -)", NULL},
+    {"admin", K_FLAG, NULL, "the token sees every partner", NULL},
+    {"partner", K_LIST, "ID", "the token sees this partner (repeatable; more ids may follow it)", NULL},
 };
 
 static const opt_t *find_opt(const char *name)

@@ -146,6 +146,7 @@ int pcs_cmd_trends(pcs_args_t *a);
 int pcs_cmd_rules(pcs_args_t *a);
 int pcs_cmd_report(pcs_args_t *a);
 int pcs_cmd_pull(pcs_args_t *a);   /* pcs_pull.c: pcs pull login | now | status */
+int pcs_cmd_token(pcs_args_t *a);  /* pcs_token.c: pcs token create | list | revoke */
 
 /* pcs simulate PARTNER on a running stack (pcs_insights.c); pcs_cmd_simulate calls it when the
  * argument is not a file. */
