@@ -6,11 +6,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pcs_api_metrics.h"
 #include "pcs_api_routes.h"
@@ -45,6 +47,7 @@ struct pcs_api {
     struct MHD_Daemon *mhd;
     pool_t pool;
     pcs_api_counters_t counters;
+    atomic_int in_flight;   /* requests read and not yet answered */
 };
 
 static int pool_take(pcs_api_t *a)
@@ -109,7 +112,8 @@ typedef struct request {
     char *raw_uri;       /* as received, before libmicrohttpd decodes it */
     char *body;
     size_t body_len;
-    bool started, too_large;
+    bool started, too_large, counted;
+    pcs_api_t *api;
     size_t discarded;    /* body bytes thrown away after the limit */
     struct timespec t0;
 } request_t;
@@ -118,6 +122,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     request_t *rq = calloc(1, sizeof *rq);
     if (rq) {
+        rq->api = cls;
         rq->raw_uri = strdup(uri ? uri : "");
         clock_gettime(CLOCK_MONOTONIC, &rq->t0);
     }
@@ -128,6 +133,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 {
     request_t *rq = *con_cls;
     if (rq) {
+        if (rq->counted)
+            atomic_fetch_sub(&rq->api->in_flight, 1);
         free(rq->raw_uri);
         free(rq->body);
         free(rq);
@@ -374,6 +381,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;   /* out of memory in on_uri: drop the connection */
     if (!rq->started) {
         rq->started = true;
+        rq->counted = true;
+        atomic_fetch_add(&a->in_flight, 1);
         size_t hbytes = strlen(rq->raw_uri);
         MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &hbytes);
         if (hbytes > (size_t)a->cfg.max_header_bytes) {
@@ -521,12 +530,32 @@ int pcs_api_start(pcs_api_t *a, unsigned *port, pcs_err_t *err)
     return 0;
 }
 
-void pcs_api_stop(pcs_api_t *a)
+void pcs_api_stop(pcs_api_t *a, int wait_ms)
 {
-    if (a && a->mhd) {
-        MHD_stop_daemon(a->mhd);
-        a->mhd = NULL;
-    }
+    if (!a || !a->mhd)
+        return;
+    /* no new connection; the requests already read get their answer (bounded) */
+    MHD_socket s = MHD_quiesce_daemon(a->mhd);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    for (int waited = 0; waited < wait_ms && atomic_load(&a->in_flight) > 0; waited += 20)
+        nanosleep(&(struct timespec){0, 20 * 1000000}, NULL);
+    MHD_stop_daemon(a->mhd);
+    a->mhd = NULL;
+}
+
+int pcs_api_check_config(const pcs_api_config_t *cfg, pcs_err_t *err)
+{
+    struct in6_addr addr;
+    int32_t d;
+    if (inet_pton(AF_INET, cfg->listen_address, &addr) != 1 && inet_pton(AF_INET6, cfg->listen_address, &addr) != 1)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "listen_address: '%s' is not an IPv4 or IPv6 address",
+                           cfg->listen_address);
+    if (cfg->today[0] && pcs_day_parse(cfg->today, &d) < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "today: expected YYYY-MM-DD or nothing, got '%s'", cfg->today);
+    if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0])
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "TLS needs both tls_cert_file and tls_key_file, or neither");
+    return 0;
 }
 
 void pcs_api_destroy(pcs_api_t **ap)
@@ -534,7 +563,7 @@ void pcs_api_destroy(pcs_api_t **ap)
     pcs_api_t *a = ap ? *ap : NULL;
     if (!a)
         return;
-    pcs_api_stop(a);
+    pcs_api_stop(a, 0);
     for (int i = 0; a->pool.stores && i < a->pool.n; i++)
         pcs_store_destroy(&a->pool.stores[i]);
     free(a->pool.stores);

@@ -17,9 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pcs_daemon.h"
 #include "pcs_err.h"
 
 typedef struct pcs_api_config {
+    pcs_daemon_cfg_t common;
     char db[256];
     char listen_address[256];
     int64_t port;
@@ -46,8 +48,12 @@ pcs_api_t *pcs_api_new(const pcs_api_config_t *cfg, pcs_err_t *err);
 /* Starts listening; *port receives the bound port (useful with port 0). */
 int pcs_api_start(pcs_api_t *a, unsigned *port, pcs_err_t *err);
 
-/* Stops listening and waits for the requests in hand. */
-void pcs_api_stop(pcs_api_t *a);
+/* Stops taking connections, waits up to wait_ms for the requests in hand to be answered, then
+ * closes every connection and stops the worker threads. */
+void pcs_api_stop(pcs_api_t *a, int wait_ms);
+
+/* Whether the configuration can start a server (addresses, dates, TLS pairs); for --check-config. */
+int pcs_api_check_config(const pcs_api_config_t *cfg, pcs_err_t *err);
 
 void pcs_api_destroy(pcs_api_t **a);
 

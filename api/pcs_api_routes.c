@@ -129,15 +129,16 @@ static void partners(const pcs_api_request_t *r, pcs_api_answer_t *ans)
 static void show(const pcs_api_request_t *r, const char *id, pcs_api_answer_t *ans)
 {
     int32_t day;
-    if (!arg_day(r, "as_of", PCS_DAY_NONE, &day, ans))
+    if (!arg_day(r, "as_of", r->today, &day, ans))
         return;
     pcs_err_t err = {0};
     char *text = NULL;
-    if (pcs_store_result(r->store, id, r->rules->name, day, &text, NULL, &err) < 0) {
+    bool stored;
+    /* the stored result of the day as it is (else computed), and the newline pcs show --json ends it with */
+    if (pcs_insight_result(r->store, r->rules, id, day, &text, &stored, &err) < 0) {
         answer_err(ans, &err);
         return;
     }
-    /* the stored document as it is, and the newline pcs show --json ends it with */
     size_t n = strlen(text);
     char *body = realloc(text, n + 2);
     if (!body) {
@@ -157,7 +158,7 @@ static void history(const pcs_api_request_t *r, const char *id, pcs_api_answer_t
     int32_t day;
     int area;
     long months;
-    if (!arg_day(r, "as_of", PCS_DAY_NONE, &day, ans) || !arg_area(r, &area, ans) ||
+    if (!arg_day(r, "as_of", r->today, &day, ans) || !arg_area(r, &area, ans) ||
         !arg_count(r, "months", 6, 100000, &months, ans))
         return;
     pcs_err_t err = {0};

@@ -572,9 +572,18 @@ const char pcs_upsert_results_sql[] =
     " WHERE r.digest <> excluded.digest";
 
 /* The previous score of a changed selected snapshot is the latest selected snapshot of the same
- * partner, area and rule set on or before its as-of, as it was before this statement. */
+ * partner, area and rule set on or before its as-of, as it was before this statement. A track
+ * stored as selected by an earlier scoring of the same day that this scoring did not evaluate is
+ * selected no more (its digest cleared, so a later selection writes it again): one selected track
+ * per partner, area, day and rule set. */
 const char pcs_upsert_snapshots_sql[] =
-    "WITH up AS ("
+    "WITH unselect AS (UPDATE score_snapshots s SET selected = false, digest = '', computed_at = now(),"
+    "  seq = nextval('score_seq')"
+    "  FROM pcs_stage_snap st WHERE st.selected AND s.partner_id = st.partner_id AND s.area = st.area"
+    "  AND s.as_of = st.as_of AND s.rule_set = st.rule_set AND s.track <> st.track AND s.selected"
+    "  AND NOT EXISTS (SELECT 1 FROM pcs_stage_snap x WHERE x.partner_id = s.partner_id AND x.area = s.area"
+    "   AND x.as_of = s.as_of AND x.rule_set = s.rule_set AND x.track = s.track)),"
+    " up AS ("
     " INSERT INTO score_snapshots AS s (partner_id, area, track, as_of, rule_set, total, qualified, selected,"
     "  status, detail, digest)"
     " SELECT partner_id, area, track, as_of, rule_set, total, qualified, selected, status, detail, digest"

@@ -192,12 +192,12 @@ for _ in $(seq 1 100); do [ "$(grep -c "listening on" "$T/api.log")" -ge 2 ] && 
 URL=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$T/api.log" | tail -1 | sed 's/listening on //')
 api_get /api/v1/partners "$ADMIN" >/dev/null
 check "SIGHUP: reloaded and serving (the new access log shows the request)" \
-    '[ "$(code)" = 200 ] && grep -q "configuration reloaded" "$T/api.log" && grep -q "GET /api/v1/partners 200" "$T/api.log"'
+    '[ "$(code)" = 200 ] && grep -q "reloaded: configuration and dashboard files" "$T/api.log" && grep -q "GET /api/v1/partners 200" "$T/api.log"'
 printf 'port = banana\n' >>"$T/api.conf"
 kill -HUP $apid
 sleep 0.5
 check "SIGHUP with a bad file: refused, the running configuration keeps serving" \
-    'grep -q "not reloaded" "$T/api.log" && [ "$(curl -s -o /dev/null -w "%{http_code}" "$URL/metrics")" = 200 ]'
+    'grep -q "keeping the running configuration" "$T/api.log" && [ "$(curl -s -o /dev/null -w "%{http_code}" "$URL/metrics")" = 200 ]'
 
 # ---- SIGTERM: finishes and exits 0 ---------------------------------------------------------------------------------
 kill -TERM $apid
