@@ -282,6 +282,17 @@ static void vocabulary(const pcs_api_request_t *r, pcs_api_answer_t *ans)
                                "tracks", tracks, "statuses", st, "units", units, "certifications", certs));
 }
 
+/* Whether the request's method is allowed (post: POST only; else GET or HEAD); a 405 when not. */
+static bool method_ok(const pcs_api_request_t *r, bool post, pcs_api_answer_t *ans)
+{
+    bool ok = post ? !strcmp(r->method, "POST") : !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+    if (!ok) {
+        ans->allow = post ? "POST" : "GET, HEAD";
+        pcs_api_answer_error(ans, 405, "%s is not allowed here (%s)", r->method, ans->allow);
+    }
+    return ok;
+}
+
 /* /api/v1/partners/{id}[/{what}] */
 static void partner(const pcs_api_request_t *r, const char *id, const char *what, pcs_api_answer_t *ans)
 {
@@ -299,12 +310,8 @@ static void partner(const pcs_api_request_t *r, const char *id, const char *what
         pcs_api_answer_error(ans, 403, "partner %s is outside this token's scope", id);
         return;
     }
-    bool is_get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
-    if (post ? strcmp(r->method, "POST") != 0 : !is_get) {
-        ans->allow = post ? "POST" : "GET, HEAD";
-        pcs_api_answer_error(ans, 405, "%s is not allowed here (%s)", r->method, ans->allow);
+    if (!method_ok(r, post, ans))
         return;
-    }
     /* the stored result says itself when there is none (404); the rest ask first */
     if (!what) {
         show(r, id, ans);
@@ -340,27 +347,20 @@ static void partner(const pcs_api_request_t *r, const char *id, const char *what
 
 void pcs_api_routes_answer(const pcs_api_request_t *r, pcs_api_answer_t *ans)
 {
-    if (r->n_segs == 2 && !strcmp(r->segs[0], "v1") && !strcmp(r->segs[1], "vocabulary")) {
-        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
-            ans->allow = "GET, HEAD";
-            pcs_api_answer_error(ans, 405, "%s is not allowed here (GET, HEAD)", r->method);
-            return;
-        }
-        vocabulary(r, ans);
+    bool v1 = r->n_segs >= 2 && !strcmp(r->segs[0], "v1");
+    if (v1 && r->n_segs == 2 && !strcmp(r->segs[1], "vocabulary")) {
+        if (method_ok(r, false, ans))
+            vocabulary(r, ans);
         return;
     }
     /* segs: "v1", "partners", [id, [what]] */
-    if (r->n_segs < 2 || r->n_segs > 4 || strcmp(r->segs[0], "v1") || strcmp(r->segs[1], "partners")) {
+    if (!v1 || r->n_segs > 4 || strcmp(r->segs[1], "partners")) {
         pcs_api_answer_error(ans, 404, "no such endpoint");
         return;
     }
     if (r->n_segs == 2) {
-        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
-            ans->allow = "GET, HEAD";
-            pcs_api_answer_error(ans, 405, "%s is not allowed here (GET, HEAD)", r->method);
-            return;
-        }
-        partners(r, ans);
+        if (method_ok(r, false, ans))
+            partners(r, ans);
         return;
     }
     partner(r, r->segs[2], r->n_segs == 4 ? r->segs[3] : NULL, ans);
