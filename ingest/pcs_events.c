@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pcs_date.h"
+#include "pcs_vocab.h"
 
 static const char *const cert_types[] = {"cert.earned", "cert.renewed", "cert.expired", "cert.revoked",
                                          "person.linked", "person.unlinked", "association.upserted", NULL};
@@ -67,12 +68,7 @@ int pcs_events_validate(const pcs_envelope_t *env, pcs_err_t *err)
             field(b, "workload", true, false, &s, err) < 0 || field(b, "start_date", true, true, &s, err) < 0 ||
             field(b, "end_date", false, true, &s, err) < 0)
             return PCS_EINVAL;
-        static const char *const types[] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU", "CPOR_REVREC",
-                                            "CPOR_REVREC_PERF", "CSP_T1", "CSP_T2", NULL};
-        bool known = false;
-        for (const char *const *a = types; *a && !known; a++)
-            known = strcmp(*a, t) == 0;
-        return known ? 0 : pcs_err_set(err, PCS_EINVAL, 0, 0, "body.association_type: unknown '%s'", t);
+        return pcs_assoc_type_index(t) >= 0 ? 0 : pcs_err_set(err, PCS_EINVAL, 0, 0, "body.association_type: unknown '%s'", t);
     }
     bool person = strncmp(env->type, "person.", 7) == 0;
     bool needs_earned = !person && strcmp(env->type, "cert.revoked") != 0;

@@ -20,6 +20,7 @@
 #include "pcs_pcexport.h"
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
+#include "pcs_vocab.h"
 
 static double now_s(void)
 {
@@ -220,17 +221,9 @@ static bool parse_units(const char *s, long long *u)
     return true;
 }
 
-static const char *const assoc_types[] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU", "CPOR_REVREC",
-                                          "CPOR_REVREC_PERF", "CSP_T1", "CSP_T2", NULL};
-static const char *const areas[] = {"data_ai", "infrastructure", "digital_app_innovation", "business_applications",
-                                    "modern_work", "security", NULL};
-
 static bool one_of(const char *s, const char *const *set)
 {
-    for (; *set; set++)
-        if (strcmp(*set, s) == 0)
-            return true;
-    return false;
+    return pcs_vocab_index(set, s) >= 0;
 }
 
 /* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
@@ -295,10 +288,10 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
             }
             snprintf(num, sizeof num, "%lld", v);
             pcs_copy_field(b, num, strlen(num), i == 0 && !with_line);
-        } else if (strcmp(col, "association_type") == 0 && !one_of(f, assoc_types)) {
+        } else if (strcmp(col, "association_type") == 0 && !one_of(f, pcs_assoc_type_ids)) {
             snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
             goto bad;
-        } else if (strcmp(col, "area") == 0 && !one_of(f, areas)) {
+        } else if (strcmp(col, "area") == 0 && !one_of(f, pcs_area_ids)) {
             snprintf(why, wsize, "area: unknown area '%.40s'", f);
             goto bad;
         } else if (strcmp(col, "segment") == 0 && strcmp(f, "smb") && strcmp(f, "enterprise")) {

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 
 #include "pcs_date.h"
+#include "pcs_vocab.h"
 #include "pcs_log.h"
 #include "pcs_strmap.h"
 
@@ -98,10 +99,7 @@ static const char *const skip_text[N_SKIPS] = {
     "of duplicate attributions (IsACRDuplicateAtPGALevel/IsDuplicateRowForPGA = 1)",
     "without a pcs workload ('-' in pc_workloads.tsv)", "of trainings that are not certifications"};
 
-/* The association types, in the order of interfaces.md §2 (pc_attribution.tsv maps to these). */
-static const char *const assoc_types[] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU", "CPOR_REVREC",
-                                          "CPOR_REVREC_PERF", "CSP_T1", "CSP_T2"};
-#define N_TYPES 9
+/* The association types (pcs_vocab.h; pc_attribution.tsv maps to these). */
 
 /* ---- stages of their own ----------------------------------------------------------------------------- */
 
@@ -186,7 +184,7 @@ struct pcs_pcexport {
     long long cols[MAX_OUT], lines[MAX_OUT];
     char month[8], earned[11], expires[11], workload[256], person[256], why[300];
     long long skipped[N_SKIPS];
-    long long attributed[N_TYPES];     /* usage rows loaded per association type */
+    long long attributed[PCS_AT_N];     /* usage rows loaded per association type */
     long long expiry_year, expiry_never;   /* certifications without an expiry: one year, never (Fundamentals) */
 };
 
@@ -241,8 +239,8 @@ static bool valid_workload(const char *s, size_t n)
 /* One of the association types of interfaces.md §2. */
 static bool valid_type(const char *s, size_t n)
 {
-    for (int i = 0; i < N_TYPES; i++)
-        if (strlen(assoc_types[i]) == n && memcmp(assoc_types[i], s, n) == 0)
+    for (int i = 0; i < PCS_AT_N; i++)
+        if (strlen(pcs_assoc_type_ids[i]) == n && memcmp(pcs_assoc_type_ids[i], s, n) == 0)
             return true;
     return false;
 }
@@ -715,8 +713,8 @@ static int put_attribution(pcs_pcexport_t *x, int i, const pcs_csv_row_t *in, pc
         return reject(x, in, c, out, "%s: unknown attribution '%.*s' (add it to rules/pc_attribution.tsv)",
                       x->col_name[c], (int)(n > 120 ? 120 : n), s);
     put(x, i, in, c, type, strlen(type));
-    for (int k = 0; k < N_TYPES; k++)
-        if (strcmp(assoc_types[k], type) == 0)
+    for (int k = 0; k < PCS_AT_N; k++)
+        if (strcmp(pcs_assoc_type_ids[k], type) == 0)
             x->attributed[k]++;
     return 0;
 }
@@ -975,9 +973,9 @@ void pcs_pcexport_log_summary(const pcs_pcexport_t *x, const char *file)
     for (int i = 0; i < N_SKIPS && o < sizeof buf; i++)
         if (x->skipped[i])
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%lld %s", o ? ", " : "", x->skipped[i], skip_text[i]);
-    for (int i = 0; i < N_TYPES && a < sizeof attr; i++)
+    for (int i = 0; i < PCS_AT_N && a < sizeof attr; i++)
         if (x->attributed[i])
-            a += (size_t)snprintf(attr + a, sizeof attr - a, "%s%s %lld", a ? ", " : "", assoc_types[i], x->attributed[i]);
+            a += (size_t)snprintf(attr + a, sizeof attr - a, "%s%s %lld", a ? ", " : "", pcs_assoc_type_ids[i], x->attributed[i]);
     pcs_log(PCS_LOG_INFO, "ingest", "pcexport", "%s: Partner Center %s export, loaded as %s; %s %s%s%s", file,
             export_names[x->type], x->type == X_CUSTOMERS && !x->usage ? "customers" : kinds[x->type],
             x->type == X_CUSTOMERS ? "usage not taken from rows:" : "rows skipped:", o ? buf : "none",

@@ -27,6 +27,7 @@
 #include "pcs_envelope.h"
 #include "pcs_log.h"
 #include "pcs_sha256.h"
+#include "pcs_vocab.h"
 #include "pcs_zsock.h"
 
 typedef struct config {
@@ -94,7 +95,8 @@ typedef struct notifier {
 
 static int severity_rank(const char *s)
 {
-    return strcmp(s, "info") == 0 ? 0 : strcmp(s, "warning") == 0 ? 1 : strcmp(s, "critical") == 0 ? 2 : 3;
+    int i = pcs_severity_index(s);
+    return i < 0 ? PCS_SEV_N : i;
 }
 
 /* Whether a comma/space separated list names the partner (an empty list names every partner). */
@@ -132,7 +134,7 @@ static int validate(const void *cfg, pcs_err_t *err)
     const config_t *c = cfg;
     const char *mins[3] = {c->log_min_severity, c->file_min_severity, c->webhook_min_severity};
     for (int i = 0; i < 3; i++)
-        if (strcmp(mins[i], "off") != 0 && severity_rank(mins[i]) > 2)
+        if (strcmp(mins[i], "off") != 0 && severity_rank(mins[i]) == PCS_SEV_N)
             return pcs_err_set(err, PCS_EINVAL, 0, 0, "%s_min_severity: expected info, warning, critical or off",
                                sink_ids[i]);
     int32_t d;

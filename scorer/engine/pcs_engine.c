@@ -11,12 +11,6 @@
 #include "pcs_arena.h"
 #include "pcs_date.h"
 
-const char *const pcs_status_ids[5] = {"not_started", "in_progress", "qualified", "enrolled", "renewal_due"};
-const char *const pcs_event_ids[PCS_EV_N] = {"cert_expiring",        "certs_expiring_combined",
-                                             "nca_at_risk",          "metric_zero_blocking",
-                                             "near_threshold",       "renewal_reminder",
-                                             "designation_at_risk",  "other_track_qualifies"};
-const char *const pcs_severity_ids[3] = {"info", "warning", "critical"};
 
 double pcs_round2(double x)
 {

@@ -20,19 +20,7 @@
 
 typedef struct pcs_engine pcs_engine_t;
 
-typedef enum {
-    PCS_ST_NOT_STARTED, PCS_ST_IN_PROGRESS, PCS_ST_QUALIFIED, PCS_ST_ENROLLED, PCS_ST_RENEWAL_DUE
-} pcs_status_t;
-extern const char *const pcs_status_ids[5];
-
-typedef enum {
-    PCS_EV_CERT_EXPIRING, PCS_EV_CERTS_EXPIRING_COMBINED, PCS_EV_NCA_AT_RISK, PCS_EV_METRIC_ZERO_BLOCKING,
-    PCS_EV_NEAR_THRESHOLD, PCS_EV_RENEWAL_REMINDER, PCS_EV_DESIGNATION_AT_RISK, PCS_EV_OTHER_TRACK_QUALIFIES,
-    PCS_EV_N
-} pcs_event_type_t;
-extern const char *const pcs_event_ids[PCS_EV_N];
-typedef enum { PCS_SEV_INFO, PCS_SEV_WARNING, PCS_SEV_CRITICAL } pcs_severity_t;
-extern const char *const pcs_severity_ids[3];
+/* statuses, events, severities: pcs_vocab.h (through pcs_rules.h) */
 
 #define PCS_SUB_MAX 8
 

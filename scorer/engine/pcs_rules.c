@@ -13,26 +13,6 @@
 #include "pcs_jsonloc.h"
 #include "pcs_strmap.h"
 
-const char *const pcs_area_ids[PCS_AREA_N] = {"data_ai", "infrastructure", "digital_app_innovation",
-                                              "business_applications", "modern_work", "security"};
-const char *const pcs_track_ids[PCS_TRACK_N] = {"enterprise", "smb"};
-const char *const pcs_metric_ids[PCS_METRIC_N] = {"net_customer_adds", "intermediate_certifications",
-                                                  "advanced_certifications", "usage_growth",
-                                                  "deployments"};
-const char *const pcs_assoc_type_ids[PCS_AT_N] = {"PAL", "DPOR", "CPOR", "CPOR_OSA", "CPOR_OSU",
-                                                  "CPOR_REVREC", "CPOR_REVREC_PERF", "CSP_T1",
-                                                  "CSP_T2"};
-
-static int index_of(const char *const *ids, int n, const char *id)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return i;
-    return -1;
-}
-
-int pcs_area_index(const char *id) { return index_of(pcs_area_ids, PCS_AREA_N, id); }
-int pcs_assoc_type_index(const char *id) { return index_of(pcs_assoc_type_ids, PCS_AT_N, id); }
 
 char *pcs_cert_name_normalise(const char *name, char *buf, size_t size)
 {
@@ -181,6 +161,14 @@ static int get_date_or_null(ld_t *c, json_t *obj, const char *key, int32_t *out)
         return fail(c, "expected a date YYYY-MM-DD or null");
     pcs_jpath_pop(&c->path);
     return 0;
+}
+
+static int index_of(const char *const *ids, int n, const char *id)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return i;
+    return -1;
 }
 
 static int get_choice(ld_t *c, json_t *obj, const char *key, const char *const *choices, int n, int *out)
@@ -919,9 +907,7 @@ pcs_rules_t *pcs_rules_load(const char *text, size_t len, pcs_err_t *err)
         goto fail;
     json_t *areas = json_object_get(root, "areas");
     pcs_jpath_push_key(&c.path, "areas");
-    static const char *const area_names[] = {"data_ai", "infrastructure", "digital_app_innovation",
-                                             "business_applications", "modern_work", "security", NULL};
-    if (check_keys(&c, areas, area_names, area_names) < 0)
+    if (check_keys(&c, areas, pcs_area_ids, pcs_area_ids) < 0)
         goto fail;
     for (int a = 0; a < PCS_AREA_N; a++) {
         pcs_jpath_push_key(&c.path, pcs_area_ids[a]);

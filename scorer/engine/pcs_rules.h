@@ -11,17 +11,7 @@
 #include <stdint.h>
 
 #include "pcs_err.h"
-
-enum { PCS_AREA_N = 6, PCS_TRACK_N = 2, PCS_METRIC_N = 5 };
-enum { PCS_TRACK_ENTERPRISE = 0, PCS_TRACK_SMB = 1 };
-enum {
-    PCS_M_NCA = 0, PCS_M_INTERMEDIATE, PCS_M_ADVANCED, PCS_M_USAGE_GROWTH, PCS_M_DEPLOYMENTS
-};
-
-typedef enum {
-    PCS_AT_PAL, PCS_AT_DPOR, PCS_AT_CPOR, PCS_AT_CPOR_OSA, PCS_AT_CPOR_OSU, PCS_AT_CPOR_REVREC,
-    PCS_AT_CPOR_REVREC_PERF, PCS_AT_CSP_T1, PCS_AT_CSP_T2, PCS_AT_N
-} pcs_assoc_type_t;
+#include "pcs_vocab.h"   /* areas, tracks, metrics, association types */
 
 typedef enum { PCS_F_ACR, PCS_F_REVENUE, PCS_F_MCV, PCS_F_PAID, PCS_F_ACTIVE } pcs_field_t;
 typedef enum {
@@ -150,10 +140,6 @@ struct pcs_rules {
     struct pcs_strmap *cert_ids;
 };
 
-extern const char *const pcs_area_ids[PCS_AREA_N];
-extern const char *const pcs_track_ids[PCS_TRACK_N];
-extern const char *const pcs_metric_ids[PCS_METRIC_N];
-extern const char *const pcs_assoc_type_ids[PCS_AT_N];
 
 /* Parses and validates a rule set. On error returns NULL and fills err (line/column of the
  * offending value, msg "json.path: reason"). */
@@ -165,9 +151,7 @@ void pcs_rules_destroy(pcs_rules_t **pr);
 int pcs_rules_find_cert(const pcs_rules_t *r, const char *name);
 /* Rate in cents per active unit, or -1 when the workload has no rate. */
 int64_t pcs_rules_rate(const pcs_rules_t *r, const char *workload);
-/* Area / association type index from its id, or -1. */
-int pcs_area_index(const char *id);
-int pcs_assoc_type_index(const char *id);
+/* (pcs_area_index, pcs_assoc_type_index: pcs_vocab.h) */
 /* Whether workload id w is in workload set ws. */
 bool pcs_wset_contains(const pcs_wset_t *ws, const char *w);
 /* Normalises a certification name into buf (§1.1.7); returns buf. */
