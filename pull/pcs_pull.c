@@ -343,10 +343,13 @@ static void api(job_t *j, const char *method, const char *url, const char *body)
 
 static void name_of(const job_t *j, const char *what, char *buf, size_t n)
 {
+    int w;
     if (strcmp(what, "report") == 0)
-        snprintf(buf, n, "pcs-%s-%s-run%lld", j->p->cfg.account, DS(j), j->p->run_id);
+        w = snprintf(buf, n, "pcs-%s-%s-run%lld", j->p->cfg.account, DS(j), j->p->run_id);
     else
-        snprintf(buf, n, "pcs-%s-%s", j->p->cfg.account, DS(j));
+        w = snprintf(buf, n, "pcs-%s-%s", j->p->cfg.account, DS(j));
+    if (w < 0 || (size_t)w >= n)   /* a very long account name: the name is cut, the ids stay unique */
+        buf[n - 1] = '\0';
 }
 
 /* The window of a report: first day of the month months back, to now. */
