@@ -103,7 +103,8 @@ static int run(pcs_args_t *a, json_t *changes, compute_fn compute, print_fn prin
 static void header(const ctx_t *c, const char *what, const char *partner)
 {
     char d[11];
-    printf("%s of %s as of %s (%s), rules %s\n", what, partner, pcs_day_format(c->day, d), c->how, c->rules->name);
+    printf("%s of %s as of %s (%s), computed from the facts of that day, rules %s\n", what, partner,
+           pcs_day_format(c->day, d), c->how, c->rules->name);
 }
 
 static int emit(pcs_args_t *a, pcs_table_t *t, int indent)
