@@ -1,20 +1,20 @@
 /* pcs-pull: fetches the four Insights datasets of one partner account from Partner Center's
  * programmatic access into the spool of pcs-ingest, once a month and on `pcs pull now`.
  *
- * One libuv loop: HTTP through libcurl multi on the loop (pcs_http), a ZeroMQ control socket, the
- * schedule timer and the signals. A run is four jobs (one per dataset) that advance one request
- * at a time: query (created once per account and dataset), a one-time report of the run, polling
- * its execution, the download. Every step is written to PostgreSQL before the next begins, so a
- * restart (kill -9 included) resumes the open run where it stood. A file reaches the spool by a
- * rename from a hidden temporary name, under a name made of the execution id; the rename is the
- * delivery, and a restart that finds that name in incoming/, done/ or failed/ knows it was made.
+ * One libuv loop (common/pcs_daemon): HTTP through libcurl multi on the loop (pcs_http), PostgreSQL
+ * through pcs_pgasync, a ZeroMQ control socket (pcs_zsock), the schedule timer and the signals.
+ * A run is four jobs (one per dataset) that advance one request at a time: query (created once
+ * per account and dataset), a one-time report of the run, polling its execution, the download.
+ * Every step is written to PostgreSQL before the next begins, so a restart (kill -9 included)
+ * resumes the open run where it stood. A file reaches the spool by a rename from a hidden
+ * temporary name, under a name made of the execution id; the rename is the delivery, and a restart
+ * that finds that name in incoming/, done/ or failed/ knows it was made.
  *
  * Errors: 429 waits Retry-After; 5xx, network errors and cut downloads back off exponentially up to
  * max_attempts per step; 401 refreshes the access token once; a refresh token Entra refuses ends
  * the run with "sign in again: pcs pull login". Tokens, secrets and secure links are never logged. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +31,6 @@
 
 #include "pcs_daemon.h"
 #include "pcs_date.h"
-#include "pcs_db.h"
 #include "pcs_entra.h"
 #include "pcs_http.h"
 #include "pcs_log.h"
@@ -370,7 +369,7 @@ static void window(const job_t *j, char *start, char *end, size_t n)
 
 static void step_query(job_t *j)
 {
-    char url[800], name[200], *q = NULL;
+    char url[2048], name[400], *q = NULL;
     name_of(j, "query", name, sizeof name);
     if (!j->looked_up) {
         char *e = pcs_http_escape(name);
@@ -389,7 +388,7 @@ static void step_query(job_t *j)
 
 static void step_report(job_t *j)
 {
-    char url[800], name[200];
+    char url[2048], name[400];
     name_of(j, "report", name, sizeof name);
     if (!j->looked_up) {
         char *e = pcs_http_escape(name);
@@ -408,7 +407,7 @@ static void step_report(job_t *j)
 
 static void step_poll(job_t *j)
 {
-    char url[800], *e = pcs_http_escape(j->report_id);
+    char url[2048], *e = pcs_http_escape(j->report_id);
     snprintf(url, sizeof url, "%s/ScheduledReport/execution/%s?executionStatus=Pending;Running;Paused;Completed"
              "&getLatestExecution=true", j->p->cfg.api_base, e ? e : "");
     free(e);
@@ -556,7 +555,7 @@ static void named_stored(puller_t *p, job_t *j, PGresult *res)
 static void got_named(job_t *j, const pcs_http_resp_t *r, bool report)
 {
     const char *what = report ? "report" : "query";
-    char name[200], *id = report ? j->report_id : j->query_id;
+    char name[400], *id = report ? j->report_id : j->query_id;
     size_t idn = report ? sizeof j->report_id : sizeof j->query_id;
     name_of(j, what, name, sizeof name);
     int f = pcs_pcapi_find(r->body, report ? "reportName" : "name", name, report ? "reportId" : "queryId", id, idn);
