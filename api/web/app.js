@@ -16,6 +16,7 @@
     units: {}, certifications: []
   };
   const TOKEN_KEY = 'pcs.token';
+  let pendingSim = null;   /* changes from a link's #sim=JSON, run once the partner page is drawn */
 
   /* ---- DOM helpers ---------------------------------------------------------------------------- */
   function h(tag, attrs, ...kids) {
@@ -87,12 +88,15 @@
   }
 
   /* ---- sign in ---------------------------------------------------------------------------------- */
-  function takeHashToken() {
-    const m = /^#token=([^&]+)/.exec(location.hash);
-    if (m) {
-      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-      history.replaceState(null, '', location.pathname + location.search);
+  /* #token=T signs in, #sim=JSON opens the simulator with those changes; the fragment never
+   * reaches the server and is removed from the address bar at once */
+  function takeHash() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (params.get('token')) sessionStorage.setItem(TOKEN_KEY, params.get('token'));
+    if (params.get('sim')) {
+      try { pendingSim = JSON.parse(params.get('sim')); } catch (e) { pendingSim = null; }
     }
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   }
   function showSignin(why) {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -349,6 +353,9 @@
   /* ---- the simulator ---------------------------------------------------------------------------- */
   function simulatorSection(id, doc) {
     const changes = { add_certs: [], remove_certs: [], add_customers: [] };
+    if (pendingSim && typeof pendingSim === 'object') {
+      for (const k of Object.keys(changes)) if (Array.isArray(pendingSim[k])) changes[k] = pendingSim[k];
+    }
     const list = h('ul', { id: 'sim-changes' });
     const result = h('div', { id: 'sim-result', 'aria-live': 'polite' });
     const certList = h('datalist', { id: 'sim-certs' }, (words.certifications || []).map((c) => h('option', { value: c.id }, c.name)));
@@ -359,7 +366,10 @@
     function redraw() {
       list.replaceChildren(...changes.add_certs.map((c) => h('li', {}, `add ${c.certification} to ${c.person_id}${c.earned ? ' (earned ' + c.earned + ')' : ''}`)),
         ...changes.remove_certs.map((c) => h('li', {}, `remove ${c.certification} from ${c.person_id}`)),
-        ...changes.add_customers.map((f) => h('li', {}, `add customer ${f.customers[0].name} (${f.customers[0].tenant_id})`)));
+        ...changes.add_customers.map((f) => {
+        const c = (f.customers || [])[0] || {};
+        return h('li', {}, `add customer ${c.name || c.tenant_id || '(fragment)'}${c.tenant_id ? ' (' + c.tenant_id + ')' : ''}`);
+      }));
       if (!list.children.length) list.append(h('li', { class: 'muted' }, 'No change yet.'));
     }
     const [l1, person] = field('Person id', 'sim-person', { required: true, placeholder: 'p-new' });
@@ -419,7 +429,7 @@
           h('thead', {}, h('tr', {}, ['Area', 'Current', 'Simulated', 'Change'].map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)))),
           h('tbody', {}, both.current.areas.map((a) => {
             const b = sim[a.area] || a, d = b.score - a.score;
-            return h('tr', { 'data-area': a.area },
+            return h('tr', { 'data-area': a.area, 'data-current': fmt2(a.score), 'data-simulated': fmt2(b.score) },
               h('th', { scope: 'row' }, areaName(a.area)),
               h('td', { class: 'num ' + cls(a) }, fmt2(a.score), a.qualified ? ' ✓' : ''),
               h('td', { class: 'num ' + cls(b) }, fmt2(b.score), b.qualified ? ' ✓' : ''),
@@ -432,6 +442,10 @@
       }
     });
     redraw();
+    if (pendingSim) {
+      pendingSim = null;
+      setTimeout(() => run.click(), 0);
+    }
     return section('simulator', 'Simulator', h('p', { class: 'muted' },
       'Add or remove certifications and customers and see both scores side by side. Nothing is stored.'),
     h('div', { class: 'sim' }, addCert, addCust,
@@ -490,7 +504,7 @@
       document.body.dataset.ready = 'error';
     }
   }
-  takeHashToken();
+  takeHash();
   if (sessionStorage.getItem(TOKEN_KEY)) start();
   else showSignin('');
 })();

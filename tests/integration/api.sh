@@ -11,10 +11,10 @@
 # usage: api.sh PATH/TO/pcs PATH/TO/pcs-ingest PATH/TO/pcs-scorer PATH/TO/pcs-notifier PATH/TO/pcs-api
 set -u
 PCS=$1 INGEST=$2 SCORER=$3 NOTIFIER=$4 API=$5
-NAME=api PIDS="ipid spid npid apid"
+NAME=api PIDS="ipid spid npid apid tpid"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_stack.sh"
-start_api
+start_api "timeout_s = 5"
 py() { python3 -c "$1" "${@:2}"; }
 # raw REQUEST-BYTES (python expression): sends them as they are, prints the status line's code
 raw() {
@@ -173,6 +173,42 @@ check "pcs_api cannot write a token" \
 check "pcs_api cannot read rejected rows' raw text" '! psql -qAt -d "$DB" -U pcs_api -c "SELECT raw FROM rejected_rows" >/dev/null 2>&1'
 check "pcs_reader sees token names but not hashes" \
     'psql -qAt -d "$DB" -U pcs_reader -c "SELECT name FROM api_tokens" >/dev/null 2>&1 && ! psql -qAt -d "$DB" -U pcs_reader -c "SELECT hash FROM api_tokens" >/dev/null 2>&1'
+
+# ---- limits in time: a client that stops sending is cut off; the others are served meanwhile ------------------
+python3 - "$URL" >"$T/slow" <<'PY' &
+import socket, sys, time
+h, p = sys.argv[1].split("//")[1].split(":")
+s = socket.create_connection((h, int(p)), timeout=60)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")   # and nothing more
+t0 = time.time()
+try:
+    print("closed" if s.recv(100) == b"" else "answered", end=" ")
+except OSError:
+    print("closed", end=" ")
+print(int(time.time() - t0))
+PY
+slowpid=$!
+sleep 0.5
+check "meanwhile other requests are answered" '[ "$(curl -s -o /dev/null -w "%{http_code}" "$URL/metrics")" = 200 ]'
+wait $slowpid
+read -r how secs <"$T/slow"
+check "a request that stops mid-header is closed after timeout_s (5 s; took ${secs:-?} s)" '[ "$how" = closed ] && [ "${secs:-99}" -lt 30 ]'
+
+# ---- TLS through libmicrohttpd's GnuTLS --------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj /CN=127.0.0.1 2>/dev/null
+printf 'db = "dbname=%s user=pcs_api"\nport = 0\nworkers = 1\ntls_cert_file = %s\ntls_key_file = %s\n' "$DB" "$T/cert.pem" "$T/key.pem" >"$T/tls.conf"
+"$API" --config "$T/tls.conf" 2>"$T/tls.log" & tpid=$!
+TURL=
+for _ in $(seq 1 100); do
+    TURL=$(grep -o 'listening on https://127.0.0.1:[0-9]*' "$T/tls.log" | head -1 | sed 's/listening on //') && [ -n "$TURL" ] && break
+    sleep 0.1
+done
+check "TLS: https with the configured certificate answers the API" \
+    '[ -n "$TURL" ] && [ "$(curl -s --cacert "$T/cert.pem" -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ADMIN" "$TURL/api/v1/partners")" = 200 ]'
+check "TLS: plain http on that port gets no answer" '[ "$(curl -s -o /dev/null -w "%{http_code}" "${TURL/https/http}/metrics")" != 200 ]'
+printf 'tls_cert_file = %s\n' "$T/cert.pem" >"$T/tls2.conf"
+check "TLS: a certificate without its key is refused by --check-config" '! "$API" --check-config "$T/tls2.conf" >/dev/null 2>&1'
+kill $tpid; wait $tpid 2>/dev/null; tpid=
 
 # ---- PostgreSQL down and back: 503 in JSON, /metrics still answers, then it serves again ------------------
 "$PCS_TEST_PGCTL" stop -m fast -w >/dev/null

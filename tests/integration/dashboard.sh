@@ -78,6 +78,30 @@ chrome --screenshot="$OUT/partner-page.png" --window-size=1280,2600 --hide-scrol
 chrome --screenshot="$OUT/partner-page-phone.png" --window-size=390,2400 --hide-scrollbars "$URL/partners/$P#token=$ADMIN" >/dev/null
 check "screenshots of a partner page (laptop and phone)" '[ -s "$OUT/partner-page.png" ] && [ -s "$OUT/partner-page-phone.png" ]'
 
+# ---- the simulator: a link with #sim=CHANGES runs it; both columns equal pcs simulate --json -------------------
+changes='{"add_certs": [{"person_id": "new-1", "certification": "az_ai_engineer", "earned": "2026-11-01"}], "remove_certs": [], "add_customers": []}'
+enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$changes")
+chrome --dump-dom "$URL/partners/$P#token=$ADMIN&sim=$enc" >"$T/sim.html"
+got=$(python3 - "$T/sim.html" <<'PY'
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-simulated" in a:
+            print(a["data-area"], a["data-current"], a["data-simulated"])
+P().feed(open(sys.argv[1], encoding="utf-8").read())
+PY
+)
+exp=$("$PCS" simulate "$P" --as-of "$AS_OF" --add-cert new-1:az_ai_engineer:2026-11-01 --json |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); s={a["area"]: a for a in d["simulated"]["areas"]}; [print(a["area"], "%.2f" % a["score"], "%.2f" % s[a["area"]]["score"]) for a in d["current"]["areas"]]')
+check "the simulator shows current and simulated scores as pcs simulate --json (6 areas)" \
+    '[ "$(wc -l <<<"$exp")" = 6 ] && [ "$got" = "$exp" ]'
+[ "$got" = "$exp" ] || diff <(echo "$exp") <(echo "$got") | head
+check "the simulation changed something (one more certified person)" '[ "$(awk "\$2 != \$3" <<<"$exp" | wc -l)" -ge 1 ]'
+check "a simulation from the dashboard stores nothing" '[ "$(q "SELECT count(*) FROM certifications WHERE person_id = '"'"'new-1'"'"'")" = 0 ]'
+chrome --screenshot="$OUT/simulator.png" --window-size=1280,5200 --hide-scrollbars "$URL/partners/$P#token=$ADMIN&sim=$enc" >/dev/null
+
 # ---- signing in ---------------------------------------------------------------------------------------------
 chrome --dump-dom "$URL/" >"$T/nologin.html"
 check "without a token the sign-in form shows, with a label for the token field" \

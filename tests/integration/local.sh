@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/pcs-local end to end, in a temporary copy of the tree: `demo` builds, starts PostgreSQL and
-# the three daemons, loads the samples and refreshes; every sample partner's stored result equals
-# `pcs score` of its document; the expected alerts and rejected rows are there; `status` reports a
+# the four daemons, loads the samples and refreshes; every sample partner's stored result equals
+# `pcs score` of its document; the expected alerts and rejected rows are there; the dashboard
+# answers on 127.0.0.1 (PCS_API_PORT) with the admin token of var/api-token, kept across demos; `status` reports a
 # killed daemon and `demo` restarts it; `down` leaves no process behind; `reset` removes var/.
 # The copy sits in a mode-0700 directory (like root's home on Debian), which PostgreSQL's own user
 # cannot enter: pcs-local must work from there.
@@ -21,12 +22,15 @@ mkdir "$C"
 tar -C "$ROOT" --exclude=./build --exclude=./var --exclude=./.git -cf - . | tar -C "$C" -xf -
 check "the tree is in a directory only its owner may enter" '[ "$(stat -c %a "$H")" = 700 ]' 
 L=$C/deploy/pcs-local
+# a free port for pcs-api (8470 may be taken on a shared machine)
+export PCS_API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 q() { psql -qAt -h "$C/var/postgres/run" -p 54350 -U postgres -d pcs -c "$1"; }
 
 out=$("$L" demo 2>&1); rc=$?
 echo "$out" | tail -n 25
 check "pcs-local demo succeeds" '[ $rc -eq 0 ]'
 check "demo prints the scorecards" '[[ "$out" == *"Partner northwind-secure"* ]] && [[ "$out" == *"/ 70"* ]]'
+check "demo prints the dashboard's URL and where the token is" '[[ "$out" == *"http://127.0.0.1:$PCS_API_PORT/"* ]] && [[ "$out" == *"var/api-token"* ]]'
 check "demo prints the alerts and the rejected rows" '[[ "$out" == *"designation_at_risk"* ]] && [[ "$out" == *"6-corrections.associations.csv"* ]]'
 norm() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("warnings", None); print(json.dumps(d, sort_keys=True))'; }
 for p in contoso-analytics fabrikam-cloud northwind-secure tailspin-data woodgrove-infra; do
@@ -46,7 +50,15 @@ check "the four bad rows of the corrections file are rejected with a reason" \
     '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''6-corrections.associations.csv'\''")" = 4 ]'
 check "the Partner Center exports were loaded" '[ "$(q "SELECT count(*) FROM customers WHERE partner_id LIKE '\''555000%'\''")" -gt 0 ]'
 out=$("$L" status)
-check "status shows the three daemons running" '[ "$(grep -c "running, pid" <<<"$out")" = 3 ] && [[ "$out" == *"postgres  running"* ]]'
+check "status shows the four daemons running" '[ "$(grep -c "running, pid" <<<"$out")" = 4 ] && [[ "$out" == *"postgres  running"* ]]'
+check "status shows the dashboard's URL" '[[ "$out" == *"dashboard http://127.0.0.1:$PCS_API_PORT/"* ]]'
+tok=$(cat "$C/var/api-token" 2>/dev/null)
+check "demo wrote an admin token to var/api-token, mode 0600" '[[ "$tok" =~ ^pcs_[0-9a-f]{64}$ ]] && [ "$(stat -c %a "$C/var/api-token")" = 600 ]'
+check "the dashboard and the API answer on 127.0.0.1 with that token" \
+    '[ "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PCS_API_PORT/")" = 200 ] &&
+     [ "$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$PCS_API_PORT/api/v1/partners" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" -ge 5 ]'
+check "the API answers pcs show byte for byte" \
+    'cmp -s <(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$PCS_API_PORT/api/v1/partners/contoso-analytics") <("$L" pcs show contoso-analytics --json)'
 
 # a crashed daemon is reported and restarted by demo; demo twice loads nothing twice
 files=$(q "SELECT count(*) FROM loaded_files")
@@ -55,7 +67,8 @@ sleep 0.3
 out=$("$L" status)
 check "status reports the killed scorer" '[[ "$out" == *"pcs-scorer"*"NOT RUNNING"* ]]'
 out=$("$L" demo 2>&1); rc=$?
-check "demo again restarts it and succeeds" '[ $rc -eq 0 ] && [[ "$out" == *"pcs-scorer was not running"* ]] && [ "$("$L" status | grep -c "running, pid")" = 3 ]'
+check "demo again restarts it and succeeds" '[ $rc -eq 0 ] && [[ "$out" == *"pcs-scorer was not running"* ]] && [ "$("$L" status | grep -c "running, pid")" = 4 ]'
+check "demo again keeps the API token" '[ "$(cat "$C/var/api-token")" = "$tok" ]'
 check "demo again loads no file twice" '[ "$(q "SELECT count(*) FROM loaded_files")" = "$files" ]'
 
 pids="$(cat "$C"/var/run/*.pid) $(head -1 "$C/var/postgres/data/postmaster.pid")"
