@@ -9,6 +9,7 @@
 #include "pcs_insight.h"
 #include "pcs_rules.h"
 #include "pcs_store.h"
+#include "pcs_vocab.h"
 #include "pcs_words.h"
 
 /* ---- answers ---------------------------------------------------------------------------------------- */
@@ -250,7 +251,6 @@ out:
  * and statuses, each metric's unit per area and track, the certification catalogue. */
 static void vocabulary(const pcs_api_request_t *r, pcs_api_answer_t *ans)
 {
-    static const char *const statuses[] = {"qualified", "in_progress", "not_started", "enrolled", "renewal_due"};
     const pcs_rules_t *ru = r->rules;
     json_t *areas = json_object(), *metrics = json_object(), *tracks = json_object(), *st = json_object();
     json_t *units = json_object(), *certs = json_array();
@@ -273,8 +273,8 @@ static void vocabulary(const pcs_api_request_t *r, pcs_api_answer_t *ans)
         json_object_set_new(metrics, pcs_metric_ids[k], json_string(pcs_words_metric(pcs_metric_ids[k])));
     for (int t = 0; t < PCS_TRACK_N; t++)
         json_object_set_new(tracks, pcs_track_ids[t], json_string(pcs_words_track(pcs_track_ids[t])));
-    for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
-        json_object_set_new(st, statuses[i], json_string(pcs_words_status(statuses[i])));
+    for (int i = 0; pcs_status_ids[i]; i++)
+        json_object_set_new(st, pcs_status_ids[i], json_string(pcs_words_status(pcs_status_ids[i])));
     for (int ci = 0; ci < ru->n_certs; ci++)
         if (ru->certs[ci].retired_on == PCS_DAY_NONE)
             json_array_append_new(certs, json_pack("{s:s, s:s}", "id", ru->certs[ci].id, "name", ru->certs[ci].name));
