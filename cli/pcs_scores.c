@@ -490,6 +490,17 @@ int pcs_cmd_history(pcs_args_t *a)
 
 /* ---- alerts ------------------------------------------------------------------------------------------- */
 
+/* A timestamp column of the alerts table (to_jsonb's "2026-11-20T10:00:00.123+00:00", UTC) as the
+ * created column shows it ("2026-11-20T10:00:00Z"), "-" when absent. */
+static const char *time_of(const json_t *v, bool csv, char buf[32])
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return csv ? "" : "-";
+    snprintf(buf, 32, "%.19sZ", s);
+    return buf;
+}
+
 int pcs_cmd_alerts(pcs_args_t *a)
 {
     const char *partner = a->npos ? a->pos[0] : NULL;
@@ -512,14 +523,18 @@ int pcs_cmd_alerts(pcs_args_t *a)
     } else {
         char path[4096];
         rules = pcs_rules_open(pcs_rules_shipped[0], path, sizeof path, NULL);
-        static const char *const cols[] = {"created:Raised (UTC)", "severity:Severity", "state:State", "partner_id:Partner",
-                                           "area:Area",          "event:Event",       "text:What",    "delivery:Delivery"};
-        pcs_table_t *t = pcs_table_new(cols, 8);
+        static const char *const cols[] = {"created:First seen (UTC)", "last_seen:Last seen", "resolved_at:Resolved",
+                                           "severity:Severity",        "state:State",         "partner_id:Partner",
+                                           "area:Area",                "event:Event",         "text:What",
+                                           "delivery:Delivery"};
+        pcs_table_t *t = pcs_table_new(cols, 10);
         size_t i, k;
         json_t *x, *d;
         bool csv = pcs_args_flag(a, "csv");
         json_array_foreach(arr, i, x) {
-            char *text = pcs_insight_event_text(rules, x), deliv[1024] = "";
+            /* the notifier's own words when it wrote them (0005), else the read model's */
+            const char *summary = json_string_value(json_object_get(x, "summary"));
+            char *text = summary && *summary ? strdup(summary) : pcs_insight_event_text(rules, x), deliv[1024] = "";
             size_t n = 0;
             json_array_foreach(json_object_get(x, "deliveries"), k, d) {
                 long long at = (long long)json_integer_value(json_object_get(d, "attempts"));
@@ -529,6 +544,9 @@ int pcs_cmd_alerts(pcs_args_t *a)
                     n += (size_t)snprintf(deliv + n, sizeof deliv - n, " (%lld tries: %s)", at, str(d, "last_error"));
             }
             pcs_table_cell(t, str(x, "created"), NULL);
+            char t1[32], t2[32];
+            pcs_table_cell(t, time_of(json_object_get(x, "last_seen"), csv, t1), NULL);
+            pcs_table_cell(t, time_of(json_object_get(x, "resolved_at"), csv, t2), NULL);
             pcs_table_cell(t, str(x, "severity"), NULL);
             pcs_table_cell(t, json_is_string(json_object_get(x, "state")) ? str(x, "state") : "-", NULL);
             pcs_table_cell(t, str(x, "partner_id"), NULL);

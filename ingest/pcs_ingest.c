@@ -236,22 +236,28 @@ static void event_done(uv_work_t *w, int status)
     event_job_t *j = w->data;
     ingest_t *in = j->owner;
     in->storing = false;
+    /* The reply lets the REP socket read the next request at once, and on_intake() reuses j for
+     * it: everything the answer and the hint need is taken from j before replying. */
+    json_t *ack, *p = NULL;
+    const char *kind = strncmp(j->env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed";
     if (status < 0 || j->rc < 0) {
         /* not persisted: not acknowledged, the sender retries */
         pcs_log(PCS_LOG_WARN, "ingest", "intake", "event %s not stored: %s", j->env.id,
                 status < 0 ? uv_strerror(status) : j->err.msg);
-        reply(in, json_pack("{s:b, s:s, s:s}", "ok", 0, "id", j->env.id, "error", "not stored, retry"));
+        ack = json_pack("{s:b, s:s, s:s}", "ok", 0, "id", j->env.id, "error", "not stored, retry");
     } else {
-        reply(in, json_pack("{s:b, s:s, s:b}", "ok", 1, "id", j->env.id, "duplicate", j->duplicate));
-        if (!j->duplicate) {
-            json_t *p = json_pack("[s]", json_string_value(json_object_get(j->env.body, "partner_id")));
-            hint(in, strncmp(j->env.type, "association.", 12) == 0 ? "data.changed" : "cert.changed", p, NULL);
-            json_decref(p);
-        }
+        ack = json_pack("{s:b, s:s, s:b}", "ok", 1, "id", j->env.id, "duplicate", j->duplicate);
+        if (!j->duplicate)
+            p = json_pack("[s]", json_string_value(json_object_get(j->env.body, "partner_id")));
     }
     free(j->raw);
     j->raw = NULL;
     pcs_envelope_clear(&j->env);
+    reply(in, ack);
+    if (p) {
+        hint(in, kind, p, NULL);
+        json_decref(p);
+    }
     if (atomic_load(&in->cancel))
         pcs_zsock_destroy(&in->intake);   /* draining: the last answer is sent */
 }

@@ -331,10 +331,10 @@ static int settle(PGconn *db, const pcs_raise_cfg_t *cfg, const char *partners_j
 int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *st, pcs_err_t *err)
 {
     PGresult *cl = NULL, *se = NULL, *docs = NULL;
-    json_t *all = json_array(), *settled = json_array();
-    char *all_text = NULL, *settled_text = NULL;
+    json_t *settled = json_array();
+    char *settled_text = NULL;
     int rows = 0, rc = -1;
-    if (!all || !settled) {
+    if (!settled) {
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
         goto out;
     }
@@ -346,17 +346,7 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
           0, NULL, &cl, err) < 0)
         goto fail;
     rows = PQntuples(cl);
-    for (int i = 0; i < rows; i++)
-        if (strcmp(PQgetvalue(cl, i, 1), cfg->rule_set) == 0)
-            json_array_append_new(all, json_string(PQgetvalue(cl, i, 0)));
-    if (!(all_text = json_dumps(all, JSON_COMPACT)))
-        goto fail;
     /* rows of other rule sets: no alerts are raised from them */
-    const char *po[2] = {cfg->rule_set, all_text};
-    if (q(db, "DELETE FROM alert_queue q USING (SELECT jsonb_array_elements_text($2::jsonb) p) c"
-              " WHERE q.rule_set = $1 AND q.partner_id = c.p",
-          2, po, NULL, err) < 0)
-        goto fail;
     for (int i = 0; i < rows; i++)
         if (strcmp(PQgetvalue(cl, i, 1), cfg->rule_set) != 0) {
             const char *pd[2] = {PQgetvalue(cl, i, 0), PQgetvalue(cl, i, 1)};
@@ -384,11 +374,11 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
             if (strcmp(PQgetvalue(se, k, 0), p) == 0 && strcmp(PQgetvalue(se, k, 1), "0") != 0)
                 wait = PQgetvalue(se, k, 1);
         if (wait) {   /* still arriving: read again when it may have settled */
-            const char *ph[4] = {p, cfg->rule_set, PQgetvalue(cl, i, 2), wait};
+            const char *ph[3] = {p, cfg->rule_set, wait};
             if (q(db,
-                  "INSERT INTO alert_queue (partner_id, rule_set, cause, due_at)"
-                  " VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond')",
-                  4, ph, NULL, err) < 0)
+                  "UPDATE alert_queue SET due_at = now() + $3::bigint * interval '1 millisecond'"
+                  " WHERE partner_id = $1 AND rule_set = $2",
+                  3, ph, NULL, err) < 0)
                 goto fail;
             st->held++;
         } else {
@@ -398,12 +388,20 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
     if (json_array_size(settled)) {
         if (!(settled_text = json_dumps(settled, JSON_COMPACT)))
             goto fail;
-        const char *pd[2] = {cfg->rule_set, settled_text};
+        char today[11];
+        pcs_day_format(cfg->today, today);
+        const char *pd[3] = {cfg->rule_set, settled_text, today};
+        if (q(db, "DELETE FROM alert_queue q USING (SELECT jsonb_array_elements_text($2::jsonb) p) c"
+                  " WHERE q.rule_set = $1 AND q.partner_id = c.p",
+              2, pd, NULL, err) < 0)
+            goto fail;
+        /* the partner's present: its result as of the stack's today or the latest before (a result
+         * for a later date is a what-if, not the state people act on) */
         if (q(db,
               "SELECT c.p, r.as_of::text, r.document::text FROM (SELECT jsonb_array_elements_text($2::jsonb) p) c"
               " LEFT JOIN LATERAL (SELECT as_of, document FROM score_results WHERE partner_id = c.p AND rule_set = $1"
-              "  ORDER BY as_of DESC LIMIT 1) r ON true",
-              2, pd, &docs, err) < 0)
+              "  AND as_of <= $3::date ORDER BY as_of DESC LIMIT 1) r ON true",
+              3, pd, &docs, err) < 0)
             goto fail;
         for (int i = 0; i < PQntuples(docs); i++) {
             json_t *doc = PQgetisnull(docs, i, 2) ? NULL : json_loads(PQgetvalue(docs, i, 2), 0, NULL);
@@ -427,9 +425,7 @@ out:
     PQclear(cl);
     PQclear(se);
     PQclear(docs);
-    json_decref(all);
     json_decref(settled);
-    free(all_text);
     free(settled_text);
     return rc;
 }

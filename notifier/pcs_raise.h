@@ -10,7 +10,8 @@
  * definition; a lone certification event (the partner was quiet for settle_ms before it) is
  * settled at once. A held row keeps its due time and is read again then.
  *
- * Lifecycle: for each settled partner, the latest stored result (greatest as-of) is compared with
+ * Lifecycle: for each settled partner, its present result (as of the stack's today, or the latest
+ * before; a result for a later date is a what-if) is compared with
  * the partner's firing alerts. A condition (alert_key: the engine's dedup key without its last,
  * time-bound part) that the result raises and no alert holds fires (a new alert row); one that an
  * alert holds and the result no longer raises resolves; a firing alert whose severity rises
