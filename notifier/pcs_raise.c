@@ -54,6 +54,7 @@ typedef struct cond {
     const char *dedup_key, *event, *area, *severity;
     json_t *payload;   /* owned */
     bool held;         /* an existing firing alert holds it */
+    bool inhibited;    /* a graver alert of the same area says it already (not notified) */
 } cond_t;
 
 typedef struct conds {
@@ -96,7 +97,7 @@ static int conds_add(conds_t *c, const char *dedup_key, const char *event, const
         c->v = nv;
         c->cap = nc;
     }
-    c->v[c->n++] = (cond_t){key, dedup_key, event, area, severity, payload, false};
+    c->v[c->n++] = (cond_t){key, dedup_key, event, area, severity, payload, false, false};
     return 0;
 }
 
@@ -193,6 +194,23 @@ static int notice_end(notice_w_t *w, int64_t delay_ms, int *notifications)
     return 0;
 }
 
+/* Inhibition (as Alertmanager's inhibit rules): while the source alert fires for an area, the
+ * targets of the same area are stored and shown but not notified; it says the same, louder. */
+static const char *const inhibit_rules[][2] = {
+    {"designation_at_risk", "near_threshold"},
+    {"designation_at_risk", "renewal_reminder"},
+};
+
+static void inhibit(conds_t *cs)
+{
+    for (int t = 0; t < cs->n; t++)
+        for (int s = 0; s < cs->n; s++)
+            for (size_t r = 0; r < sizeof inhibit_rules / sizeof *inhibit_rules; r++)
+                if (strcmp(cs->v[t].event, inhibit_rules[r][1]) == 0 && strcmp(cs->v[s].event, inhibit_rules[r][0]) == 0 &&
+                    strcmp(cs->v[t].area, cs->v[s].area) == 0)
+                    cs->v[t].inhibited = true;
+}
+
 /* The partner's transitions against its latest result doc (NULL: no result; everything resolves). */
 static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *partner, const char *as_of, json_t *doc,
                          pcs_raise_stats_t *st, pcs_err_t *err)
@@ -205,6 +223,7 @@ static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *par
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory reading a result");
         goto out;
     }
+    inhibit(&cs);
     const char *pp[2] = {partner, cfg->rule_set};
     if (q(db,
           "SELECT alert_id::text, alert_key, severity, event, area, as_of::text, payload::text FROM alerts"
@@ -233,7 +252,7 @@ static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *par
                        " action = $7, last_seen = now(), notified_at = CASE WHEN $8::boolean THEN now() ELSE notified_at END"
                        " WHERE alert_id = $1",
                        8, p, NULL, err);
-                if (wr == 0 && up) {
+                if (wr == 0 && up && !c->inhibited) {
                     wr = notice_item(&w, id, "escalated", c->severity, summary, action, payload);
                     st->escalated++;
                 }
@@ -281,7 +300,7 @@ static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *par
                    " summary, action, notified_at) VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9::jsonb, $10, $11, now())"
                    " RETURNING alert_id::text",
                    11, p, &ir, err);
-            if (wr == 0)
+            if (wr == 0 && !c->inhibited)
                 wr = notice_item(&w, PQgetvalue(ir, 0, 0), "firing", c->severity, summary, action, payload);
             PQclear(ir);
             st->fired++;
@@ -443,6 +462,10 @@ int pcs_raise_repeats(PGconn *db, const pcs_raise_cfg_t *cfg, int *notifications
     static const char due_sql[] =
         "SELECT alert_id::text, partner_id, severity, summary, action, payload::text, as_of::text FROM alerts"
         " WHERE state = 'firing' AND rule_set = $1 AND notified_at IS NOT NULL"
+        /* the inhibition rules above: a firing designation_at_risk of the area says it already */
+        "   AND NOT (event IN ('near_threshold', 'renewal_reminder') AND EXISTS (SELECT 1 FROM alerts s"
+        "     WHERE s.partner_id = alerts.partner_id AND s.area = alerts.area AND s.rule_set = alerts.rule_set"
+        "       AND s.state = 'firing' AND s.event = 'designation_at_risk'))"
         "   AND CASE WHEN severity = 'info' THEN $3::bigint > 0 AND notified_at <= now() - $3::bigint * interval '1 millisecond'"
         "            ELSE $2::bigint > 0 AND notified_at <= now() - $2::bigint * interval '1 millisecond' END"
         " ORDER BY partner_id, alert_id LIMIT 500 FOR UPDATE SKIP LOCKED";

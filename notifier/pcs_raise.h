@@ -18,6 +18,8 @@
  * escalates. The transitions of one partner go out as one notification (a digest) with a delivery
  * row per sink that takes one of its items, due after group_wait_ms. Alerts still firing are
  * notified again every repeat_ms (warning, critical) or repeat_info_ms (info; 0: never).
+ * Inhibition: while designation_at_risk fires for an area, that area's near_threshold and
+ * renewal_reminder are stored and shown but not notified (the graver alert says it already).
  *
  * All functions run synchronous statements on db (the caller's connection, no transaction open)
  * and return 0 / 1 as documented or -1 with err filled (the transaction is rolled back). */

@@ -42,9 +42,10 @@ coalesce_ms = 20
 EOF
 }
 scorer_conf 300 >"$T/scorer.conf"
-notifier_conf() { # notifier_conf DELAY_MS
+notifier_conf() { # notifier_conf DELAY_MS [REPEAT_MS]
     cat <<EOF
 # test configuration
+repeat_interval_ms = ${2:-0}
 db = "dbname=$DB user=pcs_notifier"
 sub_endpoint = ipc://$T/pub, ipc://$T/testpub
 rule_set = pcs-2026
@@ -130,8 +131,12 @@ check "firing alerts match the stored results exactly" 'consistent'
 check "every alert has a summary and a what-to-do line" '[ "$(q "SELECT count(*) FROM alerts WHERE summary = '\'''\'' OR action = '\'''\''")" = 0 ]'
 check "cert_expiring reads as people act on it" \
     '[ "$(q "SELECT summary FROM alerts WHERE alert_key = '\''ex2_data_ai:data_ai:cert_expiring:P2:az_admin'\''")" = "Renew Azure Administrator Associate of P2 (expires 2025-08-01, 13 days): Data & AI drops from 72.13 to 40.13 and stops qualifying." ]'
-check "one notification per partner per settled result" \
-    '[ "$(q "SELECT count(*) FROM (SELECT partner_id FROM notifications GROUP BY partner_id HAVING count(*) > 1) x")" = 0 ]'
+check "a notification is a digest: one partner's transitions together" \
+    '[ "$(q "SELECT count(*) FROM notifications")" -lt "$(q "SELECT count(*) FROM notification_items")" ] &&
+     [ "$(q "SELECT count(*) FROM notification_items i JOIN notifications n USING (notification_id) JOIN alerts a USING (alert_id) WHERE a.partner_id <> n.partner_id")" = 0 ]'
+check "inhibition: designation_at_risk keeps near_threshold and renewal_reminder of its area out of the notifications" \
+    '[ "$(q "SELECT count(*) FROM notification_items i JOIN alerts a USING (alert_id) WHERE a.partner_id = '\''ex9_renewal_due'\'' AND a.event IN ('\''near_threshold'\'', '\''renewal_reminder'\'')")" = 0 ] &&
+     [ "$(q "SELECT count(*) FROM notification_items i JOIN alerts a USING (alert_id) WHERE a.partner_id = '\''ex9_renewal_due'\'' AND a.event = '\''designation_at_risk'\''")" -ge 1 ]'
 n_alerts=$(q "SELECT count(*) FROM alerts")
 n_notes=$(q "SELECT count(*) FROM notifications")
 echo "alerts firing for the golden partners: $n_alerts in $n_notes notifications ($(q "SELECT string_agg(event || ' ' || n, ', ') FROM (SELECT event, count(*) n FROM alerts GROUP BY 1 ORDER BY 1) x"))"
@@ -237,6 +242,17 @@ check "kill -9 after delivering: the file holds each notification once" 'file_ok
 check "the resolve reached the webhook" '[ -n "$key" ] && [ "$key" != None ]'
 check "a partner id never reaches a header: Idempotency-Keys are pcs-<id>-<time>" \
     '! grep -v "\"key\": \"pcs-[0-9]*-[0-9]*\"" "$T/hooks.jsonl" | grep -q "\"path\": \"/hook\""'
+
+# ---- repeat: warning and critical alerts still firing are notified again -------------------------------------
+notifier_conf 0 1500 >"$T/notifier.conf"
+kill -HUP "$npid"
+check "alerts still firing are notified again after the repeat interval (no info alert)" \
+    'wait_for "SELECT count(*) > 0 FROM notifications WHERE reason = '\''repeat'\''" t &&
+     [ "$(q "SELECT count(*) FROM notification_items i JOIN notifications n USING (notification_id) JOIN alerts a USING (alert_id)
+             WHERE n.reason = '\''repeat'\'' AND (i.transition <> '\''repeat'\'' OR a.severity = '\''info'\'')")" = 0 ]'
+notifier_conf 0 >"$T/notifier.conf"
+kill -HUP "$npid"
+check "repeats are delivered like any notification" 'sleep 0.5; wait_for "SELECT count(*) FROM deliveries WHERE state = '\''pending'\''" 0 && file_ok'
 
 # ---- malformed messages, pcs alerts ------------------------------------------------------------------------
 printf 'not json at all\n{"v":1,"type":"score.updated","id":"x1","ts":"2026-01-01T00:00:00Z","body":{}}\n\xff\xfe\n' >"$T/garbage.txt"
