@@ -194,6 +194,17 @@ static int notice_end(notice_w_t *w, int64_t delay_ms, int *notifications)
     return 0;
 }
 
+/* Frees the words of one alert; wr < 0 without a reason means memory ran out. Returns wr. */
+static int item_end(int wr, char *summary, char *action, char *payload, pcs_err_t *err)
+{
+    free(summary);
+    free(action);
+    free(payload);
+    if (wr < 0 && err && !err->msg[0])
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory building an alert");
+    return wr;
+}
+
 /* Inhibition (as Alertmanager's inhibit rules): while the source alert fires for an area, the
  * targets of the same area are stored and shown but not notified; it says the same, louder. */
 static const char *const inhibit_rules[][2] = {
@@ -275,14 +286,8 @@ static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *par
                 st->resolved++;
             }
         }
-        free(summary);
-        free(action);
-        free(payload);
-        if (wr < 0) {
-            if (!err || !err->msg[0])
-                pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory building an alert");
+        if (item_end(wr, summary, action, payload, err) < 0)
             goto out;
-        }
     }
     /* conditions no alert holds: they fire */
     for (int k = 0; k < cs.n; k++) {
@@ -305,14 +310,8 @@ static int partner_round(PGconn *db, const pcs_raise_cfg_t *cfg, const char *par
             PQclear(ir);
             st->fired++;
         }
-        free(summary);
-        free(action);
-        free(payload);
-        if (wr < 0) {
-            if (!err || !err->msg[0])
-                pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory building an alert");
+        if (item_end(wr, summary, action, payload, err) < 0)
             goto out;
-        }
     }
     rc = notice_end(&w, cfg->group_wait_ms, &st->notifications);
 out:
