@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcs_vocab.h"
+
 extern const pcs_sink_def_t pcs_sink_log, pcs_sink_file, pcs_sink_webhook, pcs_sink_teams, pcs_sink_slack,
     pcs_sink_email;
 
@@ -33,7 +35,8 @@ void pcs_sink_keys(pcs_cfg_key_t *keys, int *n, size_t base)
 
 int pcs_severity_rank(const char *s)
 {
-    return !s ? 3 : strcmp(s, "info") == 0 ? 0 : strcmp(s, "warning") == 0 ? 1 : strcmp(s, "critical") == 0 ? 2 : 3;
+    int i = s ? pcs_severity_index(s) : -1;
+    return i < 0 ? PCS_SEV_N : i;
 }
 
 /* Whether a comma/space separated list names the partner (an empty list names every partner). */

@@ -98,7 +98,7 @@ int pcs_sink_check_all(const unsigned char *blocks, char *why, size_t n);
 
 /* ---- helpers the sinks share ---- */
 
-/* 0 info, 1 warning, 2 critical, 3 unknown */
+/* pcs_vocab's order: 0 info, 1 warning, 2 critical; PCS_SEV_N (3) unknown */
 int pcs_severity_rank(const char *s);
 /* The digest as plain text (subject line first), for the log, email and chat sinks (malloc'd). */
 char *pcs_notice_text(const pcs_notice_t *m);
