@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "pcs_date.h"
+#include "pcs_vocab.h"
 #include "pcs_words.h"
 
 /* ---- options: declared once ------------------------------------------------------------------------ */
@@ -22,8 +23,10 @@ typedef struct opt {
     kind_t kind;
     const char *arg;            /* the value's name in help */
     const char *help;
-    const char *choices;        /* K_CHOICE: space separated */
+    const char *const *choices; /* K_CHOICE: NULL-terminated */
 } opt_t;
+
+static const char *const sort_keys[] = {"risk", "id", NULL};
 
 static const opt_t options[] = {
     {"json", K_FLAG, NULL, "print JSON (ids, numbers as numbers)", NULL},
@@ -52,9 +55,9 @@ static const opt_t options[] = {
     {"months", K_INT, "N", "the last N data months (0 = every stored month)", NULL},
     {"customer", K_STR, "CUSTOMER", "only this customer (customer id, tenant id or name)", NULL},
     {"until", K_DATE, "YYYY-MM-DD", "the last day (default 180 days on)", NULL},
-    {"sort", K_CHOICE, "risk|id", "order: most at risk first (default) or by partner id", "risk id"},
-    {"status", K_CHOICE, "STATUS", "only partners with an area in this status",
-     "not_started in_progress qualified enrolled renewal_due"},
+    {"sort", K_CHOICE, "risk|id", "order: most at risk first (default) or by partner id", sort_keys},
+    {"status", K_CHOICE, "STATUS", "only partners with an area in this status (not_started, in_progress, qualified, "
+     "enrolled, renewal_due)", pcs_status_ids},
     {"state", K_STR, "STATE", "alerts in this state (default firing where alerts have states; all = every alert)", NULL},
     {"all", K_FLAG, NULL, "every partner", NULL},
     {"xlsx", K_STR, "FILE", "write the workbook to FILE", NULL},
@@ -125,18 +128,14 @@ static int check_value(const opt_t *o, const char *v)
         if (!is_count(v))
             return pcs_cli_fail(2, "--%s: expected a whole number, got '%s'", o->name, v);
         break;
-    case K_CHOICE: {
-        size_t len = strlen(v);
-        const char *s = o->choices;
-        while (*s) {
-            size_t n = strcspn(s, " ");
-            if (n == len && strncmp(s, v, n) == 0)
-                return 0;
-            s += n;
-            s += strspn(s, " ");
+    case K_CHOICE:
+        if (pcs_vocab_index(o->choices, v) < 0) {
+            char list[256] = "";
+            for (int i = 0; o->choices[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", o->choices[i]);
+            return pcs_cli_fail(2, "--%s: expected one of %s, got '%s'", o->name, list, v);
         }
-        return pcs_cli_fail(2, "--%s: expected one of %s, got '%s'", o->name, o->choices, v);
-    }
+        break;
     default:
         break;
     }

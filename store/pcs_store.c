@@ -9,6 +9,7 @@
 #include "pcs_date.h"
 #include "pcs_db.h"
 #include "pcs_rules.h"
+#include "pcs_vocab.h"
 
 struct pcs_store {
     PGconn *db;
@@ -278,10 +279,7 @@ json_t *pcs_store_partners(pcs_store_t *s, const char *rules, int32_t today, con
         pcs_err_set(err, PCS_EINVAL, 0, 0, "sort: expected risk or id, got '%s'", sort);
         return NULL;
     }
-    bool known = !status;
-    for (int i = 0; !known && i < 5; i++)
-        known = strcmp(status, (const char *[]){"not_started", "in_progress", "qualified", "enrolled", "renewal_due"}[i]) == 0;
-    if (!known) {
+    if (status && pcs_vocab_index(pcs_status_ids, status) < 0) {
         pcs_err_set(err, PCS_EINVAL, 0, 0,
                     "status: expected not_started, in_progress, qualified, enrolled or renewal_due, got '%s'", status);
         return NULL;

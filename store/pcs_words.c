@@ -1,6 +1,8 @@
 /* pcs_words: names and units for people (see pcs_words.h). */
 #include "pcs_words.h"
 
+#include "pcs_vocab.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,9 +38,8 @@ const char *pcs_words_track(const char *track_id)
 
 const char *pcs_words_status(const char *status_id)
 {
-    static const char *const ids[] = {"not_started", "in_progress", "qualified", "enrolled", "renewal_due"};
-    static const char *const names[] = {"Not started", "In progress", "Qualified", "Enrolled", "Renewal due"};
-    return lookup(status_id, ids, names, 5);
+    static const char *const names[PCS_ST_N] = {"Not started", "In progress", "Qualified", "Enrolled", "Renewal due"};
+    return lookup(status_id, pcs_status_ids, names, PCS_ST_N);
 }
 
 static int index_of(const char *id, const char *const *ids, int n)
