@@ -190,6 +190,9 @@ PGconn *pcs_db_ensure(PGconn **c, const char *conninfo, const char *daemon)
 
 /* ---- COPY text format ---------------------------------------------------------------------------------- */
 
+/* The most handed to PQputCopyData at once. */
+#define PCS_COPY_CHUNK ((size_t)1 << 26)
+
 void pcs_copy_put(pcs_copybuf_t *b, const char *s, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
@@ -239,8 +242,13 @@ int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
 {
     if (b->oom)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (b->n && PQputCopyData(db, b->s, (int)b->n) != 1)
-        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+    /* PQputCopyData takes an int: a buffer past 2 GiB went out cast and truncated (issue 18.6) */
+    for (size_t off = 0; off < b->n;) {
+        size_t len = b->n - off > PCS_COPY_CHUNK ? PCS_COPY_CHUNK : b->n - off;
+        if (PQputCopyData(db, b->s + off, (int)len) != 1)
+            return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+        off += len;
+    }
     b->n = 0;
     return 0;
 }

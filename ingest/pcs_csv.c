@@ -29,6 +29,8 @@ struct pcs_csv {
     size_t saved_len, saved_pos;
     pcs_err_t fail;                /* a read error or out of memory; sticky once fail.code < 0 */
     size_t max;
+    unsigned long long max_input;  /* bytes read from the source at most (0: no limit) */
+    unsigned long long input_read;
     long long line, col;           /* position of the next byte */
     long long bl, bc;              /* position of the byte just read */
 
@@ -81,8 +83,20 @@ static int fail_set(pcs_csv_t *r, int code, const char *fmt, ...)
     return code;
 }
 
-/* Reads up to cap bytes of the file; *n is 0 at its end. */
+static int source_read_raw(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n);
+
+/* Reads up to cap bytes of the file; *n is 0 at its end. Beyond max_input: PCS_ELIMIT. */
 static int source_read(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
+{
+    int rc = source_read_raw(r, buf, cap, n);
+    if (rc == 0 && r->max_input && (r->input_read += *n) > r->max_input) {
+        *n = 0;
+        return fail_set(r, PCS_ELIMIT, "more than %llu bytes (after decompression)", r->max_input);
+    }
+    return rc;
+}
+
+static int source_read_raw(pcs_csv_t *r, unsigned char *buf, size_t cap, size_t *n)
 {
     *n = 0;
     if (r->gz) {
@@ -370,18 +384,22 @@ static pcs_csv_t *reader_new(size_t max_record, pcs_err_t *err)
 
 pcs_csv_t *pcs_csv_open(const char *path, size_t max_record, pcs_err_t *err)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pcs_err_set(err, PCS_EIO, 0, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    return pcs_csv_open_fd(fd, max_record, err);
+}
+
+pcs_csv_t *pcs_csv_open_fd(int fd, size_t max_record, pcs_err_t *err)
+{
     pcs_csv_t *r = reader_new(max_record, err), *ret = NULL;
-    int fd = -1;
     if (!r)
         goto out;
     r->ibuf = malloc(CHUNK);
     if (!r->ibuf) {
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        goto out;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        pcs_err_set(err, PCS_EIO, 0, 0, "cannot open: %s", strerror(errno));
         goto out;
     }
     /* The magic bytes decide, not the name. A pipe cannot be peeked at: zlib then reads it as
@@ -461,6 +479,13 @@ pcs_csv_t *pcs_csv_open_mem(const void *buf, size_t len, size_t max_record, pcs_
     r->src_done = true;
     skip_bom(r);
     return r;
+}
+
+void pcs_csv_limit_input(pcs_csv_t *r, unsigned long long max_bytes)
+{
+    r->max_input = max_bytes;
+    if (max_bytes && r->input_read > max_bytes)
+        fail_set(r, PCS_ELIMIT, "more than %llu bytes (after decompression)", max_bytes);
 }
 
 void pcs_csv_destroy(pcs_csv_t **pr)

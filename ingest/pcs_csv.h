@@ -69,6 +69,15 @@ typedef struct pcs_csv_row {
  * when max_record exceeds PCS_CSV_MAX_RECORD_LIMIT, PCS_ENOMEM when out of memory. */
 pcs_csv_t *pcs_csv_open(const char *path, size_t max_record, pcs_err_t *err);
 
+/* The same for a file descriptor the reader takes over (closed by pcs_csv_destroy(), also on
+ * failure); reading starts at its current offset. */
+pcs_csv_t *pcs_csv_open_fd(int fd, size_t max_record, pcs_err_t *err);
+
+/* Caps the bytes read from the source (after gunzip; 0: no cap, the default). Past the cap
+ * pcs_csv_next() fails with PCS_ELIMIT (err->line: the line reached), so a gzip bomb costs at
+ * most max_bytes of reading. */
+void pcs_csv_limit_input(pcs_csv_t *r, unsigned long long max_bytes);
+
 /* Reads len bytes at buf, which is borrowed (not copied) and must outlive the reader. Plain text
  * only (no gunzip). Errors as pcs_csv_open(). */
 pcs_csv_t *pcs_csv_open_mem(const void *buf, size_t len, size_t max_record, pcs_err_t *err);

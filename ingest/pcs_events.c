@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pcs_date.h"
+#include "pcs_valid.h"
 #include "pcs_vocab.h"
 
 static const char *const cert_types[] = {"cert.earned", "cert.renewed", "cert.expired", "cert.revoked",
@@ -23,7 +24,8 @@ bool pcs_events_known_type(const char *type)
     return false;
 }
 
-/* A string field of the body, validated; NULL when absent and optional. */
+/* A string field of the body, validated by what it holds (pcs_valid.h: ids, workloads, text,
+ * plausible dates); NULL when absent and optional. */
 static int field(json_t *body, const char *key, bool required, bool is_date, const char **out, pcs_err_t *err)
 {
     json_t *v = json_object_get(body, key);
@@ -33,17 +35,41 @@ static int field(json_t *body, const char *key, bool required, bool is_date, con
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 200 ||
         strlen(json_string_value(v)) != json_string_length(v))
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.%s: expected a non-empty string", key);
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    char why[300], name[64];
+    snprintf(name, sizeof name, "body.%s", key);
     int32_t d;
-    if (is_date && pcs_day_parse(json_string_value(v), &d) < 0)
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.%s: bad date '%s'", key, json_string_value(v));
-    *out = json_string_value(v);
+    if (is_date && pcs_day_parse(s, &d) < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.%s: bad date '%.40s'", key, s);
+    int rc = 0;
+    if (is_date)
+        rc = pcs_valid_day(name, d, why, sizeof why);
+    else if (!strcmp(key, "partner_id") || !strcmp(key, "person_id") || !strcmp(key, "tenant_id"))
+        rc = pcs_valid_id(name, s, n, why, sizeof why);
+    else if (!strcmp(key, "workload"))
+        rc = pcs_valid_workload(name, s, n, why, sizeof why);
+    else
+        rc = pcs_valid_text(name, s, n, why, sizeof why);
+    if (rc < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "%s", why);
+    *out = s;
     return 0;
+}
+
+static int32_t day_of(const char *s)
+{
+    int32_t d;
+    return s && pcs_day_parse(s, &d) == 0 ? d : PCS_DAY_NONE;
 }
 
 int pcs_events_validate(const pcs_envelope_t *env, pcs_err_t *err)
 {
     if (!pcs_events_known_type(env->type))
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "type: unknown event type '%s'", env->type);
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "type: unknown event type '%.40s'", env->type);
+    char why[300];
+    if (pcs_valid_id("id", env->id, strlen(env->id), why, sizeof why) < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "%s", why);
     json_t *b = env->body;
     const char *s;
     const char *k;
@@ -68,17 +94,29 @@ int pcs_events_validate(const pcs_envelope_t *env, pcs_err_t *err)
             field(b, "workload", true, false, &s, err) < 0 || field(b, "start_date", true, true, &s, err) < 0 ||
             field(b, "end_date", false, true, &s, err) < 0)
             return PCS_EINVAL;
-        return pcs_assoc_type_index(t) >= 0 ? 0 : pcs_err_set(err, PCS_EINVAL, 0, 0, "body.association_type: unknown '%s'", t);
+        if (pcs_assoc_type_index(t) < 0)
+            return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.association_type: unknown '%.40s'", t);
+        const char *start = json_string_value(json_object_get(b, "start_date"));
+        const char *end = json_string_value(json_object_get(b, "end_date"));
+        if (end && day_of(end) < day_of(start))
+            return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.end_date: %s is before start_date", end);
+        return 0;
     }
     bool person = strncmp(env->type, "person.", 7) == 0;
     bool needs_earned = !person && strcmp(env->type, "cert.revoked") != 0;
+    const char *earned, *expires, *date;
     if (field(b, "person_id", true, false, &s, err) < 0 ||
         field(b, "certification", !person, false, &s, err) < 0 ||
-        field(b, "earned", needs_earned, true, &s, err) < 0 || field(b, "expires", false, true, &s, err) < 0 ||
-        field(b, "date", person, true, &s, err) < 0)
+        field(b, "earned", needs_earned, true, &earned, err) < 0 || field(b, "expires", false, true, &expires, err) < 0 ||
+        field(b, "date", person, true, &date, err) < 0)
         return PCS_EINVAL;
-    if (strcmp(env->type, "cert.expired") == 0 && !json_object_get(b, "expires") && !json_object_get(b, "date"))
+    bool expired = strcmp(env->type, "cert.expired") == 0;
+    if (expired && !expires && !date)
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "body: cert.expired needs expires or date");
+    /* a certification is earned no later than today and does not expire before it was earned */
+    if (earned && pcs_valid_cert_dates(day_of(earned), day_of(expires ? expires : expired ? date : NULL),
+                                       pcs_day_today_utc(), why, sizeof why) < 0)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "body.%s", why);
     return 0;
 }
 

@@ -38,6 +38,9 @@ typedef struct config {
     char push_endpoint[PCS_CFG_STR_MAX];
     int64_t scan_interval_ms;
     int64_t max_line_bytes;
+    int64_t settle_ms;
+    int64_t max_file_bytes;
+    int64_t max_file_rows;
 } config_t;
 
 static const pcs_cfg_key_t config_keys[] = {
@@ -48,6 +51,9 @@ static const pcs_cfg_key_t config_keys[] = {
     PCS_CFG_STR(config_t, push_endpoint, "tcp://127.0.0.1:5602", 0),
     PCS_CFG_INTEGER(config_t, scan_interval_ms, "2000", 50, 3600000, PCS_CFG_RELOAD),
     PCS_CFG_INTEGER(config_t, max_line_bytes, "1048576", 1024, 1073741824, PCS_CFG_RELOAD),
+    PCS_CFG_INTEGER(config_t, settle_ms, "5000", 0, 3600000, PCS_CFG_RELOAD),
+    PCS_CFG_INTEGER(config_t, max_file_bytes, "8589934592", 1024, INT64_MAX, PCS_CFG_RELOAD),
+    PCS_CFG_INTEGER(config_t, max_file_rows, "50000000", 1, INT64_MAX, PCS_CFG_RELOAD),
 };
 
 /* A load on the thread pool: inputs copied in, outputs read after it completed. */
@@ -55,6 +61,9 @@ typedef struct load_job {
     uv_work_t work;
     char db[PCS_CFG_STR_MAX], spool[PCS_CFG_STR_MAX];
     size_t max_line_bytes;
+    int64_t settle_ms, max_file_rows;
+    unsigned long long max_file_bytes;
+    pcs_spool_t *spool_watch;    /* thread-safe (pcs_spool.h) */
     PGconn *conn;                /* the loader's connection, kept between loads */
     PGcancel *cancel;            /* made by the loop between loads, for PQcancel on SIGTERM */
     const atomic_bool *stop;     /* the loop's "stop now" */
@@ -81,7 +90,8 @@ typedef struct ingest {
     pcs_daemon_t *d;
     uv_loop_t *loop;
     uv_timer_t scan_timer, retry_timer;
-    uv_fs_event_t watch;
+    uv_poll_t watch;             /* the spool intake's inotify descriptor, when spool is not NULL */
+    pcs_spool_t *spool;          /* which files of incoming/ are complete (NULL: settle_ms alone) */
     pcs_zsock_t *intake, *push;
     load_job_t load;
     event_job_t event;
@@ -137,7 +147,9 @@ static void load_run(uv_work_t *w)
     j->handled = -1;
     if (!pcs_db_ensure(&j->conn, j->db, "ingest"))
         return;
-    pcs_load_ctx_t lc = {.db = j->conn, .spool = j->spool, .max_line_bytes = j->max_line_bytes, .stopping = j->stop};
+    pcs_load_ctx_t lc = {.db = j->conn, .spool = j->spool, .max_line_bytes = j->max_line_bytes, .stopping = j->stop,
+                         .intake = j->spool_watch, .settle_ms = j->settle_ms, .max_file_bytes = j->max_file_bytes,
+                         .max_file_rows = j->max_file_rows};
     j->handled = pcs_load_spool(&lc, j->changed, j->months);
 }
 
@@ -180,6 +192,10 @@ static void scan(ingest_t *in)
     snprintf(j->db, sizeof j->db, "%s", in->cfg.db);
     snprintf(j->spool, sizeof j->spool, "%s", in->cfg.spool_dir);
     j->max_line_bytes = (size_t)in->cfg.max_line_bytes;
+    j->settle_ms = in->cfg.settle_ms;
+    j->max_file_bytes = (unsigned long long)in->cfg.max_file_bytes;
+    j->max_file_rows = in->cfg.max_file_rows;
+    j->spool_watch = in->spool;
     j->changed = json_array();
     j->months = json_array();
     j->work.data = j;
@@ -198,12 +214,13 @@ static void on_scan_timer(uv_timer_t *t)
     scan(t->data);
 }
 
-static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+static void on_spool_event(uv_poll_t *h, int status, int events)
 {
-    (void)name;
-    (void)events;
     (void)status;
-    scan(h->data);
+    (void)events;
+    ingest_t *in = h->data;
+    if (pcs_spool_drain(in->spool))
+        scan(in);   /* a file was closed after writing or renamed in */
 }
 
 /* ---- ZeroMQ intake: events stored on the thread pool, acknowledged after COMMIT ------------------ */
@@ -333,10 +350,15 @@ static int start(pcs_daemon_t *d, void *app)
     }
     char incoming[512];
     snprintf(incoming, sizeof incoming, "%s/incoming", in->cfg.spool_dir);
-    uv_fs_event_init(in->loop, &in->watch);
-    in->watch.data = in;
-    if (uv_fs_event_start(&in->watch, on_fs_event, incoming, 0) < 0)
-        pcs_log(PCS_LOG_WARN, "ingest", "spool", "no file-system events for %s: scanning only", incoming);
+    /* a file is loaded once its writer closed it or it was renamed in (pcs_spool.h) */
+    if ((in->spool = pcs_spool_new(incoming, &err)) != NULL) {
+        uv_poll_init(in->loop, &in->watch, pcs_spool_fd(in->spool));
+        in->watch.data = in;
+        uv_poll_start(&in->watch, UV_READABLE, on_spool_event);
+    } else {
+        pcs_log(PCS_LOG_WARN, "ingest", "spool", "%s: scanning only, a file is loaded once unchanged for settle_ms",
+                err.msg);
+    }
     uv_timer_init(in->loop, &in->scan_timer);
     uv_timer_init(in->loop, &in->retry_timer);
     in->scan_timer.data = in->retry_timer.data = in;
@@ -375,7 +397,7 @@ static void drain(pcs_daemon_t *d, void *app)
             pcs_log(PCS_LOG_WARN, "ingest", "main", "cancelling the load: %s", why);
     }
     uv_handle_t *hs[] = {(uv_handle_t *)&in->scan_timer, (uv_handle_t *)&in->retry_timer, (uv_handle_t *)&in->watch};
-    pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs);
+    pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs - (in->spool ? 0 : 1));
     if (!in->storing)
         pcs_zsock_destroy(&in->intake);   /* else event_done() answers first, then closes it */
 }
@@ -388,6 +410,7 @@ static void stop(void *app)
     PQfreeCancel(in->load.cancel);
     PQfinish(in->load.conn);
     PQfinish(in->event.conn);
+    pcs_spool_destroy(&in->spool);   /* the loader is done with it: stop() runs after the pool's last job */
 }
 
 static const pcs_daemon_spec_t spec = {
@@ -398,7 +421,8 @@ static const pcs_daemon_spec_t spec = {
                "are acknowledged and signals answered while a large file loads.",
     .signals = "SIGTERM/SIGINT stop loading (the file in hand rolls back and stays in incoming/, loaded\n"
                "again on the next start), answer the event in hand and exit; a second one exits at once.\n"
-               "SIGHUP reloads db, scan_interval_ms, max_line_bytes and log_level; endpoints and the spool\n"
+               "SIGHUP reloads db, scan_interval_ms, max_line_bytes, settle_ms, max_file_bytes, max_file_rows and\n"
+               "log_level; endpoints and the spool\n"
                "directory need a restart.",
     PCS_DAEMON_CONFIG(ingest_t, config_keys),
     .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "pcs_csv.h"
@@ -21,6 +23,10 @@
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
 #include "pcs_vocab.h"
+#include "pcs_valid.h"
+
+/* Rejected rows are written to the database in batches of this many (memory stays bounded). */
+#define REJECT_BATCH 5000
 
 static double now_s(void)
 {
@@ -118,6 +124,9 @@ typedef struct reject {
 typedef struct rejects {
     reject_t *v;
     size_t n, cap;
+    long long total;              /* written to the database already */
+    PGconn *db;                   /* where a batch goes: rejected_rows of file_id / name */
+    const char *file_id, *name;
 } rejects_t;
 
 static int reject_add(rejects_t *r, long long line, long long col, const char *raw, size_t raw_len, const char *reason)
@@ -146,14 +155,34 @@ static int reject_add(rejects_t *r, long long line, long long col, const char *r
     return 0;
 }
 
-static void rejects_free(rejects_t *r)
+static void rejects_clear(rejects_t *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         free(r->v[i].raw);
         free(r->v[i].reason);
     }
+    r->n = 0;
+}
+
+static void rejects_free(rejects_t *r)
+{
+    rejects_clear(r);
     free(r->v);
-    memset(r, 0, sizeof *r);
+    r->v = NULL;
+    r->cap = 0;
+    r->total = 0;
+}
+
+static int store_rejects(PGconn *db, const char *file_id, const char *name, const rejects_t *rj, pcs_err_t *err);
+
+/* Writes the rejects held to the database (no COPY may be in progress) and forgets them. */
+static int rejects_flush(rejects_t *r, pcs_err_t *err)
+{
+    if (store_rejects(r->db, r->file_id, r->name, r, err) < 0)
+        return PCS_EIO;
+    r->total += (long long)r->n;
+    rejects_clear(r);
+    return 0;
 }
 
 /* ---- field validation ---------------------------------------------------------------------------------- */
@@ -186,39 +215,52 @@ static bool valid_utf8(const char *s, size_t n, size_t *bad)
     return true;
 }
 
-/* A plain decimal number ("1250.50", "-3", "" = 0) within +-limit; no exponents, NaN or
- * thousands separators, so "1e3" or "1,000" is a bad number rather than a surprise. */
-static bool parse_decimal(const char *s, double limit, double *x)
+/* A plain decimal number ("1250.50", "-3", "" = 0); no exponents, NaN or thousands separators,
+ * so "1e3" or "1,000" is a bad number rather than a surprise. 0, -1 (not a number) or -2 (beyond
+ * +-limit: implausible, pcs_valid.h). */
+static int parse_decimal(const char *s, double limit, double *x)
 {
     if (!*s) {
         *x = 0;
-        return true;
+        return 0;
     }
     char *end;
     errno = 0;
     *x = strtod(s, &end);
-    return !errno && !*end && end != s && fabs(*x) <= limit && !strpbrk(s, "xXpPnNiI eE,");
+    if (errno == ERANGE && end != s && !*end)
+        return -2;
+    if (errno || *end || end == s || strpbrk(s, "xXpPnNiI eE,"))
+        return -1;
+    return fabs(*x) <= limit ? 0 : -2;
 }
 
-/* Amounts become cents rounded per scoring.md §17.1. */
-static bool parse_money(const char *s, long long *cents)
+/* Amounts become cents rounded per scoring.md §17.1; negative amounts are credits (§1.1). */
+static int parse_money(const char *s, long long *cents)
 {
     double x;
-    if (!parse_decimal(s, 1e13, &x))
-        return false;
-    *cents = llround(x * 100.0);
-    return true;
+    int rc = parse_decimal(s, PCS_VALID_MONEY_MAX, &x);
+    if (rc == 0)
+        *cents = llround(x * 100.0);
+    return rc;
 }
 
 /* Unit counts: a fraction is truncated toward zero, a negative becomes 0 (§1.1.2). */
-static bool parse_units(const char *s, long long *u)
+static int parse_units(const char *s, long long *u)
 {
     double x;
-    if (!parse_decimal(s, 1e12, &x))
-        return false;
-    x = trunc(x);
-    *u = x < 0 ? 0 : (long long)x;
-    return true;
+    int rc = parse_decimal(s, PCS_VALID_UNITS_MAX, &x);
+    if (rc == 0) {
+        x = trunc(x);
+        *u = x < 0 ? 0 : (long long)x;
+    }
+    return rc;
+}
+
+/* Columns that hold an id (pcs_valid.h). */
+static bool id_column(const char *col)
+{
+    return !strcmp(col, "partner_id") || !strcmp(col, "tenant_id") || !strcmp(col, "customer_id") ||
+           !strcmp(col, "person_id");
 }
 
 static bool one_of(const char *s, const char *const *set)
@@ -228,8 +270,8 @@ static bool one_of(const char *s, const char *const *set)
 
 /* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
  * index of the bad field and a reason. */
-static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, pcs_copybuf_t *b,
-                     char *why, size_t wsize)
+static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, int32_t today,
+                     pcs_copybuf_t *b, char *why, size_t wsize)
 {
     char linebuf[32];
     snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
@@ -261,6 +303,8 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                     snprintf(why, wsize, "month: not a month YYYY-MM: '%.40s'", f);
                     goto bad;
                 }
+                if (pcs_valid_month(col, d, today, why, wsize) < 0)
+                    goto bad;
                 char ds[16];
                 snprintf(ds, sizeof ds, "%.7s-01", f);
                 pcs_copy_field(b, ds, strlen(ds), i == 0 && !with_line);
@@ -269,6 +313,8 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
                     goto bad;
                 }
+                if (pcs_valid_day(col, d, why, wsize) < 0)
+                    goto bad;
                 if (strcmp(col, "start_date") == 0 || strcmp(col, "enrolled_date") == 0) {
                     start = d;
                 } else if (start != PCS_DAY_NONE && d < start) {
@@ -282,8 +328,14 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                    !strncmp(col, "active", 6)) {
             long long v;
             bool money = !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7);
-            if (!(money ? parse_money(f, &v) : parse_units(f, &v))) {
+            int prc = money ? parse_money(f, &v) : parse_units(f, &v);
+            if (prc == -1) {
                 snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
+                goto bad;
+            }
+            if (prc == -2) {
+                snprintf(why, wsize, "%s: implausible (%s a row): '%.40s'", col,
+                         money ? "at most 100,000,000,000 USD either way" : "at most 1,000,000,000 units", f);
                 goto bad;
             }
             snprintf(num, sizeof num, "%lld", v);
@@ -296,6 +348,14 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
             goto bad;
         } else if (strcmp(col, "segment") == 0 && strcmp(f, "smb") && strcmp(f, "enterprise")) {
             snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
+            goto bad;
+        } else if (id_column(col) && n && pcs_valid_id(col, f, n, why, wsize) < 0) {
+            goto bad;
+        } else if (strcmp(col, "workload") == 0 && !(k->suffix == NULL && n == 1 && f[0] == '-') &&
+                   pcs_valid_workload(col, f, n, why, wsize) < 0) {
+            goto bad;   /* '-': a row of an export that gives a customer and no usage */
+        } else if ((strcmp(col, "customer_name") == 0 || strcmp(col, "certification") == 0) &&
+                   pcs_valid_text(col, f, n, why, wsize) < 0) {
             goto bad;
         } else if (strcmp(col, "customer_id") == 0 && n == 0) {
             pcs_copy_field(b, row->fields[map[1]], row->lens[map[1]], i == 0 && !with_line);   /* missing customer id = tenant id */
@@ -318,21 +378,32 @@ bad:
 
 /* ---- files ---------------------------------------------------------------------------------------------- */
 
-static int file_sha256(const char *path, unsigned char digest[32])
+static int file_sha256(int fd, unsigned char digest[32])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
     pcs_sha256_t h;
     pcs_sha256_init(&h);
     unsigned char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        pcs_sha256_update(&h, buf, n);
-    int rc = ferror(f) ? -1 : 0;
-    fclose(f);
+    ssize_t n;
+    off_t off = 0;
+    while ((n = pread(fd, buf, sizeof buf, off)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) {
+            pcs_sha256_update(&h, buf, (size_t)n);
+            off += n;
+        }
+    }
     pcs_sha256_final(&h, digest);
-    return rc;
+    return n < 0 ? -1 : 0;
+}
+
+/* A descriptor of the open file for one reader, reading from its start. */
+static int reader_fd(int fd)
+{
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d >= 0 && lseek(d, 0, SEEK_SET) < 0) {
+        close(d);
+        return -1;
+    }
+    return d;
 }
 
 static const char *base_name(const char *path)
@@ -350,7 +421,11 @@ static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, 
     if (report) {
         char err[1100];
         snprintf(err, sizeof err, "%s.err", dst);
-        FILE *f = fopen(err, "w");
+        /* never through a symbolic link someone left in failed/ */
+        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (fd >= 0 && !f)
+            close(fd);
         if (f) {
             fprintf(f, "%s\n", report);
             fclose(f);
@@ -401,22 +476,40 @@ static void csv_failed(pcs_load_result_t *res, pcs_csv_t *r, const pcs_csv_row_t
              rl > 160 ? "..." : "");
 }
 
+/* Writes the rejects held in the middle of a COPY: the COPY ends, the rejects go, the COPY goes on. */
+static int rejects_flush_in_copy(pcs_load_ctx_t *c, rejects_t *rj, pcs_copybuf_t *b, const char *copy_sql,
+                                 pcs_err_t *err)
+{
+    int rc = pcs_copy_flush(c->db, b, err);
+    int rc2 = pcs_copy_end(c->db, err);
+    if (rc == 0)
+        rc = rc2;
+    if (rc == 0)
+        rc = rejects_flush(rj, err);
+    if (rc == 0)
+        rc = pcs_copy_begin(c->db, copy_sql, err);
+    return rc;
+}
+
 /* *direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
  * `tenants`; a duplicate key then returns PCS_EEXIST and the caller falls back to the staged merge.
  * *direct is cleared when the file is not a usage feed (a Partner Center export has its own stage).
  * *partners_sql is set to the query of the partners the merge affected. */
-static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, bool *directp,
+static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t *rj, bool *directp,
                     pcs_strmap_t *tenants, const char **partners_sql, pcs_err_t *err)
 {
     int rc = 0;
     pcs_copybuf_t b = {0};
     pcs_pcexport_t *px = NULL;   /* a Partner Center export: its records are translated to the kind */
-    pcs_csv_t *r = pcs_csv_open(path, c->max_line_bytes, err);
+    const char *path = rj->name;
+    int rfd = reader_fd(fd);
+    pcs_csv_t *r = rfd < 0 ? NULL : pcs_csv_open_fd(rfd, c->max_line_bytes, err);
     if (!r) {
-        snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
+        snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", rfd < 0 ? strerror(errno) : err->msg);
         res->failed = true;
         return 0;
     }
+    pcs_csv_limit_input(r, c->max_file_bytes);
     pcs_csv_row_t row, tr;
     int got = pcs_csv_next(r, &row, err);
     if (got <= 0 || row.status != PCS_CSV_OK) {
@@ -491,17 +584,30 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
             month_col = i;
     double t_start = now_s();
     bool direct = *directp = *directp && res->kind == PCS_FEED_USAGE && !st;
-    if (direct)
-        rc = pcs_copy_begin(c->db, "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
-                               " active_units) FROM STDIN", err);
-    else if ((rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err)) == 0)
-        rc = pcs_copy_begin(c->db, "COPY stage FROM STDIN", err);
+    const char *copy_sql = direct ? "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
+                                    " active_units) FROM STDIN"
+                                  : "COPY stage FROM STDIN";
+    if (!direct)
+        rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
+    if (rc == 0)
+        rc = pcs_copy_begin(c->db, copy_sql, err);
     if (rc < 0)
         goto out;
     char why[300];
+    int32_t today = pcs_day_today_utc();
+    long long records = 0;
     while ((got = pcs_csv_next(r, &row, err)) > 0) {
         if (c->stopping && *c->stopping) {
             rc = pcs_err_set(err, PCS_ECANCELED, 0, 0, "stopping");
+            break;
+        }
+        if (rj->n >= REJECT_BATCH && (rc = rejects_flush_in_copy(c, rj, &b, copy_sql, err)) < 0)
+            break;
+        if (c->max_file_rows && ++records > c->max_file_rows) {
+            snprintf(why, sizeof why, "more than max_file_rows = %lld rows: this line and the rest of the file are not loaded",
+                     c->max_file_rows);
+            if (reject_add(rj, row.line, 1, "", 0, why) < 0)
+                goto nomem;
             break;
         }
         if (row.status != PCS_CSV_OK) {
@@ -525,7 +631,7 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
                 continue;   /* rejected, or skipped and counted */
             row = tr;
         }
-        int bad = stage_row(k, map, &row, !direct, &b, why, sizeof why);
+        int bad = stage_row(k, map, &row, !direct, today, &b, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
@@ -539,7 +645,13 @@ static int load_csv(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res,
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
     }
-    if (got < 0 && rc == 0) {
+    if (got == PCS_ELIMIT && rc == 0) {
+        /* a gzip bomb or an absurd file: what came before the cap loads, the rest is refused */
+        snprintf(why, sizeof why, "file larger than max_file_bytes = %llu bytes (after decompression): line %d and the "
+                 "rest of the file are not loaded", c->max_file_bytes, err->line);
+        if (reject_add(rj, err->line, 1, "", 0, why) < 0)
+            goto nomem;
+    } else if (got < 0 && rc == 0) {
         /* an unreadable tail (e.g. a truncated .gz): the file fails as a whole */
         snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
@@ -571,24 +683,43 @@ out:
 }
 
 /* JSON Lines of certification events: one envelope per line, stored like events from ZeroMQ. */
-static int load_jsonl(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, rejects_t *rj, json_t *partners,
+static int load_jsonl(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t *rj, json_t *partners,
                       pcs_err_t *err)
 {
-    gzFile f = gzopen(path, "rb");
+    int rfd = reader_fd(fd);
+    gzFile f = rfd < 0 ? NULL : gzdopen(rfd, "rb");
     if (!f) {
         snprintf(res->reason, sizeof res->reason, "cannot open: %s", strerror(errno));
         res->failed = true;
+        if (rfd >= 0)
+            close(rfd);
         return 0;
     }
     size_t cap = 65536, max = c->max_line_bytes;
     char *line = malloc(cap);
     long long ln = 0;
+    unsigned long long bytes = 0;
+    char why[300];
     int rc = 0;
     while (line && rc == 0) {
         size_t n = 0;
         int ch = 0;
         bool too_long = false;
-        while ((ch = gzgetc(f)) != -1 && ch != '\n') {
+        if (rj->n >= REJECT_BATCH && (rc = rejects_flush(rj, err)) < 0)
+            break;
+        if (c->max_file_rows && ln >= c->max_file_rows && gzgetc(f) != -1) {
+            snprintf(why, sizeof why, "more than max_file_rows = %lld rows: this line and the rest of the file are not loaded",
+                     c->max_file_rows);
+            reject_add(rj, ln + 1, 1, "", 0, why);
+            break;
+        }
+        if (c->max_file_bytes && bytes > c->max_file_bytes) {
+            snprintf(why, sizeof why, "file larger than max_file_bytes = %llu bytes (after decompression): line %lld and "
+                     "the rest of the file are not loaded", c->max_file_bytes, ln + 1);
+            reject_add(rj, ln + 1, 1, "", 0, why);
+            break;
+        }
+        while ((ch = gzgetc(f)) != -1 && ch != '\n' && !(c->max_file_bytes && ++bytes > c->max_file_bytes)) {
             if (n + 2 > cap && !too_long) {
                 if (cap * 2 > max + 2) {
                     too_long = true;
@@ -607,6 +738,9 @@ static int load_jsonl(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *re
         }
         if (ch == -1 && n == 0 && !too_long)
             break;
+        if (c->max_file_bytes && bytes > c->max_file_bytes)
+            continue;   /* the line the cap cut is refused with the rest, above */
+        bytes++;        /* its line end */
         ln++;
         line[n] = '\0';
         if (n && line[n - 1] == '\r')
@@ -629,16 +763,21 @@ static int load_jsonl(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *re
             pcs_envelope_clear(&env);
             continue;
         }
-        /* savepoint per event: a refused statement rejects the line, not the file */
+        /* savepoint per event: a refused statement rejects the line, not the file. Each one is
+         * released at once: savepoints left open nest, and 35,000 nested subtransactions ran
+         * PostgreSQL's lock table out of shared memory (issue 18.5). */
         bool dup = false;
         if (pcs_db_query(c->db, "SAVEPOINT ev", 0, NULL, NULL, err) < 0 ||
             pcs_events_store_in_tx(c->db, &env, line, &dup, &e2) < 0) {
             if (db_gone(c->db)) {
                 rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", e2.msg);
+            } else if (pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT ev; RELEASE SAVEPOINT ev", 0, NULL, NULL, err) < 0) {
+                rc = PCS_EIO;
             } else {
-                pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT ev", 0, NULL, NULL, NULL);
                 reject_add(rj, ln, 1, line, n, e2.msg);
             }
+        } else if (pcs_db_query(c->db, "RELEASE SAVEPOINT ev", 0, NULL, NULL, err) < 0) {
+            rc = PCS_EIO;
         } else {
             res->loaded++;
             json_array_append_new(partners, json_string(json_string_value(json_object_get(env.body, "partner_id"))));
@@ -717,22 +856,65 @@ static char *tenant_list(pcs_strmap_t *tenants)
     return s;
 }
 
+/* A file that cannot be loaded at all: a rejected row says why (in its own transaction) and the
+ * file goes to failed/ with a .err report. -1 when the database went away. */
+static int fail_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, pcs_err_t *err)
+{
+    const char *name = base_name(path);
+    rejects_t one = {0};
+    res->failed = true;
+    int rc = reject_add(&one, 0, 0, "", 0, res->reason);
+    if (rc == 0 && (pcs_db_query(c->db, "BEGIN", 0, NULL, NULL, err) < 0 ||
+                    store_rejects(c->db, NULL, name, &one, err) < 0 ||
+                    pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, err) < 0)) {
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        rc = -1;
+    }
+    rejects_free(&one);
+    if (rc < 0)
+        return -1;
+    pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: failed: %s", name, res->reason);
+    move_to(c, path, "failed", res->reason);
+    pcs_spool_forget(c->intake, name);
+    return 0;
+}
+
+/* True (and logged) when the file at path is no longer the one opened as *st0, or its size or
+ * modification time changed: someone is still writing it. */
+static bool changed_during_load(int fd, const char *path, const struct stat *st0)
+{
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && pcs_spool_same(st0, &a) && pcs_spool_same(st0, &b))
+        return false;
+    pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: changed while it was loaded: rolled back, it stays in incoming/ and "
+            "is loaded once complete", base_name(path));
+    return true;
+}
+
 int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, json_t *changed, json_t *months)
 {
     memset(res, 0, sizeof *res);
     const char *name = base_name(path);
     unsigned char digest[32];
     pcs_err_t err = {0};
-    rejects_t rj = {0};
+    rejects_t rj = {.db = c->db, .name = name};
     PGresult *r = NULL;
     json_t *partners = json_array();
     pcs_strmap_t *tenants = NULL;
     int rc = 0;
+    struct stat st0;
+    char file_id[32] = "";
 
-    if (file_sha256(path, digest) < 0) {
-        snprintf(res->reason, sizeof res->reason, "cannot read: %s", strerror(errno));
-        res->failed = true;
-        move_to(c, path, "failed", res->reason);
+    /* opened once, never through a symbolic link, never blocking on a FIFO (issue 18.13) */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st0) < 0 || !S_ISREG(st0.st_mode) || file_sha256(fd, digest) < 0) {
+        if (fd < 0 && errno == ELOOP)
+            snprintf(res->reason, sizeof res->reason, "a symbolic link: refused (only regular files are loaded)");
+        else if (fd >= 0 && !S_ISREG(st0.st_mode))
+            snprintf(res->reason, sizeof res->reason, "not a regular file: refused");
+        else
+            snprintf(res->reason, sizeof res->reason, "cannot read: %s", strerror(errno));
+        rc = fail_file(c, path, res, &err);
         goto out;
     }
     char hex[65];
@@ -750,15 +932,25 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         res->duplicate = true;
         pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: already loaded (same SHA-256), skipped", name);
         move_to(c, path, "done", NULL);
+        pcs_spool_forget(c->intake, name);
         goto out;
     }
     PQclear(r);
     r = NULL;
+    /* the file's row first: rejected rows are written as they come and refer to it */
+    const char *p0[2] = {name, hexparam};
+    if (pcs_db_query(c->db, "INSERT INTO loaded_files (name, sha256, kind) VALUES ($1, $2::bytea, 'unknown')"
+                            " RETURNING file_id", 2, p0, &r, &err) < 0)
+        goto dberr;
+    snprintf(file_id, sizeof file_id, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = NULL;
+    rj.file_id = file_id;
     res->kind = pcs_load_kind_from_name(name);
     bool direct = false;
     const char *partners_sql = NULL;
     if (res->kind == PCS_FEED_CERTS) {
-        rc = load_jsonl(c, path, res, &rj, partners, &err);
+        rc = load_jsonl(c, fd, res, &rj, partners, &err);
     } else {
         /* Usage: first straight into the table, which is as fast as COPY gets. A key that is
          * already stored (a restatement) or repeated in the file makes that COPY fail; then the
@@ -771,33 +963,31 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
         if (direct && (rc = pcs_db_query(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
             goto dberr;
         pcs_feed_kind_t named = res->kind;
-        rc = load_csv(c, path, res, &rj, &direct, tenants, &partners_sql, &err);
+        rc = load_csv(c, fd, res, &rj, &direct, tenants, &partners_sql, &err);
         direct = direct && res->kind == PCS_FEED_USAGE;
         if (rc == PCS_EEXIST) {
             pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
-            rejects_free(&rj);
+            rejects_free(&rj);   /* with those written so far: the savepoint took them back */
             res->loaded = 0;
             res->n_months = 0;
             res->kind = named;
             direct = false;
-            rc = load_csv(c, path, res, &rj, &direct, NULL, &partners_sql, &err);
+            rc = load_csv(c, fd, res, &rj, &direct, NULL, &partners_sql, &err);
         }
+    }
+    if (!db_gone(c->db) && changed_during_load(fd, path, &st0)) {
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        res->changed = true;
+        res->failed = false;
+        goto out;
     }
     if (rc < 0)
         goto dberr;
     if (res->failed) {
         pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         /* the whole file is refused: a rejected row says so, and the file goes to failed/ */
-        rejects_t one = {0};
-        reject_add(&one, 0, 0, "", 0, res->reason);
-        if (pcs_db_query(c->db, "BEGIN", 0, NULL, NULL, &err) < 0 || store_rejects(c->db, NULL, name, &one, &err) < 0 ||
-            pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, &err) < 0) {
-            rejects_free(&one);
+        if (fail_file(c, path, res, &err) < 0)
             goto dberr;
-        }
-        rejects_free(&one);
-        pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: failed: %s", name, res->reason);
-        move_to(c, path, "failed", res->reason);
         goto out;
     }
     if (partners_sql) {   /* a CSV file: the partners its merge affected */
@@ -817,22 +1007,18 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
             json_array_append_new(partners, json_string(PQgetvalue(pr, i, 0)));
         PQclear(pr);
     }
-    res->rejected = (long long)rj.n;
+    if (rejects_flush(&rj, &err) < 0)
+        goto dberr;
+    res->rejected = rj.total;
     char loaded[32], rejected[32];
     snprintf(loaded, sizeof loaded, "%lld", res->loaded);
     snprintf(rejected, sizeof rejected, "%lld", res->rejected);
     static const char *const kind_names[] = {"unknown", "customers", "associations", "usage", "enrollments", "certs"};
-    const char *p2[5] = {name, hexparam, kind_names[res->kind], loaded, rejected};
+    const char *p2[4] = {file_id, kind_names[res->kind], loaded, rejected};
     if (pcs_db_query(c->db,
-          "INSERT INTO loaded_files (name, sha256, kind, rows_loaded, rows_rejected)"
-          " VALUES ($1, $2::bytea, $3, $4::bigint, $5::bigint) RETURNING file_id",
-          5, p2, &r, &err) < 0)
-        goto dberr;
-    char file_id[32];
-    snprintf(file_id, sizeof file_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    r = NULL;
-    if (store_rejects(c->db, file_id, name, &rj, &err) < 0)
+          "UPDATE loaded_files SET kind = $2, rows_loaded = $3::bigint, rows_rejected = $4::bigint"
+          " WHERE file_id = $1::bigint",
+          4, p2, NULL, &err) < 0)
         goto dberr;
     json_t *mlist = json_array();
     for (int i = 0; i < res->n_months; i++) {
@@ -850,11 +1036,20 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
                 3, p3, NULL, &err);
     free(plist);
     free(ml);
-    if (orc < 0 || pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, &err) < 0)
+    if (orc == 0 && changed_during_load(fd, path, &st0)) {   /* the last look before the commit */
+        pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
+        res->changed = true;
+        json_decref(mlist);
+        goto out;
+    }
+    if (orc < 0 || pcs_db_query(c->db, "COMMIT", 0, NULL, NULL, &err) < 0) {
+        json_decref(mlist);
         goto dberr;
+    }
     pcs_log(PCS_LOG_INFO, "ingest", "load", "%s: %s, %lld rows loaded, %lld rejected", name, kind_names[res->kind],
             res->loaded, res->rejected);
     move_to(c, path, "done", NULL);
+    pcs_spool_forget(c->intake, name);
     json_array_extend(changed, partners);
     if (months)
         json_array_extend(months, mlist);
@@ -869,15 +1064,16 @@ dberr:
         if (err.code != PCS_ECANCELED && !(c->stopping && *c->stopping)) {
             /* the database refused the file itself (not a lost connection): fail it, keep going */
             snprintf(res->reason, sizeof res->reason, "database refused the file: %.400s", err.msg);
-            res->failed = true;
             pcs_log(PCS_LOG_ERROR, "ingest", "load", "%s: %s", name, res->reason);
-            move_to(c, path, "failed", res->reason);
+            rc = fail_file(c, path, res, &err);
             goto out;
         }
     }
     rc = -1;
     pcs_log(PCS_LOG_WARN, "ingest", "load", "%s: not loaded now (%s); it stays in incoming/", name, err.msg);
 out:
+    if (fd >= 0)
+        close(fd);
     PQclear(r);
     rejects_free(&rj);
     json_decref(partners);
@@ -903,14 +1099,8 @@ int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed, json_t *months)
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        /* hidden and partial files are being written by someone: wait for the rename */
-        if (de->d_name[0] == '.' || ends_with(de->d_name, ".tmp") || ends_with(de->d_name, ".part"))
-            continue;
-        char path[1400];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
+        if (de->d_name[0] == '.')
+            continue;   /* ".", "..", and hidden files being written */
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **nn = realloc(names, cap * sizeof *names);
@@ -925,16 +1115,32 @@ int pcs_load_spool(pcs_load_ctx_t *c, json_t *changed, json_t *months)
     closedir(d);
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_names);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     int handled = 0;
     for (size_t i = 0; i < n; i++) {
-        if (handled >= 0 && !(c->stopping && *c->stopping)) {
-            char path[1400];
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            pcs_load_result_t res;
-            if (pcs_load_file(c, path, &res, changed, months) < 0)
-                handled = -1;
-            else
-                handled++;
+        char path[1400], why[200];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct stat st;
+        pcs_load_result_t res;
+        pcs_err_t err = {0};
+        if (handled < 0 || (c->stopping && *c->stopping) || lstat(path, &st) < 0) {
+            free(names[i]);
+            continue;
+        }
+        switch (pcs_spool_check(c->intake, names[i], &st, c->settle_ms, now_ms, why, sizeof why)) {
+        case PCS_SPOOL_READY:
+            handled = pcs_load_file(c, path, &res, changed, months) < 0 ? -1 : handled + 1;
+            break;
+        case PCS_SPOOL_REFUSE:   /* never opened: a FIFO could block, a device could do anything */
+            memset(&res, 0, sizeof res);
+            snprintf(res.reason, sizeof res.reason, "%s", why);
+            handled = fail_file(c, path, &res, &err) < 0 ? -1 : handled + 1;
+            break;
+        case PCS_SPOOL_WAIT:
+        case PCS_SPOOL_SKIP:
+            break;
         }
         free(names[i]);
     }

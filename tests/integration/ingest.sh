@@ -70,7 +70,7 @@ check "the outbox row of a usage file carries its months" \
     printf 'g-5,azure/st\xc3\x28rage,2025-04,10,0,0,0\n'     # line 6 invalid UTF-8
     printf 'g-6,azure/"x",2025-04,10,0,0,0\n'                # line 7 quote in a field
     printf 'g-7,azure/storage,2025-04,%05000d,0,0,0\n' 1     # line 8 absurd line length
-    printf 'g-8,"azure/storage\n",2025-04,10,0,0,0\n'       # lines 9-10 quoted newline in the id: still a record
+    printf 'g-8,"azure/storage\n",2025-04,10,0,0,0\n'       # lines 9-10 quoted newline in the workload: not a workload id
     printf 'g-9,azure/storage,2025-04,10,0,0,0\n'            # line 11 good
 } | drop bad.usage.csv
 check "good rows of a malformed file load" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id IN ('\''g-1'\'', '\''g-9'\'')")" = 2 ]'
@@ -81,7 +81,8 @@ check "bad month" '[[ "$(rej 5)" == "5:19: month: not a month"* ]]'
 check "invalid UTF-8" '[[ "$(rej 6)" == "6:"*"UTF-8"* ]]'
 check "quote inside a field" '[[ "$(rej 7)" == "7:"*"quote"* ]]'
 check "absurd line length" '[[ "$(rej 8)" == "8:"*"too long"* ]]'
-check "no other row of that file rejected" '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''bad.usage.csv'\''")" = 6 ]'
+check "a line break in a workload is rejected, naming the rule (issue 18.9)" '[[ "$(rej 9)" == "9:"*"workload: not a workload id"*"azure/storage\\n"* ]]'
+check "no other row of that file rejected" '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''bad.usage.csv'\''")" = 7 ]'
 printf 'partner_id,tenant_id,association_type,workload,start_date,end_date\n4711,t-9,PALX,*,2024-01-15,\n4711,t-9,PAL,*,2024-02-30,\n4711,t-9,PAL,*,2024-02-01,2024-01-31\n' | drop g.associations.csv
 check "unknown association type" '[[ "$(q "SELECT col||'\'': '\''||reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 2")" == "10: association_type: unknown association type"* ]]'
 check "impossible date" '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''g.associations.csv'\'' AND line = 3")" == "start_date: not a date"* ]]'
