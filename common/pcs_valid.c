@@ -24,11 +24,12 @@ static bool alnum(char c)
 
 int pcs_valid_id(const char *field, const char *s, size_t n, char *why, size_t wsize)
 {
-    static const char rule[] = "not an id (1 to 128 characters A-Z a-z 0-9 . _ - @ + :, the first a letter or digit)";
+    static const char rule[] = "not an id (1 to 128 characters A-Z a-z 0-9 . _ - @ + : /, the first a letter or digit, "
+                               "no '..')";
     if (n == 0 || n > PCS_VALID_ID_MAX || !alnum(s[0]))
         return bad(why, wsize, field, rule, s, n);
     for (size_t i = 1; i < n; i++)
-        if (!alnum(s[i]) && !strchr("._-@+:", s[i]))
+        if ((!alnum(s[i]) && !strchr("._-@+:/", s[i])) || (s[i] == '.' && s[i - 1] == '.'))
             return bad(why, wsize, field, rule, s, n);
     return 0;
 }

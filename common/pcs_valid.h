@@ -3,8 +3,9 @@
  * reason names the rule (and quotes the value escaped, pcs_text.h).
  *
  * Ids (partner_id, tenant_id, customer_id, person_id, event ids): 1 to 128 characters of
- *   A-Z a-z 0-9 . _ - @ + :  starting with a letter or a digit. No spaces, no slash, no control
- *   characters: an id may end up in an HTTP header, a file name or a terminal.
+ *   A-Z a-z 0-9 . _ - @ + : /  starting with a letter or a digit, without "..". No spaces, no
+ *   control characters: an id may end up in an HTTP header or a terminal (and, being neither
+ *   absolute nor holding "..", it cannot climb out of a directory).
  * Workloads (scoring.md §10): "*", or family/slug or family/"*" with family azure, m365 or
  *   bizapps and a slug of 1 to 64 characters a-z 0-9 _.
  * Free text (customer_name, certification): printable UTF-8 (pcs_text_is_printable), at most

@@ -30,7 +30,9 @@ Test(valid, ids)
     cr_assert_neq(id(".hidden"), 0);
     cr_assert_neq(id("-rf"), 0);
     cr_assert_neq(id("a b"), 0);
-    cr_assert_neq(id("a/b"), 0);
+    cr_assert_eq(id("case1/T1"), 0);
+    cr_assert_neq(id("a/../b"), 0);
+    cr_assert_neq(id("/etc"), 0);
     char big[200];
     memset(big, 'a', sizeof big);
     char why[300];
@@ -42,8 +44,8 @@ Test(valid, reason_names_the_rule_and_escapes_the_value)
 {
     char why[300];
     cr_assert_neq(pcs_valid_id("partner_id", "a\r\nb", 4, why, sizeof why), 0);
-    cr_assert_str_eq(why, "partner_id: not an id (1 to 128 characters A-Z a-z 0-9 . _ - @ + :, the first a letter or "
-                          "digit): 'a\\r\\nb'");
+    cr_assert_str_eq(why, "partner_id: not an id (1 to 128 characters A-Z a-z 0-9 . _ - @ + : /, the first a letter "
+                          "or digit, no '..'): 'a\\r\\nb'");
 }
 
 Test(valid, workloads)
