@@ -47,6 +47,11 @@ static const pcs_cmd_t commands[] = {
      "Print the messages a daemon PUSHes (or PUBlishes, with --sub), one per line.",
      "A message of several frames (topic and body) prints its frames separated by a space; --json\n"
      "prints each as {\"frames\": [...]}.", "sub count timeout-ms json", 1, 1, pcs_cmd_watch},
+    {"keys", "DIR",
+     "Make the ZeroMQ CURVE key pairs of ingest, scorer, notifier and pcs in DIR (existing ones are kept).",
+     "NAME.key (mode 0600: public and secret key) and NAME.pub for each; point every daemon's\n"
+     "curve_keys_dir at DIR (deploy/README.md). With PCS_CURVE_DIR=DIR, send, watch, refresh and the\n"
+     "other commands on the stack connect with CURVE as \"pcs\".", "", 1, 1, pcs_cmd_keys},
     {"refresh", "[--as-of YYYY-MM-DD] [--wait] [--timeout SECONDS] [--json]",
      "Score every partner now (as of the stack's today unless given); --wait returns when all are stored.",
      "Progress is shown on a terminal while waiting.", "as-of wait timeout endpoint db json", 0, 0, pcs_cmd_refresh},

@@ -2,6 +2,9 @@
  * (see pcs_cli.h). */
 #include "pcs_cli.h"
 
+#include "pcs_curve.h"
+#include "pcs_text.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -359,7 +362,7 @@ int32_t pcs_cli_today(const pcs_args_t *a, const char **how)
         /* the scorer's own today: its pinned `today` setting, else its date */
         char reply[65536] = "";
         void *ctx = zmq_ctx_new();
-        int r = pcs_cli_request(ctx, ep, "{\"cmd\":\"status\"}", 16, 1500, 0, reply, sizeof reply);
+        int r = pcs_cli_request(ctx, ep, "scorer", "{\"cmd\":\"status\"}", 16, 1500, 0, reply, sizeof reply);
         zmq_ctx_term(ctx);
         json_t *j = r == 0 ? json_loads(reply, 0, NULL) : NULL;
         const char *t = json_string_value(json_object_get(j, "today"));
@@ -376,8 +379,18 @@ int32_t pcs_cli_today(const pcs_args_t *a, const char **how)
     return d;
 }
 
-int pcs_cli_request(void *ctx, const char *endpoint, const char *msg, size_t len, int timeout_ms, int retries,
-                    char *reply, size_t rsize)
+int pcs_cli_curve(void *sock, const char *server, char *why, size_t wsize)
+{
+    const char *dir = getenv("PCS_CURVE_DIR");
+    pcs_err_t err = {0};
+    if (!server || !dir || !dir[0] || pcs_curve_apply(sock, dir, "pcs", server, &err) == 0)
+        return 0;
+    snprintf(why, wsize, "PCS_CURVE_DIR: %s", err.msg);
+    return -1;
+}
+
+int pcs_cli_request(void *ctx, const char *endpoint, const char *server, const char *msg, size_t len, int timeout_ms,
+                    int retries, char *reply, size_t rsize)
 {
     /* a REQ socket cannot resend on its own: each attempt takes a fresh one */
     for (int attempt = 0; attempt <= retries; attempt++) {
@@ -386,6 +399,10 @@ int pcs_cli_request(void *ctx, const char *endpoint, const char *msg, size_t len
         zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+        if (pcs_cli_curve(s, server, reply, rsize) < 0) {
+            zmq_close(s);
+            return 1;
+        }
         if (zmq_connect(s, endpoint) < 0) {
             zmq_close(s);
             snprintf(reply, rsize, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
@@ -521,8 +538,11 @@ void pcs_table_cell(pcs_table_t *t, const char *text, const char *csv)
         t->groups[t->n / t->ncols] = t->pending_group;
         t->pending_group = NULL;
     }
-    t->cells[t->n].text = strdup(text ? text : "");
-    t->cells[t->n].csv = csv ? strdup(csv) : NULL;
+    /* the terminal sees stored text (names, ids, reasons from feeds) escaped, never a control
+     * character (issue 18.9, pcs_text.h); --csv gets the value as it is, quoted by CSV */
+    text = text ? text : "";
+    t->cells[t->n].text = pcs_text_escape_dup(text, strlen(text));
+    t->cells[t->n].csv = strdup(csv ? csv : text);
     t->n++;
 }
 

@@ -82,9 +82,13 @@ const char *pcs_cli_scorer(const pcs_args_t *a);
 int32_t pcs_cli_today(const pcs_args_t *a, const char **how);
 
 /* Sends one REQ message and waits for a reply with "ok": true, retrying on a fresh socket after a
- * timeout. 0 when acknowledged, 1 otherwise (reply holds the reply or the reason). */
-int pcs_cli_request(void *ctx, const char *endpoint, const char *msg, size_t len, int timeout_ms, int retries,
-                    char *reply, size_t rsize);
+ * timeout. 0 when acknowledged, 1 otherwise (reply holds the reply or the reason). server names the
+ * daemon behind endpoint ("ingest", "scorer"; NULL: never CURVE) for pcs_cli_curve(). */
+int pcs_cli_request(void *ctx, const char *endpoint, const char *server, const char *msg, size_t len, int timeout_ms,
+                    int retries, char *reply, size_t rsize);
+/* CURVE for a socket of the command line when PCS_CURVE_DIR names a keys directory (pcs_curve.h,
+ * issue 18.10): a client of `server` with the key pair "pcs". 0, or -1 with the reason in why. */
+int pcs_cli_curve(void *sock, const char *server, char *why, size_t wsize);
 
 /* Prints j (indented, 15 significant digits) and a newline; 0, or 1 when stdout fails. */
 int pcs_cli_print_json(const json_t *j);
@@ -130,6 +134,8 @@ int pcs_cmd_migrate(pcs_args_t *a);
 int pcs_cmd_rejects(pcs_args_t *a);
 int pcs_cmd_send(pcs_args_t *a);
 int pcs_cmd_watch(pcs_args_t *a);
+/* pcs keys DIR: the CURVE key pairs of the stack (pcs_curve.h); existing keys are kept. */
+int pcs_cmd_keys(pcs_args_t *a);
 int pcs_cmd_refresh(pcs_args_t *a);
 int pcs_cmd_rescore(pcs_args_t *a);
 int pcs_cmd_scorer_status(pcs_args_t *a);

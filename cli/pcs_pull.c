@@ -200,7 +200,7 @@ static int cmd_now(pcs_args_t *a)
     char reply[4096] = "";
     void *ctx = zmq_ctx_new();
     static const char msg[] = "{\"cmd\":\"now\"}";
-    int r = pcs_cli_request(ctx, ep, msg, sizeof msg - 1, 5000, 0, reply, sizeof reply);
+    int r = pcs_cli_request(ctx, ep, NULL, msg, sizeof msg - 1, 5000, 0, reply, sizeof reply);
     zmq_ctx_term(ctx);
     json_t *j = json_loads(reply, 0, NULL);
     if (r != 0 || !j) {

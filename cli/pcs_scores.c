@@ -34,7 +34,7 @@ static json_t *control(pcs_args_t *a, json_t *req, int *rc)
     char reply[65536] = "";
     void *ctx = zmq_ctx_new();
     const char *ep = pcs_cli_scorer(a);
-    int r = msg ? pcs_cli_request(ctx, ep, msg, strlen(msg), 5000, 0, reply, sizeof reply) : 1;
+    int r = msg ? pcs_cli_request(ctx, ep, "scorer", msg, strlen(msg), 5000, 0, reply, sizeof reply) : 1;
     zmq_ctx_term(ctx);
     free(msg);
     json_t *j = json_loads(reply, 0, NULL);

@@ -9,6 +9,8 @@
 #include <zmq.h>
 
 #include "pcs_cli.h"
+#include "pcs_curve.h"
+#include "pcs_text.h"
 
 int pcs_cmd_rejects(pcs_args_t *a)
 {
@@ -47,11 +49,16 @@ int pcs_cmd_rejects(pcs_args_t *a)
         printf("no rejected rows%s%s\n", file ? " for " : "", file ? file : "");
     } else {
         json_array_foreach(arr, i, r) {
-            /* file:line:column: reason, then the row as it was, like a compiler */
-            printf("%s:%lld:%lld: %s\n    %.200s\n", json_string_value(json_object_get(r, "file")),
-                   (long long)json_integer_value(json_object_get(r, "line")),
-                   (long long)json_integer_value(json_object_get(r, "column")),
-                   json_string_value(json_object_get(r, "reason")), json_string_value(json_object_get(r, "raw")));
+            /* file:line:column: reason, then the row as it was, like a compiler; what came from a
+             * feed is escaped (pcs_text.h), so a control character never reaches the terminal */
+            const char *f = json_string_value(json_object_get(r, "file")), *why = json_string_value(json_object_get(r, "reason"));
+            const char *raw = json_string_value(json_object_get(r, "raw"));
+            char fe[1024], we[2048], re[201];
+            pcs_text_escape(f ? f : "", f ? strlen(f) : 0, fe, sizeof fe);
+            pcs_text_escape(why ? why : "", why ? strlen(why) : 0, we, sizeof we);
+            pcs_text_escape(raw ? raw : "", raw ? strlen(raw) : 0, re, sizeof re);
+            printf("%s:%lld:%lld: %s\n    %s\n", fe, (long long)json_integer_value(json_object_get(r, "line")),
+                   (long long)json_integer_value(json_object_get(r, "column")), we, re);
         }
     }
     json_decref(arr);
@@ -113,7 +120,7 @@ int pcs_cmd_send(pcs_args_t *a)
         if (n == 0)
             continue;
         char reply[1024] = "";
-        if (pcs_cli_request(ctx, endpoint, line, (size_t)n, timeout, retries, reply, sizeof reply) == 0) {
+        if (pcs_cli_request(ctx, endpoint, "ingest", line, (size_t)n, timeout, retries, reply, sizeof reply) == 0) {
             sent++;
         } else {
             refused++;
@@ -147,7 +154,11 @@ int pcs_cmd_watch(pcs_args_t *a)
     if (sub)
         zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
     int rc = 0;
-    if (zmq_connect(s, endpoint) < 0) {
+    char why[600];
+    if (pcs_cli_curve(s, sub ? "scorer" : "ingest", why, sizeof why) < 0) {
+        fprintf(stderr, "pcs: watch: %s\n", why);
+        rc = 1;
+    } else if (zmq_connect(s, endpoint) < 0) {
         fprintf(stderr, "pcs: watch: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
         rc = 1;
     }
@@ -186,4 +197,17 @@ int pcs_cmd_watch(pcs_args_t *a)
     zmq_close(s);
     zmq_ctx_term(ctx);
     return rc;
+}
+
+int pcs_cmd_keys(pcs_args_t *a)
+{
+    static const char *const parties[] = {"ingest", "scorer", "notifier", "pcs"};
+    for (size_t i = 0; i < sizeof parties / sizeof *parties; i++) {
+        pcs_err_t err = {0};
+        bool created;
+        if (pcs_curve_keygen(a->pos[0], parties[i], &created, &err) < 0)
+            return pcs_cli_err(&err);
+        printf("%s/%s.key %s\n", a->pos[0], parties[i], created ? "created" : "kept");
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
 }

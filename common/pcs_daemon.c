@@ -1,5 +1,7 @@
 #include "pcs_daemon.h"
 
+#include "pcs_curve.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -19,6 +21,7 @@ struct pcs_daemon {
     const char *config_path;
     uv_loop_t loop;
     void *zctx;
+    pcs_curve_zap_t *zap;        /* who may connect, when CURVE is on */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
     bool stopping;
@@ -127,6 +130,7 @@ static void on_term(uv_signal_t *s, int signum)
     uv_unref((uv_handle_t *)&d->sigint);
     uv_close((uv_handle_t *)&d->sighup, NULL);
     d->spec->drain(d, d->app);
+    pcs_curve_zap_destroy(&d->zap);   /* its watcher would keep the loop alive */
 }
 
 /* names of the keys with changed[i] whose reload flag is `reload`, comma separated */
@@ -275,7 +279,14 @@ int pcs_daemon_main(const pcs_daemon_spec_t *spec, void *app, int argc, char **a
 
     uv_loop_init(&d->loop);
     d->zctx = zmq_ctx_new();
-    rc = spec->start(d, app);
+    /* CURVE: the ZAP handler first, so no server socket ever runs without it (pcs_curve.h) */
+    const char *keys = common_cfg(spec, d->cfg)->curve_keys_dir;
+    if (keys[0] && !(d->zap = pcs_curve_zap_new(&d->loop, d->zctx, keys, &err))) {
+        pcs_log(PCS_LOG_ERROR, spec->name, "main", "curve_keys_dir: %s", err.msg);
+        rc = 1;
+    } else {
+        rc = spec->start(d, app);
+    }
     if (rc == 0) {
         start_signals(d);
         char v[256], what[1024] = "";
@@ -288,6 +299,7 @@ int pcs_daemon_main(const pcs_daemon_spec_t *spec, void *app, int argc, char **a
     }
     /* tear down in reverse: the daemon's state, then the handles left, the loop, ZeroMQ */
     spec->stop(app);
+    pcs_curve_zap_destroy(&d->zap);
     uv_walk(&d->loop, close_one, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_loop_close(&d->loop);

@@ -41,13 +41,15 @@ typedef struct pcs_daemon pcs_daemon_t;
 typedef struct pcs_daemon_cfg {
     int64_t log_level;        /* a pcs_log_level_t: debug, info, warn, error */
     int64_t zmq_max_msg_bytes;   /* ZMQ_MAXMSGSIZE of every receiving socket */
+    char curve_keys_dir[PCS_CFG_STR_MAX];   /* CURVE on every socket when set (pcs_curve.h) */
 } pcs_daemon_cfg_t;
 
 #define PCS_DAEMON_KEYS(type)                                                                                     \
     {"log_level", PCS_CFG_ENUM, "info", 0, 0, offsetof(type, common.log_level), PCS_CFG_RELOAD,                    \
      pcs_log_level_names},                                                                                        \
     {"zmq_max_msg_bytes", PCS_CFG_INT, "1048576", 256, 1073741824, offsetof(type, common.zmq_max_msg_bytes), 0,  \
-     NULL }
+     NULL},                                                                                                       \
+    {"curve_keys_dir", PCS_CFG_STRING, "", 0, 0, offsetof(type, common.curve_keys_dir), 0, NULL}
 
 /* The config fields of a spec for a daemon state type whose config member is `cfg` and whose
  * key table is `table`. */

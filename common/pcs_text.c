@@ -10,7 +10,7 @@ static size_t printable_seq(const unsigned char *s, size_t n)
     unsigned c = s[0];
     size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     if (k == 1)
-        return c >= 0x20 && c != 0x7f && c != '\\' ? 1 : 0;
+        return c >= 0x20 && c != 0x7f ? 1 : 0;
     if (!k || k > n || (k == 2 && c < 0xC2) || (k == 4 && c > 0xF4))
         return 0;
     for (size_t j = 1; j < k; j++)
@@ -41,9 +41,7 @@ size_t pcs_text_escape(const char *s, size_t n, char *out, size_t osize)
         } else {
             unsigned c = p[i];
             k = 1;
-            if (c == '\\')
-                piece = "\\\\";
-            else if (c == '\n')
+            if (c == '\n')
                 piece = "\\n";
             else if (c == '\r')
                 piece = "\\r";
@@ -79,7 +77,7 @@ bool pcs_text_is_printable(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t k = printable_seq(p + i, n - i);
-        if (!k && p[i] != '\\')
+        if (!k)
             return false;
         i += k ? k : 1;
     }

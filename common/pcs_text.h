@@ -4,7 +4,8 @@
  * customer name) may hold control characters: a CR/LF that injects a line or a header, an
  * escape sequence that drives a terminal. Before such text reaches a terminal, a log line, a
  * header or a file name it goes through pcs_text_escape(): printable characters are kept
- * (UTF-8 from U+00A0 on), a backslash becomes "\\", CR, LF and tab become "\r", "\n", "\t",
+ * (UTF-8 from U+00A0 on; a backslash too, so a reason that quotes a value escaped stays readable),
+ * CR, LF and tab become "\r", "\n", "\t",
  * and every other byte below 0x20, DEL, a C1 control (U+0080..U+009F) or a byte that is not
  * part of valid UTF-8 becomes "\xNN". */
 #ifndef PCS_TEXT_H

@@ -2,14 +2,14 @@
  * through these rules before it becomes a fact; a value that breaks one is a rejected row whose
  * reason names the rule (and quotes the value escaped, pcs_text.h).
  *
- * Ids (partner_id, tenant_id, customer_id, person_id, event ids): 1 to 128 characters of
+ * Ids (partner_id, tenant_id, customer_id, person_id): 1 to 128 characters of
  *   A-Z a-z 0-9 . _ - @ + : /  starting with a letter or a digit, without "..". No spaces, no
  *   control characters: an id may end up in an HTTP header or a terminal (and, being neither
  *   absolute nor holding "..", it cannot climb out of a directory).
  * Workloads (scoring.md §10): "*", or family/slug or family/"*" with family azure, m365 or
  *   bizapps and a slug of 1 to 64 characters a-z 0-9 _.
- * Free text (customer_name, certification): printable UTF-8 (pcs_text_is_printable), at most
- *   200 bytes.
+ * Free text (customer_name, certification, an event's envelope id): printable UTF-8
+ *   (pcs_text_is_printable), at most 200 bytes.
  * Months of usage: 2000-01 up to the month after the current one (usage of later months cannot
  *   exist yet).
  * Dates: 2000-01-01 to 2100-12-31; a certification is earned no later than tomorrow (UTC) and

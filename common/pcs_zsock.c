@@ -1,5 +1,7 @@
 #include "pcs_zsock.h"
 
+#include "pcs_curve.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,11 @@ static int apply_options(void *sock, const pcs_zsock_opts_t *o, pcs_err_t *err)
     if (rc == 0 && o->type == ZMQ_SUB)
         rc = zmq_setsockopt(sock, ZMQ_SUBSCRIBE, o->subscribe ? o->subscribe : "",
                             o->subscribe ? strlen(o->subscribe) : 0);
-    /* CURVE keys (issue 18) are set here, before bind/connect. */
     if (rc < 0)
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "socket options: %s", zmq_strerror(errno));
+    /* CURVE keys, before bind/connect: a binding socket serves, a connecting one is a client */
+    if (o->curve_dir && o->curve_dir[0])
+        return pcs_curve_apply(sock, o->curve_dir, o->curve_self, o->bind ? NULL : o->curve_server, err);
     return 0;
 }
 

@@ -23,7 +23,7 @@
 #include "pcs_envelope.h"
 #include "pcs_err.h"
 
-#define PCS_ZMSG_MAX_FRAMES 4
+#define PCS_ZMSG_MAX_FRAMES 8   /* 7 for a ZAP request (pcs_curve.c) */
 
 typedef struct pcs_zsock pcs_zsock_t;
 
@@ -51,7 +51,11 @@ typedef struct pcs_zsock_opts {
     const char *subscribe;       /* ZMQ_SUB: topic prefix */
     int frames;                  /* frames of a well-formed message; 0 = any */
     int envelope_frame;          /* 1-based frame holding an envelope to decode; 0 = none */
-    /* CURVE (issue 18): server / client keys go here and are applied in apply_options(). */
+    /* CURVE (pcs_curve.h): with curve_dir set, a socket that binds is a CURVE server with the key
+     * pair curve_self, one that connects a client of curve_server with the key pair curve_self. */
+    const char *curve_dir;       /* the keys directory; NULL or "": plain ZeroMQ */
+    const char *curve_self;      /* "ingest", "scorer", "notifier", "pcs" */
+    const char *curve_server;    /* a connecting socket: whose server it connects to */
 } pcs_zsock_opts_t;
 
 /* Creates, configures, binds/connects the socket and, when cb is non-NULL, watches it on loop.

@@ -68,7 +68,8 @@ int pcs_events_validate(const pcs_envelope_t *env, pcs_err_t *err)
     if (!pcs_events_known_type(env->type))
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "type: unknown event type '%.40s'", env->type);
     char why[300];
-    if (pcs_valid_id("id", env->id, strlen(env->id), why, sizeof why) < 0)
+    /* an envelope id is only stored and echoed in a JSON ack: printable text is enough */
+    if (pcs_valid_text("id", env->id, strlen(env->id), why, sizeof why) < 0)
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "%s", why);
     json_t *b = env->body;
     const char *s;

@@ -340,9 +340,12 @@ static int start(pcs_daemon_t *d, void *app)
     if (make_spool(in->cfg.spool_dir) < 0)
         return 1;
     pcs_err_t err = {0};
+    const char *keys = in->cfg.common.curve_keys_dir;
     pcs_zsock_opts_t io = {.type = ZMQ_REP, .bind = in->cfg.intake_endpoint,
-                           .max_msg_bytes = in->cfg.common.zmq_max_msg_bytes, .frames = 1, .envelope_frame = 1};
-    pcs_zsock_opts_t po = {.type = ZMQ_PUSH, .bind = in->cfg.push_endpoint, .hwm = 10000};
+                           .max_msg_bytes = in->cfg.common.zmq_max_msg_bytes, .frames = 1, .envelope_frame = 1,
+                           .curve_dir = keys, .curve_self = "ingest"};
+    pcs_zsock_opts_t po = {.type = ZMQ_PUSH, .bind = in->cfg.push_endpoint, .hwm = 10000, .curve_dir = keys,
+                           .curve_self = "ingest"};
     if (!(in->intake = pcs_zsock_new(in->loop, pcs_daemon_zctx(d), &io, on_intake, in, &err)) ||
         !(in->push = pcs_zsock_new(in->loop, pcs_daemon_zctx(d), &po, NULL, NULL, &err))) {
         pcs_log(PCS_LOG_ERROR, "ingest", "main", "%s", err.msg);

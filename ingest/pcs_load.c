@@ -22,6 +22,7 @@
 #include "pcs_pcexport.h"
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
+#include "pcs_text.h"
 #include "pcs_vocab.h"
 #include "pcs_valid.h"
 
@@ -544,7 +545,12 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             csv_failed(res, r, &row, "%.500s", err->msg);
             goto out;
         }
-        if (px && pcs_pcexport_prescan(px, path, c->max_line_bytes, err) < 0) {
+        /* the prescan reads the same open file: the reader's offset is put back after it */
+        off_t at = px ? lseek(fd, 0, SEEK_CUR) : -1;
+        int prc = px ? pcs_pcexport_prescan(px, path, reader_fd(fd), c->max_line_bytes, c->max_file_bytes, err) : 0;
+        if (at >= 0 && lseek(fd, at, SEEK_SET) < 0 && prc == 0)
+            prc = pcs_err_set(err, PCS_EIO, 0, 0, "cannot seek: %s", strerror(errno));
+        if (prc < 0) {
             snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
             res->failed = true;
             goto out;
@@ -799,6 +805,14 @@ static int load_jsonl(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects
     return rc;
 }
 
+/* s itself when it is UTF-8, else its escaped form in *tofree (s again when out of memory). */
+static const char *utf8_or_escaped(const char *s, char **tofree)
+{
+    size_t bad, n = strlen(s);
+    *tofree = valid_utf8(s, n, &bad) ? NULL : pcs_text_escape_dup(s, n);
+    return *tofree ? *tofree : s;
+}
+
 static int store_rejects(PGconn *db, const char *file_id, const char *name, const rejects_t *rj, pcs_err_t *err)
 {
     if (!rj->n)
@@ -810,30 +824,20 @@ static int store_rejects(PGconn *db, const char *file_id, const char *name, cons
         char l[32], cl[32];
         snprintf(l, sizeof l, "%lld", rj->v[i].line);
         snprintf(cl, sizeof cl, "%lld", rj->v[i].col);
-        /* raw text that is not UTF-8 is stored hex-escaped so the row itself is never lost */
-        size_t bad;
-        const char *raw = rj->v[i].raw;
-        char *hex = NULL;
-        if (!valid_utf8(raw, strlen(raw), &bad)) {
-            size_t n = strlen(raw);
-            hex = malloc(n * 4 + 1);
-            if (hex) {
-                size_t o = 0;
-                for (size_t k = 0; k < n; k++) {
-                    unsigned char ch = (unsigned char)raw[k];
-                    o += (size_t)(ch < 0x80 && ch >= 0x20 ? sprintf(hex + o, "%c", ch) : sprintf(hex + o, "\\x%02x", ch));
-                }
-                raw = hex;
-            }
-        }
+        /* text that is not UTF-8 is stored escaped (pcs_text.h) so the row itself is never lost */
+        char *e_name = NULL, *e_raw = NULL, *e_reason = NULL;
+        const char *nm = utf8_or_escaped(name, &e_name), *raw = utf8_or_escaped(rj->v[i].raw, &e_raw);
+        const char *reason = utf8_or_escaped(rj->v[i].reason, &e_reason);
         pcs_copy_field(&b, file_id, file_id ? strlen(file_id) : 0, true);
-        pcs_copy_field(&b, name, strlen(name), false);
+        pcs_copy_field(&b, nm, strlen(nm), false);
         pcs_copy_field(&b, l, strlen(l), false);
         pcs_copy_field(&b, cl, strlen(cl), false);
         pcs_copy_field(&b, raw, strlen(raw), false);
-        pcs_copy_field(&b, rj->v[i].reason, strlen(rj->v[i].reason), false);
+        pcs_copy_field(&b, reason, strlen(reason), false);
+        free(e_name);
+        free(e_raw);
+        free(e_reason);
         pcs_copy_put(&b, "\n", 1);
-        free(hex);
     }
     int rc = pcs_copy_flush(db, &b, err);
     int rc2 = pcs_copy_end(db, err);

@@ -529,13 +529,15 @@ static bool read_day(const pcs_pcexport_t *x, const char *s, size_t n, char out[
     return pcs_day_parse(out, &d) == 0;
 }
 
-int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, size_t max_record, pcs_err_t *err)
+int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, int fd, size_t max_record, unsigned long long max_input,
+                         pcs_err_t *err)
 {
     static const col_t dated[] = {C_MONTH, C_COMPLETED, C_EXPIRES};
     long long us = 0, eu = 0, slash = 0;   /* values only the M/D or only the D/M reading allows */
-    pcs_csv_t *r = pcs_csv_open(path, max_record, err);
+    pcs_csv_t *r = pcs_csv_open_fd(fd, max_record, err);
     if (!r)
         return PCS_EIO;
+    pcs_csv_limit_input(r, max_input);
     pcs_csv_row_t row;
     int got = pcs_csv_next(r, &row, err);   /* the header */
     while (got > 0 && (got = pcs_csv_next(r, &row, err)) > 0) {
@@ -556,7 +558,7 @@ int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, size_t max_record,
     }
     x->decimal_comma = got >= 0 && pcs_csv_delimiter(r) == ';';
     pcs_csv_destroy(&r);
-    if (got < 0)
+    if (got < 0 && got != PCS_ELIMIT)   /* past max_input: decided on what came before (the load refuses the rest) */
         return got;
     x->dates = eu > us ? DATES_DMY : DATES_MDY;
     x->dates_ambiguous = slash > 0 && us == 0 && eu == 0;

@@ -49,8 +49,11 @@ int pcs_pcexport_detect(const pcs_csv_row_t *hdr, const char *rules_dir, pcs_pce
 /* Reads the whole export once before its rows are translated, to decide how its slash dates read
  * (interfaces.md §3.1): D/M/YYYY when more values allow only that reading than only M/D/YYYY, else
  * M/D/YYYY; a file where every slash date reads both ways is read M/D/YYYY with a warning in the
- * log. Returns 0, or the negative code of pcs_csv_open/pcs_csv_next with err filled. */
-int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, size_t max_record, pcs_err_t *err);
+ * log. Reads the open file fd (taken over: closed; from its current offset) up to max_input bytes
+ * (0: all; pcs_csv_limit_input), path only names it in the log. Returns 0, or the negative code of
+ * pcs_csv_open_fd/pcs_csv_next with err filled. */
+int pcs_pcexport_prescan(pcs_pcexport_t *x, const char *path, int fd, size_t max_record, unsigned long long max_input,
+                         pcs_err_t *err);
 
 /* The export's name as in Partner Center ("AzureUsage", ...). */
 const char *pcs_pcexport_name(const pcs_pcexport_t *x);

@@ -264,7 +264,9 @@ static int start(pcs_daemon_t *d, void *app)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     n->loop = pcs_daemon_loop(d);
     pcs_zsock_opts_t so = {.type = ZMQ_SUB, .connect = n->cfg.sub_endpoint, .subscribe = "score.updated",
-                           .max_msg_bytes = n->cfg.common.zmq_max_msg_bytes, .frames = 2, .envelope_frame = 2};
+                           .max_msg_bytes = n->cfg.common.zmq_max_msg_bytes, .frames = 2, .envelope_frame = 2,
+                           .curve_dir = n->cfg.common.curve_keys_dir, .curve_self = "notifier",
+                           .curve_server = "scorer"};
     if (!(n->sub = pcs_zsock_new(n->loop, pcs_daemon_zctx(d), &so, on_sub, n, &err))) {
         pcs_log(PCS_LOG_ERROR, "notifier", "main", "%s", err.msg);
         return 1;

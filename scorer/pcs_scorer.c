@@ -882,10 +882,13 @@ static int start(pcs_daemon_t *d, void *app)
     s->loop = pcs_daemon_loop(d);
     void *z = pcs_daemon_zctx(d);
     int64_t max = s->cfg.common.zmq_max_msg_bytes;
+    const char *keys = s->cfg.common.curve_keys_dir;
     pcs_zsock_opts_t po = {.type = ZMQ_PULL, .connect = s->cfg.pull_endpoint, .max_msg_bytes = max, .frames = 1,
-                           .envelope_frame = 1};
-    pcs_zsock_opts_t co = {.type = ZMQ_REP, .bind = s->cfg.control_endpoint, .max_msg_bytes = max, .frames = 1};
-    pcs_zsock_opts_t uo = {.type = ZMQ_PUB, .bind = s->cfg.pub_endpoint, .hwm = 100000};
+                           .envelope_frame = 1, .curve_dir = keys, .curve_self = "scorer", .curve_server = "ingest"};
+    pcs_zsock_opts_t co = {.type = ZMQ_REP, .bind = s->cfg.control_endpoint, .max_msg_bytes = max, .frames = 1,
+                           .curve_dir = keys, .curve_self = "scorer"};
+    pcs_zsock_opts_t uo = {.type = ZMQ_PUB, .bind = s->cfg.pub_endpoint, .hwm = 100000, .curve_dir = keys,
+                           .curve_self = "scorer"};
     pcs_err_t err = {0};
     if (!(s->pull = pcs_zsock_new(s->loop, z, &po, on_pull, s, &err)) ||
         !(s->ctl = pcs_zsock_new(s->loop, z, &co, on_control, s, &err)) ||

@@ -6,19 +6,21 @@
 set -u
 PCS=$1
 INGEST=$2
-NAME=faults PIDS="pid"
+NAME=faults PIDS="pid cpid"
 . "$(dirname "$0")/lib.sh"
 IN=$T/spool/incoming
 # small caps so the bomb stays cheap; everything else at the defaults
-{ ingest_conf; printf 'settle_ms = 1000\nmax_file_bytes = 16777216\nmax_file_rows = 100000\n'; } >"$T/ingest.conf"
+# the daemon connects as its own role (sql/0002 + 0010), as in production
+{ ingest_conf | sed "s/^db = .*/db = \"dbname=$DB user=pcs_ingest\"/"
+  printf 'settle_ms = 1000\nmax_file_bytes = 16777216\nmax_file_rows = 100000\n'; } >"$T/ingest.conf"
 "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & pid=$!
 for _ in $(seq 1 50); do [ -d "$IN" ] && break; sleep 0.1; done
-# wait_gone NAME: until the file has left incoming/ (a liveness bound of 120 s)
+# wait_gone NAME [TENTHS]: until the file has left incoming/ (a liveness bound, 120 s by default)
 wait_gone() {
-    for _ in $(seq 1 1200); do [ -e "$IN/$1" ] || [ -L "$IN/$1" ] || return 0; sleep 0.1; done
+    for _ in $(seq 1 "${2:-1200}"); do [ -e "$IN/$1" ] || [ -L "$IN/$1" ] || return 0; sleep 0.1; done
     echo "still in incoming/: $1"; return 1
 }
-drop() { cat >"$IN/.$1.tmp" && mv "$IN/.$1.tmp" "$IN/$1" && wait_gone "$1"; }
+drop() { cat >"$IN/.$1.tmp" && mv "$IN/.$1.tmp" "$IN/$1" && wait_gone "$1" "${2:-1200}"; }
 rejects_of() { q "SELECT count(*) FROM rejected_rows WHERE file_name = '$1'"; }
 USAGE_HDR=tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units
 
@@ -42,7 +44,7 @@ check "18.4 stray quote: 39,999 rows loaded, 1 rejected at line 2" \
 # ---- 18.5 a certification events file of 35,000 events loads whole ---------------------------------
 awk 'BEGIN { for (i = 0; i < 35000; i++)
       printf "{\"v\":1,\"type\":\"cert.earned\",\"id\":\"many-%d\",\"ts\":\"2026-11-20T10:00:00Z\",\"body\":{\"partner_id\":\"many\",\"person_id\":\"p-%d\",\"certification\":\"az_admin\",\"earned\":\"2025-03-01\",\"expires\":\"2026-03-01\"}}\n", i, i }' \
-    | drop many.certs.jsonl
+    | drop many.certs.jsonl 6000   # ~7 statements an event: seconds on an idle machine, minutes on a loaded one
 check "18.5 35,000 events in one file: all stored, none rejected" \
     '[ "$(q "SELECT count(*) FROM certifications WHERE partner_id = '\''many'\''")" = 35000 ] && [ "$(rejects_of many.certs.jsonl)" = 0 ] && [ -e "$T/spool/done/many.certs.jsonl" ]'
 
@@ -65,6 +67,9 @@ check "18.9 a partner id with CR/LF is rejected, the reason names the rule" \
     '[ "$(q "SELECT count(*) FROM partners WHERE partner_id LIKE '\''inj%'\''")" = 0 ] && [[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''inj.customers.csv'\'' AND line = 2")" == "partner_id: not an id (1 to 128 characters"*"inj\r\nX-Injected: 1"* ]]'
 check "18.9 a name with an escape sequence is rejected" \
     '[[ "$(q "SELECT reason FROM rejected_rows WHERE file_name = '\''inj.customers.csv'\'' AND line = 4")" == "customer_name: control characters"* ]]'
+out=$(PCS_DB="dbname=$DB" "$PCS" rejects --file inj.customers.csv)
+check "18.9 pcs rejects shows control characters escaped, never raw" \
+    '[[ "$out" == *"Name\\x1B[31m"* ]] && [[ "$out" == *"inj\\r\\nX-Injected"* ]] && ! printf "%s" "$out" | grep -q $'"'"'\x1b'"'"' && ! printf "%s" "$out" | grep -q $'"'"'\r'"'"''
 ev() { printf '{"v":1,"type":"%s","id":"%s","ts":"2026-11-20T10:00:00Z","body":%s}\n' "$1" "$2" "$3"; }
 ev cert.earned inj-1 '{"partner_id":"p\r\nX-Evil: 1","person_id":"p-1","certification":"az_admin","earned":"2025-03-01"}' >"$T/inj.jsonl"
 out=$("$PCS" send "$T/inj.jsonl" --endpoint "ipc://$T/intake" --retries 0 2>&1); rc=$?
@@ -100,6 +105,34 @@ check "18.14 a negative amount (credit) kept" '[ "$(q "SELECT acr_cents FROM usa
 } | drop implausible.certs.jsonl
 check "18.14 a certification that expires before it is earned, or earned in the future, is rejected" \
     '[ "$(q "SELECT string_agg(line||'\'':'\''||reason, '\''|'\'' ORDER BY line) FROM rejected_rows WHERE file_name = '\''implausible.certs.jsonl'\''")" = "1:body.expires: 2024-03-01 is before earned 2025-03-01|2:body.earned: 2099-03-01 is in the future (a certification is earned no later than today)" ] && [ "$(q "SELECT count(*) FROM certifications WHERE partner_id = '\''imp'\''")" = 1 ]'
+
+# ---- 18.10 CURVE: a client whose key the stack does not know is refused -------------------------------
+"$PCS" keys "$T/keys" >/dev/null && "$PCS" keys "$T/stranger" >/dev/null
+cp "$T/keys/ingest.pub" "$T/stranger/ingest.pub"   # the stranger knows the server's public key, not a client key
+{ ingest_conf | sed "s|spool_dir = .*|spool_dir = $T/cspool|; s|ipc://$T/intake|ipc://$T/cintake|; s|ipc://$T/push|ipc://$T/cpush|"
+  echo "curve_keys_dir = $T/keys"; } >"$T/curve.conf"
+"$INGEST" --config "$T/curve.conf" 2>>"$T/curve.log" & cpid=$!
+ev cert.earned curve-1 '{"partner_id":"curve","person_id":"p-1","certification":"az_admin","earned":"2025-03-01"}' >"$T/curve1.jsonl"
+ev cert.earned curve-2 '{"partner_id":"curve","person_id":"p-2","certification":"az_admin","earned":"2025-03-01"}' >"$T/curve2.jsonl"
+ev cert.earned curve-3 '{"partner_id":"curve","person_id":"p-3","certification":"az_admin","earned":"2025-03-01"}' >"$T/curve3.jsonl"
+out=$(PCS_CURVE_DIR="$T/keys" "$PCS" send "$T/curve1.jsonl" --endpoint "ipc://$T/cintake" --retries 5 --timeout-ms 3000 2>&1); rc=$?
+check "18.10 a client with a known key is served over CURVE" '[ $rc -eq 0 ] && [[ "$out" == *"1 accepted"* ]]'
+out=$(PCS_CURVE_DIR="$T/stranger" "$PCS" send "$T/curve2.jsonl" --endpoint "ipc://$T/cintake" --retries 0 --timeout-ms 2000 2>&1); rc=$?
+check "18.10 a client with an unknown key is refused (ZAP) and its event not stored" \
+    '[ $rc -eq 1 ] && [ "$(q "SELECT count(*) FROM events WHERE event_id = '\''curve-2'\''")" = 0 ] && grep -q "refused a client with an unknown key" "$T/curve.log"'
+out=$("$PCS" send "$T/curve3.jsonl" --endpoint "ipc://$T/cintake" --retries 0 --timeout-ms 2000 2>&1); rc=$?
+check "18.10 a plain client (no CURVE) gets nothing" '[ $rc -eq 1 ] && [ "$(q "SELECT count(*) FROM events WHERE event_id = '\''curve-3'\''")" = 0 ]'
+check "18.10 key files: the secret readable by its owner only" '[ "$(stat -c %a "$T/keys/ingest.key")" = 600 ] && [ "$(stat -c %a "$T/keys/ingest.pub")" = 644 ]'
+kill -TERM "$cpid"; wait "$cpid"
+
+# ---- 18.12 least privilege: each role can do what its daemon does and no more -------------------------
+as() { psql -qAt -d "$DB" -U "$1" -c "$2" 2>&1; }
+check "18.12 the whole run above loaded as pcs_ingest (no permission error in its log)" '! grep -q "permission denied" "$T/ingest.log"'
+check "18.12 pcs_ingest cannot delete usage, customers or enrollments" \
+    '[[ "$(as pcs_ingest "DELETE FROM usage")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM customers")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM enrollments")" == *"permission denied"* ]]'
+check "18.12 pcs_ingest does not read the events it stores" '[[ "$(as pcs_ingest "SELECT count(*) FROM events")" == *"permission denied"* ]]'
+check "18.12 pcs_notifier reads no raw certification or person link" \
+    '[[ "$(as pcs_notifier "SELECT count(*) FROM certifications")" == *"permission denied"* ]] && [[ "$(as pcs_notifier "SELECT count(*) FROM person_links")" == *"permission denied"* ]]'
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check "SIGTERM exits cleanly" '[ $rc -eq 0 ]'

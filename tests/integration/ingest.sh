@@ -16,9 +16,9 @@ printf 'db = x\nspool_dirr = /tmp\n' >"$T/typo.conf"
 out=$("$INGEST" --config "$T/typo.conf" 2>&1); rc=$?
 check "a typo in the config is fatal with file:line" '[ $rc -eq 2 ] && [[ "$out" == *"typo.conf:2: spool_dirr: unknown key"* ]]'
 start() { "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & pid=$!; }
-# wait_gone NAME [TENTHS]: until the file has left incoming/ (20 s by default: liveness only)
+# wait_gone NAME [TENTHS]: until the file has left incoming/ (60 s by default: liveness only)
 wait_gone() {
-    for _ in $(seq 1 "${2:-200}"); do [ -e "$T/spool/incoming/$1" ] || return 0; sleep 0.1; done
+    for _ in $(seq 1 "${2:-600}"); do [ -e "$T/spool/incoming/$1" ] || return 0; sleep 0.1; done
     return 1
 }
 drop() { # drop NAME: write under a temporary name, then rename (how feeds should be delivered)
