@@ -18,11 +18,23 @@
  *   * Duplicate attributions. A tenant's usage is one fact, but an export repeats it for every
  *     partner ID of the global account it is attributed to. IsACRDuplicateAtPGALevel (AzureUsage) and
  *     IsDuplicateRowForPGA (OfficeUsage, CustomersAndTenants) are 0 on exactly one of the repeats;
- *     rows where they are 1 add no usage (a CustomersAndTenants row still gives its customer).
+ *     rows where they are 1 add no usage and no attribution (a CustomersAndTenants row still gives
+ *     its customer).
  *
- * The partner is MPNId (PartnerID in some layouts), or the partner global account (PGAMpnID) where
- * a row has no partner ID. Months are YYYY-MM or a day YYYY-MM-DD, optionally with a time after
- * 'T' or a space; other layouts (5/1/2025) are rejected rather than read one way or the other. */
+ * The partner is the partner global account (PGAMpnId, PGAPartnerID, PGA_MPNID), else the location
+ * ID (MPNId, PartnerID) of a row without one: locations roll up (interfaces.md §3.1).
+ *
+ * The layouts. The Insights download's columns are those of the public data definitions; the
+ * programmatic-access system queries name some differently (PGAPartnerID/PGA_MPNID and PartnerID,
+ * ServiceName/MeterCategory and TotalACR or MonthlySubscriptionLevelACR in AzureUsage, no
+ * AI_OfferType or AssociationType there, no ExpirationDate in TrainingCompletions). Where the public
+ * pages did not settle a name (OfficeUsage Workload/PaidUnits/ActiveUsers, TrainingCompletions
+ * CompletionDate), the likely ones are accepted as well; an unknown header is a failed file whose
+ * .err shows it, so a new name is one line in col_names.
+ *
+ * Dates are YYYY-MM-DD (optionally with a time after 'T' or a space), YYYY-MM for months, or slash
+ * dates as a spreadsheet re-saves them: M/D/YYYY (Partner Center's US format) unless the file's own
+ * values show D/M/YYYY (pcs_pcexport_prescan). */
 #include "pcs_pcexport.h"
 #include "pcs_merge_sql.h"
 

@@ -2,7 +2,7 @@
 # pcs-ingest end to end, with the real daemon, the throwaway PostgreSQL of tests/run and ZeroMQ
 # over ipc in a temp dir: every feed kind, restatement, duplicates, malformed rows, failed files,
 # .gz, JSON Lines events, events over ZeroMQ (dedup, refused while PostgreSQL is down), kill -9
-# during a large load, `pcs rejects`, and the Partner Center exports of deploy/sample/pc.
+# during a large load, `pcs rejects`, and the Partner Center exports of tests/data/pc/ingest_sample.
 # usage: ingest.sh PATH/TO/pcs PATH/TO/pcs-ingest
 set -u
 PCS=$1
@@ -169,8 +169,8 @@ check "pcs rejects --json lists file, line, column, reason, raw" \
 out=$(PCS_DB="dbname=$DB" "$PCS" rejects --file bad.usage.csv)
 check "pcs rejects for people: file:line:column: reason" '[[ "$out" == *"bad.usage.csv:4:27: acr_usd: not a number"* ]]'
 
-# ---- Partner Center Insights exports as downloaded (deploy/sample/pc) -------------------------------------
-PC=$(cd "$(dirname "$0")/../.." && pwd)/deploy/sample/pc
+# ---- Partner Center Insights exports as downloaded (tests/data/pc/ingest_sample) ----------------------
+PC=$(cd "$(dirname "$0")/../.." && pwd)/tests/data/pc/ingest_sample
 pcq() { q "$1" | tr '\n' '|'; }
 drop pc-CustomersAndTenants.csv <"$PC/CustomersAndTenants.csv"
 check "CustomersAndTenants: customers of the global account (locations rolled up), top parent as customer id, segments mapped" \

@@ -49,6 +49,13 @@ check "alert: woodgrove-infra cert_expiring" 'has woodgrove-infra cert_expiring'
 check "the four bad rows of the corrections file are rejected with a reason" \
     '[ "$(q "SELECT count(*) FROM rejected_rows WHERE file_name = '\''6-corrections.associations.csv'\''")" = 4 ]'
 check "the Partner Center exports were loaded" '[ "$(q "SELECT count(*) FROM customers WHERE partner_id LIKE '\''555000%'\''")" -gt 0 ]'
+a=$("$L" pcs show 5550000 --json | norm)
+b=$("$L" pcs score "$C/deploy/sample/pc/partner-5550000.json" | norm)
+check "the Partner Center partner's stored result equals pcs score of the document its downloads mean" '[ -n "$a" ] && [ "$a" = "$b" ]'
+check "the Partner Center partner has a real scorecard (Data & AI qualified)" \
+    '[ "$(q "SELECT count(*) FROM score_snapshots WHERE partner_id = '\''5550000'\'' AND as_of = '\''2026-11-20'\'' AND selected AND qualified AND area = '\''data_ai'\''")" = 1 ]'
+check "demo says how the Partner Center rows were attributed" '[[ "$out" == *"attributed PAL: "*" tenant-workload-months ("*") -> "*" associations"* ]] && [[ "$out" == *"rows skipped: "*"of duplicate attributions"* ]]'
+
 out=$("$L" status)
 check "status shows the four daemons running" '[ "$(grep -c "running, pid" <<<"$out")" = 4 ] && [[ "$out" == *"postgres  running"* ]]'
 check "status shows the dashboard's URL" '[[ "$out" == *"dashboard http://127.0.0.1:$PCS_API_PORT/"* ]]'
