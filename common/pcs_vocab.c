@@ -18,6 +18,9 @@ const char *const pcs_event_ids[PCS_EV_N + 1] = {"cert_expiring",       "certs_e
                                                  "designation_at_risk", "other_track_qualifies",
                                                  NULL};
 const char *const pcs_severity_ids[PCS_SEV_N + 1] = {"info", "warning", "critical", NULL};
+const char *const pcs_fact_event_ids[PCS_FE_N + 1] = {"cert.earned",   "cert.renewed",    "cert.expired",
+                                                      "cert.revoked",  "person.linked",   "person.unlinked",
+                                                      "association.upserted", NULL};
 
 int pcs_vocab_index(const char *const *ids, const char *word)
 {

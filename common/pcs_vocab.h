@@ -32,6 +32,13 @@ typedef enum {
 
 typedef enum { PCS_SEV_INFO, PCS_SEV_WARNING, PCS_SEV_CRITICAL, PCS_SEV_N } pcs_severity_t;
 
+/* The events that change facts (interfaces.md §3, §4): message types on the intake socket and in
+ * *.certs.jsonl files. */
+typedef enum {
+    PCS_FE_CERT_EARNED, PCS_FE_CERT_RENEWED, PCS_FE_CERT_EXPIRED, PCS_FE_CERT_REVOKED, PCS_FE_PERSON_LINKED,
+    PCS_FE_PERSON_UNLINKED, PCS_FE_ASSOCIATION_UPSERTED, PCS_FE_N
+} pcs_fact_event_t;
+
 extern const char *const pcs_area_ids[PCS_AREA_N + 1];
 extern const char *const pcs_track_ids[PCS_TRACK_N + 1];
 extern const char *const pcs_metric_ids[PCS_METRIC_N + 1];
@@ -39,6 +46,7 @@ extern const char *const pcs_assoc_type_ids[PCS_AT_N + 1];
 extern const char *const pcs_status_ids[PCS_ST_N + 1];
 extern const char *const pcs_event_ids[PCS_EV_N + 1];
 extern const char *const pcs_severity_ids[PCS_SEV_N + 1];
+extern const char *const pcs_fact_event_ids[PCS_FE_N + 1];
 
 /* The index of word in a NULL-terminated table, or -1. */
 int pcs_vocab_index(const char *const *ids, const char *word);

@@ -13,15 +13,9 @@
 #include "pcs_valid.h"
 #include "pcs_vocab.h"
 
-static const char *const cert_types[] = {"cert.earned", "cert.renewed", "cert.expired", "cert.revoked",
-                                         "person.linked", "person.unlinked", "association.upserted", NULL};
-
 bool pcs_events_known_type(const char *type)
 {
-    for (const char *const *t = cert_types; *t; t++)
-        if (strcmp(*t, type) == 0)
-            return true;
-    return false;
+    return pcs_vocab_index(pcs_fact_event_ids, type) >= 0;
 }
 
 /* A string field of the body, validated by what it holds (pcs_valid.h: ids, workloads, text,

@@ -85,6 +85,8 @@ Test(vocab, tables_match_their_enums_and_lookups)
     cr_expect_null(pcs_status_ids[PCS_ST_N]);
     cr_expect_null(pcs_event_ids[PCS_EV_N]);
     cr_expect_null(pcs_severity_ids[PCS_SEV_N]);
+    cr_expect_null(pcs_fact_event_ids[PCS_FE_N]);
+    cr_expect_eq(pcs_vocab_index(pcs_fact_event_ids, "association.upserted"), PCS_FE_ASSOCIATION_UPSERTED);
     cr_expect_eq(pcs_area_index("modern_work"), 4);
     cr_expect_eq(pcs_assoc_type_index("CSP_T2"), PCS_AT_CSP_T2);
     cr_expect_eq(pcs_severity_index("critical"), PCS_SEV_CRITICAL);
