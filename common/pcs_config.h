@@ -24,7 +24,8 @@ typedef enum { PCS_CFG_STRING, PCS_CFG_INT, PCS_CFG_BOOL, PCS_CFG_ENUM } pcs_cfg
 
 enum {
     PCS_CFG_RELOAD = 1,   /* SIGHUP applies a new value; without it a change waits for a restart */
-    PCS_CFG_SECRET = 2,   /* never logged, not even as "changed" */
+    PCS_CFG_SECRET = 2,   /* the value is a secret (a password in a conninfo, a webhook key):
+                             nothing may print it; pcs_daemon logs key names, never values */
 };
 
 typedef struct pcs_cfg_key {

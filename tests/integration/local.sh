@@ -29,7 +29,7 @@ q() { psql -qAt -h "$C/var/postgres/run" -p 54350 -U postgres -d pcs -c "$1"; }
 out=$("$L" demo 2>&1); rc=$?
 echo "$out" | tail -n 25
 check "pcs-local demo succeeds" '[ $rc -eq 0 ]'
-check "demo prints the scorecards" '[[ "$out" == *"Partner northwind-secure"* ]] && [[ "$out" == *"/ 70"* ]]'
+check "demo prints the scorecards" '[[ "$out" == *"Partner northwind-secure"* ]] && [[ "$out" == *" of 100"* ]]'
 check "demo prints the dashboard's URL and where the token is" '[[ "$out" == *"http://127.0.0.1:$PCS_API_PORT/"* ]] && [[ "$out" == *"var/api-token"* ]]'
 check "demo prints the alerts and the rejected rows" '[[ "$out" == *"designation_at_risk"* ]] && [[ "$out" == *"6-corrections.associations.csv"* ]]'
 norm() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("warnings", None); print(json.dumps(d, sort_keys=True))'; }

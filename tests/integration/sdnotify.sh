@@ -35,10 +35,14 @@ wait_line READY=1
 check "READY=1 once started" 'grep -qx "READY=1" "$T/got"'
 for _ in $(seq 1 300); do [ "$(grep -c WATCHDOG=1 "$T/got")" -ge 3 ] && break; sleep 0.1; done
 check "WATCHDOG=1 pings from the loop" '[ "$(grep -c "^WATCHDOG=1$" "$T/got")" -ge 3 ]'
+# a reloadable key and a restart-only key change: the first is applied, the second named
+sed -i 's/^scan_interval_ms = 60000/scan_interval_ms = 50000/; s|^intake_endpoint = .*|intake_endpoint = ipc://'"$T"'/other|' "$T/ingest.conf"
 kill -HUP "$pid"
 for _ in $(seq 1 300); do [ "$(grep -c "^READY=1$" "$T/got")" -ge 2 ] && break; sleep 0.1; done
 check "SIGHUP: RELOADING=1, then READY=1 again" \
     '[ "$(grep -v WATCHDOG "$T/got" | head -3 | tr "\n" " ")" = "READY=1 RELOADING=1 READY=1 " ]'
+check "SIGHUP applies a reloadable key and names the restart-only one" \
+    'grep -q "info ingest config: reloaded: changed scan_interval_ms$" "$T/ingest.log" && grep -q "warn ingest config: changed but only read at start (restart to apply): intake_endpoint$" "$T/ingest.log"'
 kill -TERM "$pid"
 wait "$pid"; rc=$?; pid=
 check "SIGTERM: STOPPING=1 and a clean exit" '[ $rc -eq 0 ] && grep -qx "STOPPING=1" "$T/got"'
