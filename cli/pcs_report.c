@@ -255,7 +255,8 @@ static void write_alerts(book_t *b, const json_t *arr)
     size_t i;
     json_t *x;
     json_array_foreach(arr, i, x) {
-        char *text = pcs_insight_event_text(b->rules, x);
+        /* the notifier's own words where it keeps them (alerts.summary, 0005), else the event's */
+        char *text = *str(x, "summary") ? strdup(str(x, "summary")) : pcs_insight_event_text(b->rules, x);
         next_row(s);
         put_s(s, str(x, "partner_id"));
         put_s(s, str(x, "created"));

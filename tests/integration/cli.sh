@@ -143,6 +143,10 @@ for cmd in "show $P" "history $P" "alerts" "partners" "rejects" "eligibility $P"
     check "pcs $cmd --csv: a header and rows of the same width" \
         '"$PCS" $cmd --csv | py "import csv,sys; r=list(csv.reader(sys.stdin)); sys.exit(0 if len(r) >= 2 and all(len(x)==len(r[0]) for x in r) and r[0][0].replace(\"_\",\"\").isalnum() else 1)"'
 done
+# ---- alerts: firing ones by default (the notifier's alert lifecycle, sql/0005) ---------------------------------
+check "alerts --json: the firing alerts by default, --state all adds the resolved ones" \
+    '[ "$("$PCS" alerts $P --json | py "import json,sys; a=json.load(sys.stdin); print(len(a), {x[\"state\"] for x in a})")" = "$(q "SELECT count(*) FROM alerts WHERE partner_id = '\''$P'\'' AND state = '\''firing'\''") {'\''firing'\''}" ] &&
+     [ "$("$PCS" alerts $P --state all --limit 1000 --json | py "import json,sys; print(len(json.load(sys.stdin)))")" = "$(q "SELECT count(*) FROM alerts WHERE partner_id = '\''$P'\''")" ]'
 out=$("$PCS" alerts $P)
 check "alert columns line up (widths from the content)" \
     '[ "$(awk "NR>1" <<<"$out" | awk "{print index(\$0, \"'$P'\")}" | sort -u | wc -l)" = 1 ]'
@@ -154,6 +158,8 @@ check "partners: every partner ($NP), six areas each" \
     '[ "$NP" -ge 5 ] && [ "$(py "import json,sys; f=json.loads(sys.argv[1]); print(len(f), {len(p[\"areas\"]) for p in f})" "$fleet")" = "$NP {6}" ]'
 check "partners: the scores are show's" \
     '[ "$(py "import json,sys; f=json.loads(sys.argv[1]); p=[x for x in f if x[\"partner_id\"]==\"'$P'\"][0]; print(\" \".join(\"%s=%.2f\" % (a[\"area\"], a[\"score\"]) for a in p[\"areas\"]))" "$fleet")" = "$want" ]'
+check "partners: the firing alerts of each partner" \
+    '[ "$(py "import json,sys; f=json.loads(sys.argv[1]); print([p[\"alerts\"] for p in f if p[\"partner_id\"]==\"'$P'\"][0])" "$fleet")" = "$(q "SELECT count(*) FROM alerts WHERE partner_id = '\''$P'\'' AND state = '\''firing'\''")" ]'
 check "partners --sort risk: most severe firing alerts first" \
     'py "import json,sys; f=json.loads(sys.argv[1]); r=[p[\"risk\"] for p in f]; sys.exit(0 if r == sorted(r, reverse=True) and any(p[\"alerts\"] for p in f) else 1)" "$fleet"'
 check "partners --sort id" '[ "$("$PCS" partners --sort id --csv | tail -n +2 | cut -d, -f1 | tr "\n" " ")" = "$(printf "%s\n" $(q "SELECT DISTINCT partner_id FROM score_results") | sort | tr "\n" " ")" ]'
