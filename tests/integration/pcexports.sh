@@ -10,6 +10,8 @@
 #  - bad input: an unknown attribution, an unknown product, a header with one column renamed, a ';'
 #    file whose header also holds commas, a UTF-16 file with an odd byte count: a rejected row with
 #    file:line:column (or a failed file with a .err saying what was seen), the good rows kept;
+#  - certification events out of date order: a person counts from the earliest earned, an explicit
+#    person.linked replaces the implicit link;
 #  - every workload id the rule sets score has a Partner Center name in rules/pc_workloads.tsv.
 # usage: pcexports.sh PATH/TO/pcs PATH/TO/pcs-ingest PATH/TO/pcs-scorer [N_RANDOM]
 set -u
@@ -180,6 +182,22 @@ check "a file that cannot be read at all: .err says what was seen and what was e
     '[ -e "$T/spool/failed/utf16-without-bom.csv" ] && grep -q "NUL byte" "$T/spool/failed/utf16-without-bom.csv.err" && grep -q "expected a header row of a feed" "$T/spool/failed/utf16-without-bom.csv.err"'
 check "bad input: associations derived only from the good rows" \
     '[ "$(q "SELECT string_agg(tenant_id||'\'' '\''||association_type||'\'' '\''||start_date||'\'' '\''||coalesce(end_date::text, '\''open'\''), '\''|'\'' ORDER BY 1) FROM associations WHERE partner_id = '\''5580000'\'' AND tenant_id = '\''b-1'\''")" = "b-1 CSP_T2 2026-07-01 open|b-1 PAL 2026-05-01 2026-05-31" ]'
+
+# ---- certification events out of order: a person counts from their earliest earned ------------------------
+ev() { printf '{"v":1,"type":"%s","id":"%s","ts":"2026-01-01T00:00:00Z","body":%s}\n' "$@"; }
+{
+    ev cert.earned ooo-1 '{"partner_id":"5590000","person_id":"p-late","certification":"az_admin","earned":"2026-03-01"}'
+    ev cert.earned ooo-2 '{"partner_id":"5590000","person_id":"p-late","certification":"az_architect","earned":"2025-01-10","expires":"2027-01-10"}'
+    ev cert.earned ooo-3 '{"partner_id":"5590000","person_id":"p-linked","certification":"az_admin","earned":"2026-02-01"}'
+    ev person.linked ooo-4 '{"partner_id":"5590000","person_id":"p-linked","date":"2025-06-01"}'
+    ev cert.earned ooo-5 '{"partner_id":"5590000","person_id":"p-linked","certification":"az_architect","earned":"2024-05-01"}'
+} >"$T/ooo.certs.jsonl"
+drop "$T/ooo.certs.jsonl" ooo.certs.jsonl
+check "events out of date order: the implicit link moves to the earliest earned; an explicit person.linked replaces it and stays" \
+    '[ "$(q "SELECT string_agg(person_id||'\'' '\''||linked||'\'' '\''||implicit_link, '\''|'\'' ORDER BY 1) FROM person_links WHERE partner_id = '\''5590000'\''")" = "p-late 2025-01-10 true|p-linked 2025-06-01 false" ]'
+"$PCS" export 5590000 --as-of 2026-08-20 >"$T/ooo.json"
+check "pcs export counts both certifications of the late-arriving person from their own dates" \
+    '[ "$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sorted((c[\"name\"], c[\"earned\"]) for p in d[\"people\"] if p[\"person_id\"]==\"p-late\" for c in p[\"certifications\"]))" "$T/ooo.json")" = "[('"'"'az_admin'"'"', '"'"'2026-03-01'"'"'), ('"'"'az_architect'"'"', '"'"'2025-01-10'"'"')]" ]'
 
 # ---- every scored workload has a Partner Center name ---------------------------------------------------------
 missing=$(python3 - "$ROOT/rules" <<'PY'
