@@ -180,6 +180,21 @@ kill -HUP "$ppid"
 check "SIGHUP reloads the schedule and limits" \
     'for _ in $(seq 1 50); do grep -q "reloaded (schedule" "$T/pull.log" && break; sleep 0.1; done; grep -q "reloaded (schedule" "$T/pull.log"'
 
+# ---- a crash between the rename and its row: the file is in the spool, the row says "downloading" ------------------
+kill -9 "$ppid"; wait "$ppid" 2>/dev/null
+F=$(q "SELECT file FROM pull_items WHERE run_id = $RUN2 AND dataset = 'OfficeUsage'")
+X=$(q "SELECT execution_id FROM pull_items WHERE run_id = $RUN2 AND dataset = 'OfficeUsage'")
+q "WITH r AS (INSERT INTO pull_runs (account, trigger) VALUES ('adatum', 'now') RETURNING run_id)
+   INSERT INTO pull_items (run_id, dataset, state, execution_id, file)
+   SELECT run_id, d, CASE d WHEN 'OfficeUsage' THEN 'downloading' ELSE 'done' END,
+          CASE d WHEN 'OfficeUsage' THEN '$X' END, CASE d WHEN 'OfficeUsage' THEN '$F' END
+   FROM r, unnest(ARRAY['CustomersAndTenants', 'AzureUsage', 'OfficeUsage', 'TrainingCompletions']) d" >/dev/null
+RUN3=$(q "SELECT max(run_id) FROM pull_runs WHERE account = 'adatum'")
+before=$(st "sum(d[\"complete\"].values())")
+"$PULL" --config "$T/pull.conf" 2>>"$T/pull.log" & ppid=$!
+check "a file renamed before a crash is recognised, not downloaded again" \
+    'wait_for "SELECT state FROM pull_runs WHERE run_id = $RUN3" done && grep -q "$F is in the spool already" "$T/pull.log" && [ "$(st "sum(d[\"complete\"].values())")" = "$before" ]'
+
 # ---- a revoked sign-in ends a run with what to do ---------------------------------------------------------------------
 standin "/_test/revoke"
 out=$(PCS_PULL="ipc://$T/pull-control" "$PCS" pull now --wait --timeout 300 2>&1); rc=$?
