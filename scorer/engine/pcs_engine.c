@@ -409,10 +409,10 @@ static void normalise(pcs_engine_t *e)
         row_t *r = &e->rows[i];
         if (o > 0 && cmp_row(&e->rows[o - 1], r) == 0) {
             row_t *d = &e->rows[o - 1];
-            d->acr += r->acr;
-            d->rev += r->rev;
-            d->paid += r->paid;
-            d->active += r->active;
+            d->acr = pcs_sat_add(d->acr, r->acr);
+            d->rev = pcs_sat_add(d->rev, r->rev);
+            d->paid = pcs_sat_add(d->paid, r->paid);
+            d->active = pcs_sat_add(d->active, r->active);
             continue;
         }
         e->rows[o++] = *r;
@@ -509,7 +509,7 @@ static void add_to_cell(pcs_engine_t *e, const row_t *r, uint64_t mask, int slot
 {
     const pcs_rules_t *R = e->r;
     const workload_t *w = &e->wl[r->wl];
-    int64_t mcv = w->rate >= 0 ? r->active * w->rate : 0;
+    int64_t mcv = w->rate >= 0 ? pcs_sat_mul(r->active, w->rate) : 0;
     uint32_t bands = 0;
     for (int b = 0; b < R->n_bands; b++)
         if (r->paid >= R->band_lo[b] && (R->band_open[b] || r->paid <= R->band_hi[b]))
@@ -520,11 +520,11 @@ static void add_to_cell(pcs_engine_t *e, const row_t *r, uint64_t mask, int slot
         cell_t *c = cell_for(e, r->tenant, s, slot);
         if (!c)
             return;
-        c->f[PCS_F_ACR] += r->acr;
-        c->f[PCS_F_REVENUE] += r->rev;
-        c->f[PCS_F_MCV] += mcv;
-        c->f[PCS_F_PAID] += r->paid;
-        c->f[PCS_F_ACTIVE] += r->active;
+        c->f[PCS_F_ACR] = pcs_sat_add(c->f[PCS_F_ACR], r->acr);
+        c->f[PCS_F_REVENUE] = pcs_sat_add(c->f[PCS_F_REVENUE], r->rev);
+        c->f[PCS_F_MCV] = pcs_sat_add(c->f[PCS_F_MCV], mcv);
+        c->f[PCS_F_PAID] = pcs_sat_add(c->f[PCS_F_PAID], r->paid);
+        c->f[PCS_F_ACTIVE] = pcs_sat_add(c->f[PCS_F_ACTIVE], r->active);
         if (r->paid > c->max_paid)
             c->max_paid = r->paid;
         c->n++;
@@ -532,7 +532,7 @@ static void add_to_cell(pcs_engine_t *e, const row_t *r, uint64_t mask, int slot
         const pcs_scope_t *sc = &R->scopes[s];
         if (sc->per_workload && slot < e->n_slots - 1) {
             size_t i = ((size_t)sc->wl_slot * (size_t)e->n_local + (size_t)e->wl_local[r->wl]) * (size_t)e->n_slots;
-            e->wl_acr[i + (size_t)slot] += r->acr;
+            e->wl_acr[i + (size_t)slot] = pcs_sat_add(e->wl_acr[i + (size_t)slot], r->acr);
         }
     }
 }

@@ -22,7 +22,7 @@ static int64_t ttm_sum(const pcs_engine_t *e, int t, int scope, pcs_field_t f, i
 {
     int64_t s = 0;
     for (int32_t m = p - 11; m <= p; m++)
-        s += pcs_cell(e, t, scope, m)->f[f];
+        s = pcs_sat_add(s, pcs_cell(e, t, scope, m)->f[f]);
     return s;
 }
 
@@ -42,7 +42,7 @@ static bool pred_plain(const pcs_engine_t *e, int t, int scope, const pcs_pred_t
     case PCS_P_SEAT_BAND:
         return c->bands >> p->band & 1;
     case PCS_P_ACTIVE_RATIO:
-        return c->f[PCS_F_PAID] > 0 && 100 * c->f[PCS_F_ACTIVE] >= p->pct * c->f[PCS_F_PAID];
+        return c->f[PCS_F_PAID] > 0 && (__int128)100 * c->f[PCS_F_ACTIVE] >= (__int128)p->pct * c->f[PCS_F_PAID];
     }
     return false;
 }
@@ -106,7 +106,7 @@ static int64_t row_field(const pcs_engine_t *e, const row_t *r, pcs_field_t f)
     switch (f) {
     case PCS_F_ACR: return r->acr;
     case PCS_F_REVENUE: return r->rev;
-    case PCS_F_MCV: return e->wl[r->wl].rate >= 0 ? r->active * e->wl[r->wl].rate : 0;
+    case PCS_F_MCV: return e->wl[r->wl].rate >= 0 ? pcs_sat_mul(r->active, e->wl[r->wl].rate) : 0;
     case PCS_F_PAID: return r->paid;
     case PCS_F_ACTIVE: return r->active;
     }
@@ -156,7 +156,7 @@ static raw_t raw_month(const pcs_engine_t *e, const pcs_scope_t *sc, int t, int3
         if (r->month != month || !eligible(e, sc, r->wl))
             continue;
         for (int f = 0; f < 5; f++)
-            x.f[f] += row_field(e, r, (pcs_field_t)f);
+            x.f[f] = pcs_sat_add(x.f[f], row_field(e, r, (pcs_field_t)f));
         if (band && r->paid >= band->lo && (band->hi_op == PCS_OP_NONE || r->paid <= band->hi))
             x.band = true;
     }
@@ -322,7 +322,7 @@ static double distinct(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const
         const int64_t *a = &e->wl_acr[((size_t)sc->wl_slot * (size_t)e->n_local + (size_t)l) * (size_t)e->n_slots];
         int64_t s = 0;
         for (int32_t mo = Md - 11; mo <= Md; mo++)
-            s += a[mo - e->slot_lo];
+            s = pcs_sat_add(s, a[mo - e->slot_lo]);
         n += s > 0;
     }
     if (x->explain) {
@@ -337,7 +337,7 @@ static double distinct(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const
                 for (; i < tn->first_row + tn->n_rows && e->rows[i].wl == w; i++) {
                     const row_t *r = &e->rows[i];
                     if (r->month >= Md - 11 && r->month <= Md && (r->credit >> m->scope & 1)) {
-                        s += r->acr;
+                        s = pcs_sat_add(s, r->acr);
                         any = true;
                     }
                 }
@@ -393,8 +393,8 @@ static double growth(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const c
         int64_t vb = fb ? measure(e, m, t, Md - 12) : 0;
         if (m->pre_association && fc && pcs_cell(e, t, m->scope, Md - 12)->n == 0)
             vb = pre_association_base(e, m, t, Md);
-        cur += vc;
-        base += vb;
+        cur = pcs_sat_add(cur, vc);
+        base = pcs_sat_add(base, vb);
         if (x->explain) {
             pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
             if (!r)
@@ -416,9 +416,9 @@ static double growth(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const c
             *prereq = "min_current";
         else if (m->has_min_baseline && base < m->min_baseline)
             *prereq = "min_baseline";
-        units = *prereq ? 0 : ((double)(cur - base) * 100.0) / (double)base;
+        units = *prereq ? 0 : ((double)pcs_sat_sub(cur, base) * 100.0) / (double)base;
     } else {
-        units = (double)(cur - base);
+        units = (double)pcs_sat_sub(cur, base);
     }
     if (*prereq && x->explain) {
         pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, -1);

@@ -290,6 +290,35 @@ Test(net_count, tenant_month_sum_any2)
     fx_free(&f);
 }
 
+/* Issue 18.7: every row is within the per-row limit (10^13 USD = 10^15 cents), but 10,000 of
+ * them in one tenant and month add up to 10^19 cents, beyond int64. The sums saturate instead of
+ * wrapping to a negative amount (and UBSan, with which the tests are built, traps the overflow). */
+Test(net_count, sums_beyond_int64_saturate)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(NCA_ANY2_1000, NUL, NUL,
+                             "{'kind': 'growth', 'max': 20, 'units_for_max': 2500000, 'sources': " SRC("az", "'PAL'")
+                             ", 'measure': 'month_sum', 'field': 'acr', 'mode': 'absolute'}",
+                             NUL)));
+    assoc_all(&f, "t1", PCS_AT_PAL);   /* many rows with one key: merged into one row (§1.1.3) */
+    assoc_all(&f, "t2", PCS_AT_PAL);   /* many workloads in one month: summed into one cell */
+    for (int i = 0; i < 10000; i++) {
+        char wl[32];
+        snprintf(wl, sizeof wl, "azure/w%d", i);
+        acr(&f, "t1", "azure/sql", "2025-06", 1e13);
+        acr(&f, "t2", wl, "2025-06", 1e13);
+    }
+    acr(&f, "t2", "azure/sql", "2024-06", 1000);
+    const pcs_result_t *res = score(&f);
+    /* Q(M) = {t1, t2}, Q(M-12) = {t2}: units 1, points 10 */
+    NEAR(ent(res, PCS_M_NCA)->units, 1);
+    NEAR(ent(res, PCS_M_NCA)->points, 10);
+    /* growth: cur saturates at INT64_MAX cents, base 100000 cents: far above units_for_max */
+    cr_expect(ent(res, PCS_M_USAGE_GROWTH)->units > 9.2e16, "units %g", ent(res, PCS_M_USAGE_GROWTH)->units);
+    NEAR(ent(res, PCS_M_USAGE_GROWTH)->points, 20);
+    fx_free(&f);
+}
+
 Test(net_count, negative_net_is_floored_at_zero)
 {
     fx_t f;
