@@ -12,29 +12,64 @@
 
 /* ---- the facts query ------------------------------------------------------------------------------ */
 
-/* The query is built for one scope with its values as literals (PQescapeLiteral), so the planner
- * sees them. It walks the partners in the order of their primary key and, for each, reads its facts
- * through the keys of the fact tables (LATERAL): rows leave in partner order without sorting the
- * whole set, so they stream from the first partner on while the scorer works. Slice bounds and the
- * cursor compare in the same (the database's) collation. The rows of one partner are put in one
- * order by the client. */
+/* The statements are fixed text: the scope travels as parameters of pcs_facts_scope_sql, which
+ * puts them into session settings (pcs.facts_*) that the COPY reads with current_setting(), as
+ * COPY takes no parameters. The query walks the partners in the order of their key and, for each,
+ * reads its facts through the keys of the fact tables (LATERAL): rows leave in partner order
+ * without sorting the whole set, so they stream from the first partner on while the scorer works.
+ * The plan does not depend on the table statistics (seqscans are off for it, see pcs_fstream_open):
+ * right after a bulk load the statistics still say "empty", and a plan built on them scanned the
+ * whole usage table once per partner (issue 18.8). Slice bounds and the cursor compare in the
+ * database's collation. The rows of one partner are put in one order by the client. */
 
-static void put(pcs_copybuf_t *b, const char *s)
-{
-    pcs_copy_put(b, s, strlen(s));
-}
+#define FACTS_LATERAL                                                                                        \
+    " CROSS JOIN LATERAL ("                                                                                   \
+    " SELECT 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4, NULL::text AS f5," \
+    "  NULL::text AS f6, NULL::text AS f7"                                                                    \
+    " UNION ALL SELECT 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL"                          \
+    "  FROM customers c WHERE c.partner_id = p.partner_id"                                                    \
+    " UNION ALL SELECT 'A', tenant_id, association_type, workload, start_date::text, end_date::text, NULL, NULL" \
+    "  FROM associations a WHERE a.partner_id = p.partner_id"                                                 \
+    " UNION ALL SELECT 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text, u.revenue_cents::text," \
+    "  u.paid_units::text, u.active_units::text"                                                              \
+    "  FROM (SELECT tenant_id FROM customers c WHERE c.partner_id = p.partner_id"                            \
+    "        UNION SELECT tenant_id FROM associations a WHERE a.partner_id = p.partner_id) pt"                \
+    "  JOIN usage u ON u.tenant_id = pt.tenant_id AND u.month >= current_setting('pcs.facts_m0')::date"     \
+    "   AND u.month <= current_setting('pcs.facts_m1')::date"                                               \
+    " UNION ALL SELECT 'X', person_id, certification, earned::text, expires::text, NULL, NULL, NULL"          \
+    "  FROM scoring_certs s WHERE s.partner_id = p.partner_id"                                                \
+    " UNION ALL SELECT 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL, NULL"        \
+    "  FROM enrollments e WHERE e.partner_id = p.partner_id"                                                  \
+    " UNION ALL SELECT 'S', rule_set, area, as_of::text, total::text, qualified::text, track, NULL"           \
+    "  FROM score_snapshots s WHERE s.partner_id = p.partner_id AND s.selected"                               \
+    "   AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
+    "   AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[])) x"
 
-static int put_lit(pcs_copybuf_t *b, PGconn *db, const char *v)
-{
-    char *l = PQescapeLiteral(db, v, strlen(v));
-    if (!l)
-        return -1;
-    put(b, l);
-    PQfreemem(l);
-    return 0;
-}
+#define FACTS_COPY(partners)                                                                                 \
+    "COPY (SELECT p.partner_id, x.k, x.f1, x.f2, x.f3, x.f4, x.f5, x.f6, x.f7 FROM (" partners ") p"        \
+    FACTS_LATERAL " ORDER BY p.partner_id) TO STDOUT"
 
-/* A PostgreSQL array literal of the names: {"a","b\"c"}. */
+/* a range of partners (a refresh slice): lo <= p < hi, after the cursor ('' = open) */
+const char pcs_facts_range_sql[] = FACTS_COPY(
+    "SELECT partner_id FROM partners WHERE partner_id >= current_setting('pcs.facts_lo')"
+    " AND partner_id > current_setting('pcs.facts_after')"
+    " AND (current_setting('pcs.facts_hi') = '' OR partner_id < current_setting('pcs.facts_hi'))"
+    " ORDER BY partner_id");
+
+/* a list of partners (an event, a rescoring run's slice), after the cursor; the list is read once
+ * (an uncorrelated subquery), then each partner through the key */
+const char pcs_facts_list_sql[] = FACTS_COPY(
+    "SELECT partner_id FROM partners WHERE partner_id IN (SELECT unnest(current_setting('pcs.facts_partners')::text[]))"
+    " AND partner_id > current_setting('pcs.facts_after') ORDER BY partner_id");
+
+const char pcs_facts_scope_sql[] =
+    "SELECT set_config('pcs.facts_m0', $1, false), set_config('pcs.facts_m1', $2, false),"
+    " set_config('pcs.facts_s0', $3, false), set_config('pcs.facts_d', $4, false),"
+    " set_config('pcs.facts_rules', $5, false), set_config('pcs.facts_lo', $6, false),"
+    " set_config('pcs.facts_hi', $7, false), set_config('pcs.facts_after', $8, false),"
+    " set_config('pcs.facts_partners', $9, false)";
+
+/* A PostgreSQL array literal of the names: {"a","b\"c"}. A parameter value, never SQL text. */
 static char *array_literal(const char *const *v, int n)
 {
     pcs_copybuf_t b = {0};
@@ -58,31 +93,7 @@ static char *array_literal(const char *const *v, int n)
     return b.s;
 }
 
-/* " AND <col> >= 'lo' AND ..." for the bounds that are set. */
-static int put_scope(pcs_copybuf_t *b, PGconn *db, const char *col, const pcs_fscope_t *s, const char *list)
-{
-    int rc = 0;
-    if (s->lo) {
-        put(b, " AND "), put(b, col), put(b, " >= ");
-        rc |= put_lit(b, db, s->lo);
-    }
-    if (s->hi) {
-        put(b, " AND "), put(b, col), put(b, " < ");
-        rc |= put_lit(b, db, s->hi);
-    }
-    if (s->after) {
-        put(b, " AND "), put(b, col), put(b, " > ");
-        rc |= put_lit(b, db, s->after);
-    }
-    if (list) {
-        put(b, " AND "), put(b, col), put(b, " = ANY(");
-        rc |= put_lit(b, db, list);
-        put(b, "::text[])");
-    }
-    return rc;
-}
-
-char *pcs_facts_sql(PGconn *db, const pcs_fscope_t *s)
+const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err)
 {
     char d[16], m0[16], m1[16], s0[16];
     int32_t M = pcs_month_of_day(s->as_of) - 1;
@@ -95,42 +106,19 @@ char *pcs_facts_sql(PGconn *db, const pcs_fscope_t *s)
     pcs_day_format(pcs_month_first_day(M + 1 - 5), s0);
     char *list = s->partners ? array_literal(s->partners, s->n_partners) : NULL;
     char *rules = array_literal(s->rule_sets, s->n_rule_sets);
-    pcs_copybuf_t b = {0};
-    int rc = (s->partners && !list) || !rules ? -1 : 0;
-    put(&b, "COPY (SELECT p.partner_id, x.k, x.f1, x.f2, x.f3, x.f4, x.f5, x.f6, x.f7 FROM partners p"
-            " CROSS JOIN LATERAL ("
-            " SELECT 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4, NULL::text AS f5,"
-            "  NULL::text AS f6, NULL::text AS f7"
-            " UNION ALL SELECT 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL"
-            "  FROM customers c WHERE c.partner_id = p.partner_id"
-            " UNION ALL SELECT 'A', tenant_id, association_type, workload, start_date::text, end_date::text, NULL, NULL"
-            "  FROM associations a WHERE a.partner_id = p.partner_id"
-            " UNION ALL SELECT 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text, u.revenue_cents::text,"
-            "  u.paid_units::text, u.active_units::text"
-            "  FROM (SELECT tenant_id FROM customers c WHERE c.partner_id = p.partner_id"
-            "        UNION SELECT tenant_id FROM associations a WHERE a.partner_id = p.partner_id) pt"
-            "  JOIN usage u ON u.tenant_id = pt.tenant_id AND u.month >= '");
-    put(&b, m0), put(&b, "' AND u.month <= '"), put(&b, m1), put(&b, "'");
-    put(&b, " UNION ALL SELECT 'X', person_id, certification, earned::text, expires::text, NULL, NULL, NULL"
-            "  FROM scoring_certs s WHERE s.partner_id = p.partner_id"
-            " UNION ALL SELECT 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL, NULL"
-            "  FROM enrollments e WHERE e.partner_id = p.partner_id"
-            " UNION ALL SELECT 'S', rule_set, area, as_of::text, total::text, qualified::text, track, NULL"
-            "  FROM score_snapshots s WHERE s.partner_id = p.partner_id AND s.selected AND s.as_of >= '");
-    put(&b, s0), put(&b, "' AND s.as_of < '"), put(&b, d), put(&b, "' AND s.rule_set = ANY(");
-    if (rules)
-        rc |= put_lit(&b, db, rules);
-    put(&b, "::text[])) x WHERE true");
-    rc |= put_scope(&b, db, "p.partner_id", s, list);
-    put(&b, " ORDER BY p.partner_id) TO STDOUT");
-    pcs_copy_put(&b, "", 1);
+    const char *sql = NULL;
+    if ((s->partners && !list) || !rules) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto out;
+    }
+    const char *p[9] = {m0, m1, s0, d, rules, s->lo ? s->lo : "", s->hi ? s->hi : "", s->after ? s->after : "",
+                        list ? list : "{}"};
+    if (pcs_db_query(db, pcs_facts_scope_sql, 9, p, NULL, err) == 0)
+        sql = s->partners ? pcs_facts_list_sql : pcs_facts_range_sql;
+out:
     free(list);
     free(rules);
-    if (rc || b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return sql;
 }
 
 /* ---- streaming -------------------------------------------------------------------------------------- */
@@ -248,23 +236,27 @@ static void feed(pcs_fstream_t *s, char **f)
         pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: %s row skipped: %s", f[0], f[1], err.msg);
 }
 
+/* Session settings of the stream: memory for the partner-order sort; no JIT (compiling the plan
+ * costs more than it saves, and an event's small query would pay it every time); and no
+ * sequential scans, so every partner's facts are read through the keys whatever the statistics
+ * say. Reset when the stream closes, so the connection's other statements plan as usual. */
+static const char stream_set_sql[] = "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off";
+static const char stream_reset_sql[] = "RESET work_mem; RESET jit; RESET enable_seqscan";
+
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err)
 {
     pcs_fstream_t *s = calloc(1, sizeof *s);
-    char *sql = s ? pcs_facts_sql(db, scope) : NULL;
-    if (!sql) {
+    if (!s) {
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        return NULL;
+    }
+    const char *sql = NULL;
+    if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 || !(sql = pcs_facts_scope(db, scope, err))) {
         free(s);
         return NULL;
     }
-    /* memory for the partner-order sort; no JIT: compiling the plan costs more than it saves,
-     * and an event's small query would pay it every time; index lookups priced as on cached or
-     * solid-state storage, so a slice or an event reads its tenants' usage through the key instead
-     * of scanning the whole table */
-    pcs_db_query(db, "SET work_mem = '64MB'; SET jit = off; SET random_page_cost = 1.1", 0, NULL, NULL, NULL);
     PGresult *r = PQexec(db, sql);
-    free(sql);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
         const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
@@ -417,6 +409,8 @@ void pcs_fstream_close(pcs_fstream_t *s)
         while ((r = PQgetResult(s->db)))
             PQclear(r);
     }
+    if (PQstatus(s->db) == CONNECTION_OK && PQtransactionStatus(s->db) != PQTRANS_INERROR)
+        pcs_db_query(s->db, stream_reset_sql, 0, NULL, NULL, NULL);
     free(s);
 }
 

@@ -33,9 +33,16 @@ typedef struct pcs_fscope {
     int n_rule_sets;
 } pcs_fscope_t;
 
-/* The COPY ... TO STDOUT statement that streams the facts of a scope (malloc'd; NULL when out of
- * memory). Values are escaped with PQescapeLiteral, as COPY takes no parameters. */
-char *pcs_facts_sql(PGconn *db, const pcs_fscope_t *s);
+/* The facts of a scope are streamed by one of two fixed COPY ... TO STDOUT statements (a range of
+ * partners, a list of partners), one row per fact: partner_id, kind (P partner, C customer,
+ * A association, U usage, X certification record, E enrollment, S stored snapshot) and seven text
+ * fields, in partner order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
+ * session settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
+ * text), or NULL with err. Shared by the scorer, the benchmark and any reader of a partner's facts. */
+extern const char pcs_facts_range_sql[];
+extern const char pcs_facts_list_sql[];
+extern const char pcs_facts_scope_sql[];
+const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err);
 
 typedef struct pcs_fstream pcs_fstream_t;
 

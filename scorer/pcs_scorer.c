@@ -74,6 +74,9 @@ typedef struct slice {
     bool has_lo, has_hi, has_after;
     char trigger[64];
     pcs_fstream_t *fs;
+    PGresult *plist;            /* a rescoring slice: its partners (locked in rd's transaction) */
+    const char **names;
+    int n_names;
     double started, write_s;    /* wall time since the slice was taken, of it spent committing */
     bool wp_active;             /* a commit in flight: its partners and last partner */
     int wp_partners;
@@ -90,6 +93,8 @@ typedef struct scorer {
     pcs_zsock_t *pull, *ctl, *pub;
     pcs_pgasync_t *ctl_db;       /* the control requests' queries, answered when they complete */
     PGconn *rd, *wr, *ev;
+    PGconn *ln;                 /* LISTEN pcs_refresh: another scorer created a run */
+    uv_poll_t *ln_poll;
     pcs_rules_t *rules[PCS_MAX_RULESETS];
     pcs_engine_t *eng[PCS_MAX_RULESETS];
     const char *rule_names[PCS_MAX_RULESETS];
@@ -247,7 +252,7 @@ static long long create_run(scorer_t *s, int32_t as_of, const char *kind, int *s
         goto fail;
     *slices = atoi(PQcmdTuples(r));
     PQclear(r);
-    if (pcs_db_query(db, "COMMIT", 0, NULL, NULL, err) < 0)
+    if (pcs_db_query(db, "NOTIFY pcs_refresh; COMMIT", 0, NULL, NULL, err) < 0)
         return -1;
     pcs_log(PCS_LOG_INFO, "scorer", "refresh", "%s refresh %lld as of %s: %d slices", kind, run, day, *slices);
     return run;
@@ -282,6 +287,18 @@ static void unlock_slice(scorer_t *s)
     }
 }
 
+/* Ends the transaction in which a rescoring slice holds its partners' locks, and frees the list. */
+static void release_list(scorer_t *s)
+{
+    if (s->sl.plist && s->rd && PQstatus(s->rd) == CONNECTION_OK)
+        pcs_db_query(s->rd, "ROLLBACK", 0, NULL, NULL, NULL);   /* it only read */
+    PQclear(s->sl.plist);
+    free(s->sl.names);
+    s->sl.plist = NULL;
+    s->sl.names = NULL;
+    s->sl.n_names = 0;
+}
+
 /* Drops the slice in hand without committing more (the cursor keeps what was committed). */
 static void abandon_slice(scorer_t *s)
 {
@@ -294,6 +311,7 @@ static void abandon_slice(scorer_t *s)
     s->sl.wp_active = false;
     pcs_fstream_close(s->sl.fs);
     s->sl.fs = NULL;
+    release_list(s);
     if (s->rd && PQstatus(s->rd) != CONNECTION_OK) {
         PQfinish(s->rd);
         s->rd = NULL;
@@ -346,16 +364,53 @@ static int write_wait(scorer_t *s)
     return 0;
 }
 
-static void put_lit(pcs_copybuf_t *b, PGconn *db, const char *v)
+/* The slice's cursor is staged by COPY beside the batch, and fixed statements apply it: the
+ * commit of a batch carries no SQL text made from data. */
+static const char stage_cursor_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_cursor (run_id bigint, slice int, done_through text,"
+    " partners bigint, done boolean) ON COMMIT DELETE ROWS";
+
+static const char apply_cursor_sql[] =
+    "UPDATE refresh_slices s SET done_through = coalesce(c.done_through, s.done_through),"
+    " partners_done = s.partners_done + c.partners, done_at = CASE WHEN c.done THEN now() END"
+    " FROM pcs_stage_cursor c WHERE s.run_id = c.run_id AND s.slice = c.slice;"
+    /* at the end of a slice the run row is locked first, so of two scorers finishing the last
+     * slices the second sees the first's commit and closes the run */
+    "SELECT 1 FROM refresh_runs r, pcs_stage_cursor c WHERE r.run_id = c.run_id AND c.done FOR UPDATE OF r;"
+    "UPDATE refresh_runs r SET finished_at = now(), partners = (SELECT sum(partners_done)"
+    " FROM refresh_slices x WHERE x.run_id = r.run_id) FROM pcs_stage_cursor c"
+    " WHERE c.run_id = r.run_id AND c.done AND r.finished_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM refresh_slices x WHERE x.run_id = r.run_id AND x.done_at IS NULL);";
+
+static int stage_cursor(scorer_t *s, PGconn *db, int partners, bool done, pcs_err_t *err)
 {
-    char *l = v ? PQescapeLiteral(db, v, strlen(v)) : NULL;
-    pcs_copy_put(b, l ? l : "NULL", strlen(l ? l : "NULL"));
-    PQfreemem(l);
+    char rid[32], sno[16], np[16];
+    snprintf(rid, sizeof rid, "%lld", s->sl.run_id);
+    snprintf(sno, sizeof sno, "%d", s->sl.slice);
+    snprintf(np, sizeof np, "%d", partners);
+    pcs_copybuf_t b = {0};
+    pcs_copy_field(&b, rid, strlen(rid), true);
+    pcs_copy_field(&b, sno, strlen(sno), false);
+    pcs_copy_field(&b, partners ? s->sl.last : NULL, partners ? strlen(s->sl.last) : 0, false);
+    pcs_copy_field(&b, np, strlen(np), false);
+    pcs_copy_field(&b, done ? "t" : "f", 1, false);
+    pcs_copy_put(&b, "\n", 1);
+    int rc = pcs_db_query(db, stage_cursor_sql, 0, NULL, NULL, err);
+    if (rc == 0)
+        rc = pcs_copy_begin(db, "COPY pcs_stage_cursor FROM STDIN", err);
+    if (rc == 0) {
+        rc = pcs_copy_flush(db, &b, err);
+        int rc2 = pcs_copy_end(db, err);
+        rc = rc ? rc : rc2;
+    }
+    free(b.s);
+    return rc < 0 ? -1 : 0;
 }
 
 /* Commits the batch and the slice's cursor (and, at the end, the slice and maybe the run) in one
- * transaction. The batch is staged at once; the upserts and the COMMIT are sent without waiting,
- * so the server writes while the next partners are scored (write_wait() collects the outcome). */
+ * transaction. The batch and the cursor are staged at once; the upserts and the COMMIT are sent
+ * without waiting, so the server writes while the next partners are scored (write_wait() collects
+ * the outcome). */
 static int flush_slice(scorer_t *s, bool done)
 {
     if (write_wait(s) < 0)
@@ -367,11 +422,12 @@ static int flush_slice(scorer_t *s, bool done)
     double t0 = mono_s();
     int partners = s->batch.partners;
     bool docs = s->batch.documents > 0;
-    char num[96];
     pcs_copybuf_t q = {0};
     int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
     if (rc == 0 && docs)
         rc = pcs_batch_stage(db, &s->batch, &err);
+    if (rc == 0)
+        rc = stage_cursor(s, db, partners, done, &err);
     if (rc == 0) {
         if (docs) {
             pcs_copy_put(&q, pcs_upsert_results_sql, strlen(pcs_upsert_results_sql));
@@ -379,27 +435,7 @@ static int flush_slice(scorer_t *s, bool done)
             pcs_copy_put(&q, pcs_upsert_snapshots_sql, strlen(pcs_upsert_snapshots_sql));
             pcs_copy_put(&q, ";", 1);
         }
-        const char *t = "UPDATE refresh_slices SET done_through = COALESCE(";
-        pcs_copy_put(&q, t, strlen(t));
-        put_lit(&q, db, partners ? s->sl.last : NULL);
-        snprintf(num, sizeof num, ", done_through), partners_done = partners_done + %d, done_at = %s", partners,
-                 done ? "now()" : "NULL");
-        pcs_copy_put(&q, num, strlen(num));
-        snprintf(num, sizeof num, " WHERE run_id = %lld AND slice = %d;", s->sl.run_id, s->sl.slice);
-        pcs_copy_put(&q, num, strlen(num));
-        if (done) {
-            /* the run row is locked first, so of two scorers finishing the last slices the second
-             * sees the first's commit and closes the run */
-            snprintf(num, sizeof num, "SELECT 1 FROM refresh_runs WHERE run_id = %lld FOR UPDATE;", s->sl.run_id);
-            pcs_copy_put(&q, num, strlen(num));
-            t = "UPDATE refresh_runs r SET finished_at = now(), partners = (SELECT sum(partners_done)"
-                " FROM refresh_slices x WHERE x.run_id = r.run_id) WHERE finished_at IS NULL"
-                " AND NOT EXISTS (SELECT 1 FROM refresh_slices x WHERE x.run_id = r.run_id AND done_at IS NULL)"
-                " AND run_id = ";
-            pcs_copy_put(&q, t, strlen(t));
-            snprintf(num, sizeof num, "%lld;", s->sl.run_id);
-            pcs_copy_put(&q, num, strlen(num));
-        }
+        pcs_copy_put(&q, apply_cursor_sql, strlen(apply_cursor_sql));
         pcs_copy_put(&q, "COMMIT", 7);   /* with the NUL */
         if (q.oom)
             rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
@@ -419,6 +455,32 @@ static int flush_slice(scorer_t *s, bool done)
     s->sl.write_s += mono_s() - t0;
     /* at the end of the slice its commit must be known before the slice is let go */
     return done ? write_wait(s) : 0;
+}
+
+/* A rescoring slice names its partners. They are locked (in one global order, as the outbox
+ * does) in a transaction of rd that lasts as long as the slice, so an event for one of them waits
+ * for the slice instead of being overwritten by facts read before it. */
+static int take_list(scorer_t *s, PGconn *wr, PGconn *rd, pcs_err_t *err)
+{
+    char rid[32], sno[16];
+    snprintf(rid, sizeof rid, "%lld", s->sl.run_id);
+    snprintf(sno, sizeof sno, "%d", s->sl.slice);
+    const char *k[2] = {rid, sno};
+    if (pcs_db_query(wr, "SELECT p FROM refresh_slices, unnest(partners) p WHERE run_id = $1 AND slice = $2 ORDER BY p",
+                     2, k, &s->sl.plist, err) < 0)
+        return -1;
+    int n = PQntuples(s->sl.plist);
+    if (!(s->sl.names = calloc((size_t)n + 1, sizeof *s->sl.names)))
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    for (int i = 0; i < n; i++)
+        s->sl.names[i] = PQgetvalue(s->sl.plist, i, 0);
+    s->sl.n_names = n;
+    if (pcs_db_query(rd, "BEGIN", 0, NULL, NULL, err) < 0 ||
+        pcs_db_query(rd, "SELECT pg_advisory_xact_lock(727003, hashtext(p)) FROM (SELECT DISTINCT unnest(partners) p"
+                         " FROM refresh_slices WHERE run_id = $1 AND slice = $2) x ORDER BY hashtext(p)",
+                     2, k, NULL, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* Takes an open slice. 1: taken; 0: none left; -1: error. */
@@ -455,7 +517,8 @@ static int claim_slice(scorer_t *s)
         if (pcs_db_query(wr,
                          "UPDATE refresh_slices s SET worker = $3, started_at = coalesce(started_at, now())"
                          " FROM refresh_runs r WHERE s.run_id = $1 AND s.slice = $2 AND s.done_at IS NULL"
-                         " AND r.run_id = s.run_id RETURNING s.lo, s.hi, s.done_through, r.as_of::text",
+                         " AND r.run_id = s.run_id RETURNING s.lo, s.hi, s.done_through, r.as_of::text,"
+                         " s.partners IS NOT NULL",
                          3, k, &l, &err) < 0)
             break;
         if (PQntuples(l) == 1) {
@@ -471,7 +534,7 @@ static int claim_slice(scorer_t *s)
             snprintf(sl->after, sizeof sl->after, "%s", PQgetvalue(l, 0, 2));
             pcs_day_parse(PQgetvalue(l, 0, 3), &sl->as_of);
             snprintf(sl->trigger, sizeof sl->trigger, "refresh:%lld", run);
-            got = 1;
+            got = PQgetvalue(l, 0, 4)[0] == 't' ? 2 : 1;
         } else {
             s->sl.run_id = run;
             s->sl.slice = atoi(PQgetvalue(r, i, 1));
@@ -486,14 +549,21 @@ static int claim_slice(scorer_t *s)
     }
     if (!got)
         return 0;
+    s->sl.active = true;
+    s->sl.started = mono_s();
+    if (got == 2 && take_list(s, wr, rd, &err) < 0) {
+        set_error(s, "refresh", &err);
+        abandon_slice(s);
+        return -1;
+    }
     pcs_fscope_t sc = {.as_of = s->sl.as_of,
                        .lo = s->sl.has_lo ? s->sl.lo : NULL,
                        .hi = s->sl.has_hi ? s->sl.hi : NULL,
                        .after = s->sl.has_after ? s->sl.after : NULL,
+                       .partners = s->sl.names,
+                       .n_partners = s->sl.n_names,
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules};
-    s->sl.active = true;
-    s->sl.started = mono_s();
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err))) {
         set_error(s, "refresh", &err);
         abandon_slice(s);
@@ -542,6 +612,7 @@ static void on_work(uv_idle_t *h)
                 backoff(s);
                 return;
             }
+            release_list(s);   /* after the slice's commit: the locks covered its writes */
             unlock_slice(s);
             s->sl.active = false;
             s->slices_done++;
@@ -584,8 +655,40 @@ static void start_work(scorer_t *s)
 
 /* ---- the outbox (event-driven rescoring) ------------------------------------------------------------ */
 
+/* More partners than this in one read of the outbox (a bulk load) become a rescoring run. */
+#define EVENT_PARTNERS_MAX 64
+
+/* Inside the caller's transaction: a run of kind rescore as of today whose slices name the
+ * partners of the outbox rows ids (batch_partners each: each slice holds their locks). */
+static int rescore_run(scorer_t *s, PGconn *db, const char *ids, pcs_err_t *err)
+{
+    char day[16], size[32];
+    pcs_day_format(today(s), day);
+    snprintf(size, sizeof size, "%lld", (long long)s->cfg.batch_partners);
+    PGresult *r;
+    const char *p[1] = {day};
+    if (pcs_db_query(db, "INSERT INTO refresh_runs (as_of, kind) VALUES ($1, 'rescore') RETURNING run_id", 1, p, &r,
+                     err) < 0)
+        return -1;
+    const char *q[3] = {PQgetvalue(r, 0, 0), size, ids};
+    PGresult *r2;
+    int rc = pcs_db_query(db,
+                          "INSERT INTO refresh_slices (run_id, slice, partners)"
+                          " SELECT $1::bigint, k::int, array_agg(p ORDER BY p) FROM (SELECT p,"
+                          "  (row_number() OVER (ORDER BY p) - 1) / $2::bigint AS k FROM (SELECT DISTINCT p FROM outbox,"
+                          "  unnest(partners) p WHERE outbox_id = ANY($3::bigint[])) x) y GROUP BY k",
+                          3, q, &r2, err);
+    if (rc == 0) {
+        pcs_log(PCS_LOG_INFO, "scorer", "outbox", "rescoring run %s as of %s: %s slices", q[0], day, PQcmdTuples(r2));
+        PQclear(r2);
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* Claims pending outbox rows, rescores the partners they name as of today and marks them done, in
- * one transaction. 1: rows were processed (call again); 0: nothing pending; -1: error. */
+ * one transaction. 1: rows were processed (call again); 0: nothing pending; 2: a partner is locked
+ * elsewhere (try again later); -1: error. */
 static int drain_once(scorer_t *s)
 {
     pcs_err_t err = {0};
@@ -610,19 +713,49 @@ static int drain_once(scorer_t *s)
         return 0;
     }
     const char *idp[1] = {PQgetvalue(ids, 0, 0)};
-    /* the partners, each locked for the transaction (in one global order: no deadlock between
-     * scorers), so two scorers never interleave one partner's facts and snapshots */
     rc = pcs_db_query(db,
                       "SELECT p FROM (SELECT DISTINCT p FROM outbox, unnest(partners) p WHERE outbox_id = ANY($1::bigint[])) x"
                       " ORDER BY hashtext(p), p",
                       1, idp, &ps, &err);
-    if (rc == 0)
-        rc = pcs_db_query(db,
-                          "SELECT pg_advisory_xact_lock(727003, hashtext(p)) FROM (SELECT DISTINCT p FROM outbox,"
-                          " unnest(partners) p WHERE outbox_id = ANY($1::bigint[])) x ORDER BY hashtext(p)",
-                          1, idp, NULL, &err);
     if (rc < 0)
         goto fail;
+    if (PQntuples(ps) > EVENT_PARTNERS_MAX) {
+        /* a bulk load: rescored like a refresh, in slices, a few partners per turn of the loop */
+        rc = rescore_run(s, db, idp[0], &err);
+        if (rc == 0)
+            rc = pcs_db_query(db, "UPDATE outbox SET processed_at = clock_timestamp() WHERE outbox_id = ANY($1::bigint[])",
+                              1, idp, NULL, &err);
+        if (rc == 0)
+            rc = pcs_db_query(db, "NOTIFY pcs_refresh; COMMIT", 0, NULL, NULL, &err);
+        if (rc < 0)
+            goto fail;
+        s->outbox_done += atoll(PQgetvalue(ids, 0, 1));
+        PQclear(ids);
+        PQclear(ps);
+        json_decref(changes);
+        start_work(s);
+        return 1;
+    }
+    /* the partners, each locked for the transaction (in one global order), so two scorers never
+     * interleave one partner's facts and snapshots; a lock held elsewhere (another scorer's
+     * event, a rescoring slice of this one) is tried again shortly instead of waited for */
+    PGresult *lk = NULL;
+    rc = pcs_db_query(db,
+                      "SELECT count(*) FILTER (WHERE NOT l) FROM (SELECT pg_try_advisory_xact_lock(727003, hashtext(p)) l"
+                      " FROM (SELECT DISTINCT p FROM outbox, unnest(partners) p WHERE outbox_id = ANY($1::bigint[])) x"
+                      " ORDER BY hashtext(p)) y",
+                      1, idp, &lk, &err);
+    if (rc < 0)
+        goto fail;
+    bool busy = strcmp(PQgetvalue(lk, 0, 0), "0") != 0;
+    PQclear(lk);
+    if (busy) {
+        pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
+        PQclear(ids);
+        PQclear(ps);
+        json_decref(changes);
+        return 2;
+    }
     int np = PQntuples(ps);
     const char **names = calloc((size_t)np + 1, sizeof *names);
     if (!names) {
@@ -679,21 +812,19 @@ fail:
     return -1;
 }
 
+/* One read of the outbox per turn of the loop (at most EVENT_PARTNERS_MAX partners scored), so
+ * control requests and signals are served between them. */
 static void drain_outbox(scorer_t *s)
 {
     if (s->stopping)
         return;
-    for (int i = 0; i < 50; i++) {
-        int rc = drain_once(s);
-        if (rc < 0) {
-            backoff(s);
-            return;
-        }
-        if (rc == 0)
-            return;
-    }
-    /* more pending: continue on the next turn of the loop */
-    schedule_drain(s, 0);
+    int rc = drain_once(s);
+    if (rc < 0)
+        backoff(s);
+    else if (rc == 1)
+        schedule_drain(s, 0);   /* more may be pending: the next turn of the loop */
+    else if (rc == 2)
+        schedule_drain(s, 250);
 }
 
 static void on_hint_timer(uv_timer_t *t)
@@ -723,9 +854,65 @@ static void backoff(scorer_t *s)
         uv_timer_start(&s->retry_timer, on_retry, s->backoff_ms, 0);
 }
 
+/* ---- runs created elsewhere ------------------------------------------------------------------------ */
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void listen_drop(scorer_t *s)
+{
+    if (s->ln_poll) {
+        uv_close((uv_handle_t *)s->ln_poll, free_handle);
+        s->ln_poll = NULL;
+    }
+    PQfinish(s->ln);
+    s->ln = NULL;
+}
+
+/* A run created by any scorer (or by `pcs refresh` through another one) is announced with NOTIFY
+ * pcs_refresh in its transaction: every scorer starts taking its slices at once. */
+static void on_listen(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    scorer_t *s = h->data;
+    if (status < 0 || PQconsumeInput(s->ln) != 1) {
+        listen_drop(s);   /* reconnected on the next tick */
+        return;
+    }
+    bool any = false;
+    PGnotify *n;
+    while ((n = PQnotifies(s->ln))) {
+        PQfreemem(n);
+        any = true;
+    }
+    if (any)
+        start_work(s);
+}
+
+static void listen_ensure(scorer_t *s)
+{
+    if (s->ln && PQstatus(s->ln) == CONNECTION_OK)
+        return;
+    listen_drop(s);
+    pcs_err_t err = {0};
+    if (!pcs_db_ensure(&s->ln, s->cfg.db, "scorer"))
+        return;
+    if (pcs_db_query(s->ln, "LISTEN pcs_refresh", 0, NULL, NULL, &err) < 0 || !(s->ln_poll = malloc(sizeof *s->ln_poll))) {
+        PQfinish(s->ln);
+        s->ln = NULL;
+        return;
+    }
+    uv_poll_init(s->loop, s->ln_poll, PQsocket(s->ln));
+    s->ln_poll->data = s;
+    uv_poll_start(s->ln_poll, UV_READABLE, on_listen);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     scorer_t *s = t->data;
+    listen_ensure(s);
     check_monthly(s);
     schedule_drain(s, 0);
     start_work(s);
@@ -929,6 +1116,7 @@ static void reload(pcs_daemon_t *d, void *app, const bool *changed)
         return;
     }
     if (pcs_config_changed(config_keys, N_KEYS, changed, "db")) {
+        listen_drop(s);
         PQfinish(s->rd);
         PQfinish(s->wr);
         PQfinish(s->ev);
@@ -949,6 +1137,7 @@ static void drain(pcs_daemon_t *d, void *app)
     if (s->sl.active && s->batch.partners > 0 && flush_slice(s, false) < 0)
         pcs_log(PCS_LOG_WARN, "scorer", "main", "last batch not committed; the slice resumes from its cursor");
     abandon_slice(s);
+    listen_drop(s);
     pcs_pgasync_destroy(&s->ctl_db);   /* a status in flight is answered "closed" */
     pcs_zsock_destroy(&s->pull);
     pcs_zsock_destroy(&s->ctl);
@@ -972,34 +1161,72 @@ static void stop(void *app)
     free_rules(s);
 }
 
-/* --print-facts-sql DATE: the statement of a refresh in one slice, for benchmarks and EXPLAIN */
-static int print_facts_sql(void *app, const char *as_of)
+/* --stream-facts / --score-facts: what a refresh does minus the writes, for the benchmarks. */
+static int stream_facts(scorer_t *s, const char *as_of, bool score)
 {
-    scorer_t *s = app;
+    int32_t d;
     pcs_err_t err = {0};
-    int32_t fd;
     if (load_rules(s, &s->cfg) < 0)
         return 2;
     PGconn *db = pcs_db_connect(s->cfg.db, &err);
-    if (pcs_day_parse(as_of, &fd) < 0 || !db) {
-        fprintf(stderr, "pcs-scorer: --print-facts-sql: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
+    if (pcs_day_parse(as_of, &d) < 0 || !db) {
+        fprintf(stderr, "pcs-scorer: --stream-facts: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
         PQfinish(db);
         free_rules(s);
         return 2;
     }
-    pcs_fscope_t fsc = {.as_of = fd, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
-    char *sql = pcs_facts_sql(db, &fsc);
-    puts(sql ? sql : "");
-    free(sql);
+    double t0 = mono_s();
+    pcs_fscope_t sc = {.as_of = d, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
+    pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
+    long long partners = 0;
+    int rc = fs ? 0 : -1;
+    static const pcs_score_opts_t opts = {0};
+    const char *partner;
+    while (rc == 0 && (rc = pcs_fstream_next(fs, &partner, &err)) == 1) {
+        partners++;
+        rc = 0;
+        for (int i = 0; score && i < s->n_rules; i++)
+            if (!pcs_engine_score(s->eng[i], d, &opts))
+                rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
+    }
+    long long rows = fs ? pcs_fstream_rows(fs) : 0;
+    pcs_fstream_close(fs);
     PQfinish(db);
     free_rules(s);
-    return sql ? 0 : 1;
+    if (rc < 0) {
+        fprintf(stderr, "pcs-scorer: --stream-facts: %s\n", err.msg);
+        return 1;
+    }
+    printf("%lld partners, %lld fact rows, %.3f s%s\n", partners, rows, mono_s() - t0, score ? ", scored" : "");
+    return 0;
+}
+
+/* --print-facts-sql: the statements that stream the facts (for EXPLAIN); the argument is ignored */
+static int print_facts_sql(void *app, const char *arg)
+{
+    (void)app;
+    (void)arg;
+    printf("%s;\n-- then, for a range of partners (a refresh slice):\n%s;\n-- or a list of partners:\n%s;\n",
+           pcs_facts_scope_sql, pcs_facts_range_sql, pcs_facts_list_sql);
+    return 0;
+}
+
+static int stream_only(void *app, const char *as_of)
+{
+    return stream_facts(app, as_of, false);
+}
+
+static int stream_and_score(void *app, const char *as_of)
+{
+    return stream_facts(app, as_of, true);
 }
 
 static const pcs_daemon_action_t actions[] = {
-    {"print-facts-sql", "DATE  print the COPY statement that streams all facts as of DATE (for\n"
-                        "                       benchmarks and EXPLAIN), and exit",
-     print_facts_sql},
+    {"print-facts-sql", "-  print the statements that stream the facts (for EXPLAIN), and exit", print_facts_sql},
+    {"stream-facts", "DATE  stream the facts of every partner as of DATE as a refresh reads them, print\n"
+                     "                       partners, rows and seconds, and exit (benchmarks; nothing is written)",
+     stream_only},
+    {"score-facts", "DATE  the same, and score every partner with the engines (nothing is written)", stream_and_score},
 };
 
 static const pcs_daemon_spec_t spec = {
@@ -1013,7 +1240,7 @@ static const pcs_daemon_spec_t spec = {
                "SIGHUP reloads the configuration (endpoints and worker need a restart) and the rule sets.",
     PCS_DAEMON_CONFIG(scorer_t, config_keys),
     .actions = actions,
-    .n_actions = 1,
+    .n_actions = (int)(sizeof actions / sizeof *actions),
     .validate = validate,
     .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,
 };
