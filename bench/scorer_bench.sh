@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Scorer benchmark: generates PARTNERS partners with ROWS usage rows in PostgreSQL (SQL generator,
 # deterministic), then in the same run times
-#   1. a full refresh by the real pcs-scorer (`pcs refresh --wait`), and its peak RSS;
-#   2. streaming the same facts out of PostgreSQL (the scorer's COPY to /dev/null);
-#   3. the pure-SQL baseline a careful user would write for the Azure areas (net customer adds,
+#   1. a full refresh by SCORERS real pcs-scorer processes (default 2, one per core; `pcs refresh
+#      --wait`), and their peak RSS;
+#   2. PostgreSQL's own scan of the usage rows (SELECT count(*), sum(...) FROM usage);
+#   3. the facts stream alone (`pcs-scorer --stream-facts`: the refresh's COPY, parsed and grouped by
+#      partner) and the stream with the engine (`--score-facts`: everything a refresh does but the
+#      writes), each in one process;
+#   4. the pure-SQL baseline a careful user would write for the Azure areas (net customer adds,
 #      usage growth, deployments; hash aggregates), and optionally the natural count(DISTINCT) form;
-#   4. certification event -> stored snapshot latency over EVENTS events sent to pcs-ingest one by
+#   5. certification event -> stored snapshot latency over EVENTS events sent to pcs-ingest one by
 #      one (outbox created_at of the event's transaction -> the scorer's write of the new snapshots).
+# and prints each goal of issue 13 as a ratio. The last line (key=value) is for bench/all.sh.
 #
-#   bench/scorer_bench.sh [PARTNERS] [ROWS] [EVENTS]    (defaults 10000 5000000 1000)
-#   NATURAL=1 also times the count(DISTINCT) baseline.
+#   bench/scorer_bench.sh [PARTNERS] [ROWS] [EVENTS]    (defaults 10000 5000000 1000; EVENTS 0 skips 5)
+#   NATURAL=1 also times the count(DISTINCT) baseline; SCORERS=N scorer processes (default 2);
+#   DUMP=FILE writes every stored result document and snapshot (to compare two builds).
 # Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
 # Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
 set -euo pipefail
@@ -23,9 +29,10 @@ INGEST=$BUILD/ingest/pcs-ingest
 SCORER=$BUILD/scorer/pcs-scorer
 [ -x "$PCS" ] && [ -x "$SCORER" ] && [ -x "$INGEST" ] ||
     { echo "build first: cmake -S . -B $BUILD -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD -j"; exit 2; }
-NAME=scorer PIDS="spid ipid" PORT_OWN=54332
+SCORERS=${SCORERS:-2}
+NAME=scorer PIDS="spid spid2 ipid" PORT_OWN=54332
 . bench/lib.sh
-export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
+export PCS_DB="dbname=$DB"
 
 # ---- data: ROWS/25 tenants spread evenly over the partners, 25 months each (2024-10 .. 2026-10) -----
 TENANTS=$((ROWS / 25))
@@ -77,35 +84,67 @@ printf "generated in %.1f s: %s usage rows, %s certification records, database %
     "$(q "SELECT count(*) FROM usage")" "$(q "SELECT count(*) FROM certifications")" "$(q "SELECT pg_size_pretty(pg_database_size('$DB'))")"
 
 AS_OF=2026-11-20
-cat >"$T/scorer.conf" <<EOF
+# slices small enough that every scorer gets several
+SLICE=$(( PARTNERS / (8 * SCORERS) )); [ "$SLICE" -ge 1 ] || SLICE=1
+scorer_conf() { # scorer_conf N: the configuration of scorer N
+    cat <<EOF
 db = "dbname=$DB"
 pull_endpoint = ipc://$T/push
-control_endpoint = ipc://$T/control
-pub_endpoint = ipc://$T/pub
+control_endpoint = ipc://$T/control$1
+pub_endpoint = ipc://$T/pub$1
+worker = bench-$1
 rule_sets = pcs-2026
 refresh_day = 0
 coalesce_ms = 5
+slice_partners = $SLICE
 EOF
+}
+scorer_conf 1 >"$T/scorer.conf"
+scorer_conf 2 >"$T/scorer2.conf"
+export PCS_SCORER="ipc://$T/control1"
 
 # ---- 1. full refresh ------------------------------------------------------------------------------------
 "$SCORER" --config "$T/scorer.conf" 2>"$T/scorer.log" & spid=$!
+if [ "$SCORERS" -ge 2 ]; then "$SCORER" --config "$T/scorer2.conf" 2>"$T/scorer2.log" & spid2=$!; fi
 sleep 0.5
 t0=$(now)
 "$PCS" refresh --as-of "$AS_OF" --wait --timeout 3600 >"$T/refresh.out"
 t1=$(now)
 refresh_s=$(secs "$t0" "$t1")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$spid/status")
+if [ -n "$spid2" ]; then
+    rss2=$(awk '/VmHWM/ {print $2}' "/proc/$spid2/status"); [ "$rss2" -gt "$rss_kb" ] && rss_kb=$rss2
+    kill "$spid2"; wait "$spid2" 2>/dev/null || true; spid2=
+fi
+workers=$(q "SELECT count(DISTINCT worker) FROM refresh_slices WHERE run_id = (SELECT max(run_id) FROM refresh_runs)")
 scored=$(q "SELECT count(*) FROM score_results WHERE as_of = '$AS_OF'")
 snaps=$(q "SELECT count(*) FROM score_snapshots WHERE as_of = '$AS_OF'")
+# DUMP=FILE keeps every stored result document and snapshot of the refresh, to compare two builds
+if [ -n "${DUMP:-}" ]; then
+    { q "COPY (SELECT partner_id, rule_set, as_of, document::text FROM score_results ORDER BY 1, 2, 3) TO STDOUT"
+      q "COPY (SELECT partner_id, area, track, as_of, rule_set, total, qualified, selected, status, detail::text
+                 FROM score_snapshots ORDER BY 1, 2, 3, 4, 5) TO STDOUT"; } >"$DUMP"
+fi
 
-# ---- 2. streaming the same facts out of PostgreSQL ----------------------------------------------------------
-FACTS_SQL=$("$SCORER" --config "$T/scorer.conf" --print-facts-sql "$AS_OF")
+# ---- 2. PostgreSQL's own scan of the same rows --------------------------------------------------------------
+SCAN="SELECT count(*), sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units) FROM usage"
+q "$SCAN" >/dev/null   # warm the cache once
 t0=$(now)
-psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "SET jit = off" -c "$FACTS_SQL" >/dev/null
+q "$SCAN" >/dev/null
+t1=$(now)
+scan_s=$(secs "$t0" "$t1")
+
+# ---- 3. the facts stream alone, and with the engine ---------------------------------------------------------
+t0=$(now)
+"$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >"$T/stream.out"
 t1=$(now)
 stream_s=$(secs "$t0" "$t1")
+t0=$(now)
+"$SCORER" --config "$T/scorer.conf" --score-facts "$AS_OF" >"$T/score.out"
+t1=$(now)
+engine_s=$(secs "$t0" "$t1")
 
-# ---- 3. the pure-SQL baseline (Azure areas: data months 2025-11 .. 2026-10 against 2024-11 .. 2025-10) ---
+# ---- 4. the pure-SQL baseline (Azure areas: data months 2025-11 .. 2026-10 against 2024-11 .. 2025-10) ---
 BASE_CTE="cred AS (
   SELECT a.partner_id, u.tenant_id, u.workload, u.month, u.acr_cents
     FROM usage u JOIN associations a ON a.tenant_id = u.tenant_id
@@ -147,7 +186,9 @@ if [ -n "${NATURAL:-}" ]; then
     natural_s=$(secs "$t0" "$t1")
 fi
 
-# ---- 4. certification event -> stored snapshot latency ------------------------------------------------
+# ---- 5. certification event -> stored snapshot latency ------------------------------------------------
+p50=- p99=- nev=0 maxms=- bnev=0 burst_s=1 bp50=- bp99=-
+if [ "$EVENTS" -gt 0 ]; then
 cat >"$T/ingest.conf" <<EOF
 db = "dbname=$DB"
 spool_dir = $T/spool
@@ -200,16 +241,28 @@ t1=$(now)
 burst_s=$(secs "$t0" "$t1")
 read -r bp50 bp99 bnev bmaxms <<<"$(latency "$first")"
 
+fi
+ratio() { echo "$1 / $2" | bc -l; }
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
-printf "full refresh (pcs-scorer, %s partners):  %8.2f s  (%s result documents, %s snapshots)\n" "$PARTNERS" "$refresh_s" "$scored" "$snaps"
-printf "stream the facts (COPY to /dev/null):   %8.2f s\n" "$stream_s"
+printf "full refresh (%s scorers, %s partners): %8.2f s  (%s result documents, %s snapshots, %s workers took slices)\n" \
+    "$SCORERS" "$PARTNERS" "$refresh_s" "$scored" "$snaps" "$workers"
+printf "facts stream alone (--stream-facts):    %8.2f s  (%s)\n" "$stream_s" "$(cat "$T/stream.out")"
+printf "facts stream + engine (--score-facts):  %8.2f s\n" "$engine_s"
+printf "PostgreSQL's scan of usage:             %8.2f s  (%s)\n" "$scan_s" "$SCAN"
 printf "pure-SQL baseline, hash aggregates:     %8.2f s  (Azure NCA, usage growth, deployments only)\n" "$tuned_s"
 [ -n "$natural_s" ] && printf "pure-SQL baseline, count(DISTINCT):     %8.2f s\n" "$natural_s"
-printf "ratio baseline / refresh:               %8.2f x  (aim >= 3)\n" "$(echo "$tuned_s / $refresh_s" | bc -l)"
-printf "ratio refresh / stream:                 %8.2f x  (aim <= 1.5)\n" "$(echo "$refresh_s / $stream_s" | bc -l)"
-printf "scorer peak RSS:                        %8.1f MiB (aim <= 256)\n" "$(echo "$rss_kb / 1024" | bc -l)"
+printf "goal: baseline / refresh                %8.2f x  (aim >= 1, 2 with two cores)\n" "$(ratio "$tuned_s" "$refresh_s")"
+printf "goal: refresh / (stream + engine)       %8.2f x  (aim <= 1.5)\n" "$(ratio "$refresh_s" "$engine_s")"
+printf "goal: stream / scan                     %8.2f x  (aim <= 3)\n" "$(ratio "$stream_s" "$scan_s")"
+printf "scorer peak RSS:                        %8.1f MiB (one partner plus one batch)\n" "$(echo "$rss_kb / 1024" | bc -l)"
+if [ "$EVENTS" -gt 0 ]; then
 printf "certification event -> stored snapshot, one every 20 ms: p50 %s ms, p99 %s ms, max %s ms over %s events\n" \
     "$p50" "$p99" "$maxms" "$nev"
 printf "burst of %s events: all stored and rescored in %.2f s (%.0f events/s); p50 %s ms, p99 %s ms\n" \
     "$bnev" "$burst_s" "$(echo "$bnev / $burst_s" | bc -l)" "$bp50" "$bp99"
-kill "$spid" "$ipid"; wait 2>/dev/null || true; spid= ipid=
+fi
+echo "load average at the end: $load"
+printf "key partners=%s rows=%s refresh_s=%.3f stream_s=%.3f engine_s=%.3f scan_s=%.3f baseline_s=%.3f rss_mib=%.1f load=%s\n" \
+    "$PARTNERS" "$ROWS" "$refresh_s" "$stream_s" "$engine_s" "$scan_s" "$tuned_s" "$(echo "$rss_kb / 1024" | bc -l)" "${load%% *}"
+for v in "$spid" "$ipid"; do [ -n "$v" ] && kill "$v"; done; wait 2>/dev/null || true; spid= ipid=
