@@ -591,8 +591,10 @@ static void on_work(uv_idle_t *h)
             return;
         }
     }
-    /* a bounded amount of work per turn of the loop, so signals and sockets are served */
-    for (int k = 0; k < 64; k++) {
+    /* a bounded amount of work per turn of the loop (64 partners, or 20 ms when they are large),
+     * so signals, sockets and control requests are served */
+    double turn = mono_s();
+    for (int k = 0; k < 64 && mono_s() - turn < 0.02; k++) {
         const char *partner;
         int rc = pcs_fstream_next(s->sl.fs, &partner, &err);
         if (rc < 0) {

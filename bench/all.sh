@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/all.sh [OUT]: the benchmarks of issue 13 in one run, every figure and ratio into one file
+# (default /tmp/pcs-bench-DATE.txt), with the machine's load beside them:
+#   - the scorer with 10,000 partners / 5 M usage rows (refresh with two scorers, PostgreSQL's scan,
+#     the facts stream alone and with the engine, the pure-SQL baseline, event latency);
+#   - the scorer with 100,000 partners / 5 M rows (the cost per partner) and with one partner /
+#     500,000 rows (the cost per row, a distributor-sized partner);
+#   - the ingest of a 5 M-row usage file against `psql \copy` into the same key, and a restated month;
+#   - the engine alone (pcs-bench) on the same volume.
+# Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/pcs-bench-$(date -u +%Y%m%d-%H%M%S).txt}
+BUILD=${BUILD:-build/bench}
+export BUILD
+section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+{
+    printf '# bench/all.sh %s, %s cores, commit %s\n' "$(date -u +%FT%TZ)" "$(nproc)" "$(git rev-parse --short HEAD 2>/dev/null || echo -)"
+    t0=$(date +%s)
+    section "scorer: 10,000 partners, 5,000,000 usage rows"
+    bench/scorer_bench.sh 10000 5000000 "${EVENTS:-200}"
+    section "scorer: 100,000 partners, 5,000,000 usage rows"
+    bench/scorer_bench.sh 100000 5000000 0
+    section "scorer: 1 partner, 500,000 usage rows"
+    bench/scorer_bench.sh 1 500000 0
+    section "ingest: 5,000,000 usage rows"
+    bench/ingest_bench.sh 5000000
+    section "engine alone: 10,000 partners, 5,000,000 usage rows (one core)"
+    "$BUILD/bench/pcs-bench" --partners 10000 --rows 5000000 --mode current
+    section "summary (ratios measured in the same run)"
+    printf 'all benchmarks took %d s\n' $(($(date +%s) - t0))
+} 2>&1 | tee "$OUT.tmp"
+# the summary table from the key=value lines
+awk '
+/^key partners=/ {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %6.2f s | stream+engine %6.2f s | scan %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5) | stream/scan %5.2f x (aim <= 3) | RSS %5.1f MiB | load %s\n",
+        v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["scan_s"], v["baseline_s"],
+        v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_s"], v["stream_s"] / v["scan_s"], v["rss_mib"], v["load"]
+}
+/^key ingest/ { print }' "$OUT.tmp" | tee -a "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "figures written to $OUT"
