@@ -65,7 +65,7 @@ check "the load's outbox became a rescoring run, finished (liveness bound 15 min
 check "the rescoring run scored each of the 2,000 partners once" \
     '[ "$(q "SELECT sum(s.partners_done) FROM refresh_slices s JOIN refresh_runs r USING (run_id) WHERE r.kind = '\''rescore'\''")" = $P ]'
 check "the rescoring run was cut into slices of at most batch_partners" \
-    '[ "$(q "SELECT count(*) || '\'' '\'' || max(cardinality(partners)) FROM refresh_slices s JOIN refresh_runs r USING (run_id) WHERE r.kind = '\''rescore'\''")" = "40 50" ]'
+    '[ "$(q "SELECT count(*) || '\'' '\'' || max(cardinality(s.partners)) FROM refresh_slices s JOIN refresh_runs r USING (run_id) WHERE r.kind = '\''rescore'\''")" = "40 50" ]'
 echo "control requests while loading and rescoring: $asked asked, $unanswered unanswered"
 check "the scorer answered every control request meanwhile" '[ "$asked" -gt 1 ] && [ "$unanswered" = 0 ]'
 check "every partner has its result as of today" \
