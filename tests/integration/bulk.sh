@@ -13,11 +13,7 @@ NAME=bulk PIDS="ipid spid"
 . "$(dirname "$0")/lib.sh"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
 ingest_conf >"$T/ingest.conf"
-cat >"$T/scorer.conf" <<EOF
-db = "dbname=$DB"
-pull_endpoint = ipc://$T/push
-control_endpoint = ipc://$T/control
-pub_endpoint = ipc://$T/pub
+{ scorer_endpoints; cat <<EOF
 rule_sets = pcs-2026
 today = 2026-11-20
 refresh_day = 0
@@ -25,6 +21,7 @@ slice_partners = 500
 batch_partners = 50
 coalesce_ms = 20
 EOF
+} >"$T/scorer.conf"
 
 # 2,000 partners with 4 tenants each (customers and associations written directly: the point is the
 # usage file), then 10 workloads x 25 months of usage per tenant

@@ -42,6 +42,17 @@ scan_interval_ms = 200
 CONF
 }
 
+# scorer_endpoints: the database and ipc sockets of the test's pcs-scorer (the rest is the test's)
+scorer_endpoints() {
+    cat <<CONF
+# test configuration
+db = "dbname=$DB"
+pull_endpoint = ipc://$T/push
+control_endpoint = ipc://$T/control
+pub_endpoint = ipc://$T/pub
+CONF
+}
+
 # load_cases CASE...: golden documents turned into feeds ($T/feeds, doc2feeds.py) and dropped into
 # the running pcs-ingest's spool one file at a time, certification events last
 load_cases() {
