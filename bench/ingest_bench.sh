@@ -49,7 +49,34 @@ ingest_s=$(echo "$t1 - $t0" | bc -l)
 loaded=$(psql -qAt -d "$DB" -c "SELECT count(*) FROM usage")
 [ "$loaded" = "$ROWS" ] || { echo "pcs-ingest loaded $loaded rows, expected $ROWS"; tail -5 "$T/ingest.log"; exit 1; }
 
+# ---- a month restated (Partner Center sends a month again) against a new month, each 1/25 of ROWS -------
+month_file() { # month_file YYYY-MM FILE: one row per tenant of the big file for that month
+    awk -v n="$ROWS" -v m="$1" 'BEGIN {
+        print "tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units"
+        split("azure/sql_database azure/app_service azure/storage m365/teams bizapps/sales", wl, " ")
+        for (t = 0; t < n / 25; t++) printf "tenant-%07d,%s,%s,%d.50,0,%d,%d\n", t, wl[1 + t % 5], m, t % 7000, t % 300, t % 250
+    }' >"$2"
+}
+load_one() { # load_one FILE NAME: seconds until pcs-ingest took it
+    local a b
+    a=$(date +%s.%N)
+    mv "$1" "$T/spool/incoming/$2"
+    while [ -e "$T/spool/incoming/$2" ]; do sleep 0.05; done
+    b=$(date +%s.%N)
+    echo "$b - $a" | bc -l
+}
+month_file 2026-02 "$T/new.csv"
+month_file 2024-06 "$T/restated.csv"
+new_s=$(load_one "$T/new.csv" new-month.usage.csv)
+restated_s=$(load_one "$T/restated.csv" restated-month.usage.csv)
+MROWS=$((ROWS / 25))
+[ "$(psql -qAt -d "$DB" -c "SELECT count(*) FROM usage")" = $((ROWS + MROWS)) ] || echo "row count after the month files is off"
+
 printf "psql \\\\copy into keyed table: %8.2f s  %10.0f rows/s\n" "$copy_s" "$(echo "$ROWS / $copy_s" | bc -l)"
 printf "pcs-ingest into usage:        %8.2f s  %10.0f rows/s\n" "$ingest_s" "$(echo "$ROWS / $ingest_s" | bc -l)"
-printf "ratio pcs-ingest / \\\\copy:     %8.2f x\n" "$(echo "$copy_s / $ingest_s" | bc -l)"
+printf "ratio pcs-ingest / \\\\copy:     %8.2f x  (aim >= 3)\n" "$(echo "$copy_s / $ingest_s" | bc -l)"
+printf "new month (%s rows):          %8.2f s  %10.0f rows/s\n" "$MROWS" "$new_s" "$(echo "$MROWS / $new_s" | bc -l)"
+printf "restated month (%s rows):     %8.2f s  %10.0f rows/s  (aim: as fast as a new month)\n" "$MROWS" "$restated_s" "$(echo "$MROWS / $restated_s" | bc -l)"
+printf "key ingest rows=%s copy_s=%.3f ingest_s=%.3f ratio=%.2f new_month_s=%.3f restated_month_s=%.3f load=%s\n" "$ROWS" "$copy_s" \
+    "$ingest_s" "$(echo "$copy_s / $ingest_s" | bc -l)" "$new_s" "$restated_s" "$(cut -d' ' -f1 /proc/loadavg)"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep "parse+COPY" "$T/ingest.log" || true
