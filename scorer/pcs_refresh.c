@@ -239,9 +239,12 @@ static void feed(pcs_fstream_t *s, char **f)
 /* Session settings of the stream: memory for the partner-order sort; no JIT (compiling the plan
  * costs more than it saves, and an event's small query would pay it every time); and no
  * sequential scans, so every partner's facts are read through the keys whatever the statistics
- * say. Reset when the stream closes, so the connection's other statements plan as usual. */
-static const char stream_set_sql[] = "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off";
-static const char stream_reset_sql[] = "RESET work_mem; RESET jit; RESET enable_seqscan";
+ * say; index lookups priced as on cached or solid-state storage (plain index scans, not bitmaps,
+ * for a partner's few rows). Reset when the stream closes, so the connection's other statements
+ * plan as usual. */
+static const char stream_set_sql[] =
+    "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1";
+static const char stream_reset_sql[] = "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost";
 
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err)
