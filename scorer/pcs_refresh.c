@@ -598,14 +598,6 @@ const char pcs_upsert_snapshots_sql[] =
     "    AND p.as_of <= up.as_of ORDER BY p.as_of DESC LIMIT 1) prev ON true"
     " WHERE up.selected ORDER BY up.seq";
 
-/* When a later scoring of a (partner, area, as-of, rule set) selects another track, the row of
- * the track selected before is no longer selected (it may not even be evaluated now). Its digest
- * is cleared, so a later selection of that track rewrites it. */
-const char pcs_deselect_snapshots_sql[] =
-    "UPDATE score_snapshots s SET selected = false, digest = '', computed_at = now(), seq = nextval('score_seq')"
-    " FROM pcs_stage_snap st WHERE st.selected AND s.partner_id = st.partner_id AND s.area = st.area"
-    " AND s.as_of = st.as_of AND s.rule_set = st.rule_set AND s.track <> st.track AND s.selected";
-
 static json_t *jnum_or_null(PGresult *r, int i, int c)
 {
     return PQgetisnull(r, i, c) ? json_null() : json_real(strtod(PQgetvalue(r, i, c), NULL));
@@ -663,10 +655,6 @@ int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)
     if (pcs_batch_stage(db, b, err) < 0 || pcs_db_query(db, pcs_upsert_results_sql, 0, NULL, NULL, err) < 0 ||
         pcs_db_query(db, pcs_upsert_snapshots_sql, 0, NULL, &r, err) < 0)
         return -1;
-    if (pcs_db_query(db, pcs_deselect_snapshots_sql, 0, NULL, NULL, err) < 0) {
-        PQclear(r);
-        return -1;
-    }
     pcs_batch_changes(r, changes);
     PQclear(r);
     return 0;

@@ -71,12 +71,11 @@ void pcs_batch_free(pcs_batch_t *b);
 
 /* The two steps of pcs_batch_write, for a caller that sends the upserts without waiting:
  * pcs_batch_stage() copies the batch into session staging tables (inside the caller's transaction)
- * and empties it; pcs_upsert_results_sql, pcs_upsert_snapshots_sql and pcs_deselect_snapshots_sql write them; the
+ * and empties it; pcs_upsert_results_sql and then pcs_upsert_snapshots_sql write them; the
  * latter's rows give the changes (pcs_batch_changes() returns false for any other result). */
 int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err);
 extern const char pcs_upsert_results_sql[];
 extern const char pcs_upsert_snapshots_sql[];
-extern const char pcs_deselect_snapshots_sql[];   /* after the snapshots: one selected track per area */
 bool pcs_batch_changes(PGresult *r, json_t *changes);
 
 /* Writes the batch inside the caller's transaction and empties it. changes (a JSON array, may be

@@ -434,8 +434,6 @@ static int flush_slice(scorer_t *s, bool done)
             pcs_copy_put(&q, ";", 1);
             pcs_copy_put(&q, pcs_upsert_snapshots_sql, strlen(pcs_upsert_snapshots_sql));
             pcs_copy_put(&q, ";", 1);
-            pcs_copy_put(&q, pcs_deselect_snapshots_sql, strlen(pcs_deselect_snapshots_sql));
-            pcs_copy_put(&q, ";", 1);
         }
         pcs_copy_put(&q, apply_cursor_sql, strlen(apply_cursor_sql));
         pcs_copy_put(&q, "COMMIT", 7);   /* with the NUL */
