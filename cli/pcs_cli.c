@@ -53,7 +53,7 @@ static const opt_t options[] = {
     {"pub", K_STR, "ENDPOINT", "publish each line as score.updated on ENDPOINT (testing)", NULL},
     {"sub", K_FLAG, NULL, "subscribe (PUB socket) instead of pulling", NULL},
     {"count", K_INT, "N", "stop after N messages", NULL},
-    {"wait", K_FLAG, NULL, "return when every partner's new score is stored", NULL},
+    {"wait", K_FLAG, NULL, "return when the work asked for is done (refresh: every partner scored; pull: the run ended)", NULL},
     {"timeout", K_INT, "SECONDS", "give up waiting after SECONDS", NULL},
     {"months", K_INT, "N", "the last N data months (0 = every stored month)", NULL},
     {"customer", K_STR, "CUSTOMER", "only this customer (customer id, tenant id or name)", NULL},
