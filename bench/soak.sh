@@ -65,6 +65,7 @@ db = "dbname=$DB"
 sub_endpoint = ipc://$T/pub
 today = 2025-07-20
 catch_up_ms = 1000
+settle_ms = 2000
 log_min_severity = off
 file_path = $T/alerts.jsonl
 file_min_severity = info
@@ -121,7 +122,7 @@ for _ in $(seq 1 3000); do
         [ "$(q "SELECT count(*) FROM refresh_runs WHERE finished_at IS NULL")" = 0 ] 2>/dev/null && break
     sleep 0.2
 done
-sleep 5   # the notifier's catch-up period
+sleep 10   # the notifier's settle and catch-up periods
 stored=$(q "SELECT count(*) FROM events WHERE event_id LIKE 'soak-%'")
 alerts=$(q "SELECT count(DISTINCT partner_id) FROM alerts WHERE event = 'newly_qualified' AND area = 'security' AND partner_id LIKE 's0%'")
 doubled_alerts=$(q "SELECT count(*) FROM (SELECT partner_id FROM alerts WHERE event = 'newly_qualified' AND area = 'security' AND partner_id LIKE 's0%' GROUP BY 1 HAVING count(*) > 1) x")
