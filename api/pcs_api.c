@@ -441,6 +441,8 @@ pcs_api_t *pcs_api_new(const pcs_api_config_t *cfg, pcs_err_t *err)
         return NULL;
     }
     a->cfg = *cfg;
+    /* jansson draws its hash seed on first use: done here, before the worker threads exist */
+    json_object_seed(0);
     pthread_mutex_init(&a->pool.mu, NULL);
     pthread_cond_init(&a->pool.cv, NULL);
     a->pool.n = (int)cfg->workers;

@@ -59,6 +59,9 @@ check "the list's cells also equal each partner's pcs show --json (one selected 
 [ "$got" = "$exp" ] || diff <(echo "$exp") <(echo "$got") | head -20
 check "the list is sorted by risk as the API says" \
     '[ "$(grep -o "data-partner=\"[^\"]*\"" "$T/list.html" | cut -d\" -f2 | tr "\n" " ")" = "$(curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/v1/partners" | python3 -c "import json,sys; print(\" \".join(p[\"partner_id\"] for p in json.load(sys.stdin)), end=\" \")")" ]'
+chrome --dump-dom "$URL/?q=WOOD#token=$ADMIN" >"$T/search.html"
+check "search by id or name (?q=WOOD): only woodgrove-infra is listed" \
+    '[ "$(grep -o "data-partner=\"[^\"]*\"" "$T/search.html" | cut -d\" -f2 | tr "\n" " ")" = "woodgrove-infra " ]'
 chrome --screenshot="$OUT/partner-list.png" --window-size=1280,900 --hide-scrollbars "$URL/#token=$ADMIN" >/dev/null
 check "a screenshot of the list" '[ -s "$OUT/partner-list.png" ]'
 
