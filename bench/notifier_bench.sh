@@ -109,9 +109,13 @@ for i in $(seq 0 $((N - 1))); do
     sleep "$(echo "$GAP_MS / 1000" | bc -l)"
 done
 for _ in $(seq 1 600); do [ "$(grep -c '^newly_qualified' "$T/received.txt" 2>/dev/null || echo 0)" -ge "$N" ] && break; sleep 0.1; done
-python3 - "$T/sent.txt" "$T/received.txt" "$N" "$GAP_MS" <<'PY'
+# the baseline of the same run: event -> result stored by the scorer (its transaction's time)
+q "SELECT partner_id, extract(epoch FROM computed_at) FROM score_results WHERE rule_set = 'pcs-2026'
+   AND as_of = '2025-07-20' AND trigger <> 'refresh:1' AND trigger NOT LIKE 'refresh:%'" | tr '|' ' ' >"$T/scored.txt"
+python3 - "$T/sent.txt" "$T/received.txt" "$N" "$GAP_MS" "$T/scored.txt" <<'PY'
 import sys
 sent = {p: float(t) for p, t in (l.split() for l in open(sys.argv[1]))}
+scored = {p: float(t) for p, t in (l.split() for l in open(sys.argv[5]) if l.strip())}
 got = {}
 for l in open(sys.argv[2]):
     ev, p, t = l.split()
@@ -123,4 +127,10 @@ if not lat:
 pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print("certification event -> delivered webhook (newly_qualified), one event every %s ms:" % sys.argv[4])
 print("  %d of %s events delivered; p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (len(lat), sys.argv[3], pick(0.5), pick(0.99), lat[-1]))
+base = sorted((scored[p] - sent[p]) * 1000 for p in got if p in scored)
+if base:
+    bp = lambda q: base[min(len(base) - 1, int(q * len(base)))]
+    print("baseline, same run: certification event -> result stored by pcs-scorer: p50 %.1f ms, p99 %.1f ms" % (bp(0.5), bp(0.99)))
+    print("  the notifier's part (stored -> delivered): p50 %.1f ms; end to end / baseline at p50: %.2f" %
+          (pick(0.5) - bp(0.5), pick(0.5) / bp(0.5) if bp(0.5) > 0 else float("nan")))
 PY
