@@ -254,13 +254,22 @@ static int attempt(pcs_deliver_t *d, PGconn *c, const unsigned char *cfgs, int s
     char window[32];
     snprintf(window, sizeof window, "%lld", (long long)r->timeout_ms + 5000);
     const char *p[3] = {id, sink, window};
+    PGresult *claim = NULL;
+    /* the claim: a second notifier that read the same head finds the row taken (or done) */
     if (pcs_db_query(c,
                      "UPDATE deliveries SET attempts = attempts + 1,"
                      " next_attempt_at = now() + $3::bigint * interval '1 millisecond'"
-                     " WHERE notification_id = $1 AND sink = $2",
-                     3, p, NULL, err) < 0) {
+                     " WHERE notification_id = $1 AND sink = $2 AND state = 'pending' AND next_attempt_at <= now()"
+                     " RETURNING 1",
+                     3, p, &claim, err) < 0) {
         flight_free(f);
         return -1;
+    }
+    int taken = PQntuples(claim);
+    PQclear(claim);
+    if (!taken) {
+        flight_free(f);
+        return 0;
     }
     d->busy[s] = f;
     d->n_busy++;
