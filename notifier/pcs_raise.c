@@ -358,10 +358,20 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
     }
     if (q(db, "BEGIN", 0, NULL, NULL, err) < 0)
         goto out;
+    /* due rows, and held rows that a refresh of today confirmed: requested after the row's result
+     * was written and finished (it rewrote the result or found it unchanged: settled either way) */
+    char today[11];
+    pcs_day_format(cfg->today, today);
+    const char *pt[1] = {today};
     if (q(db,
-          "SELECT partner_id, rule_set, cause FROM alert_queue WHERE due_at IS NULL OR due_at <= now()"
-          " ORDER BY queued_at LIMIT 100 FOR UPDATE SKIP LOCKED",
-          0, NULL, &cl, err) < 0)
+          "SELECT q.partner_id, q.rule_set, q.cause,"
+          "  q.cause LIKE 'refresh:%' OR EXISTS (SELECT 1 FROM refresh_runs r WHERE r.finished_at IS NOT NULL"
+          "   AND r.as_of = $1::date AND r.requested_at >= q.queued_at)"
+          " FROM alert_queue q WHERE q.due_at IS NULL OR q.due_at <= now()"
+          "  OR EXISTS (SELECT 1 FROM refresh_runs r WHERE r.finished_at IS NOT NULL AND r.as_of = $1::date"
+          "   AND r.requested_at >= q.queued_at)"
+          " ORDER BY q.queued_at LIMIT 100 FOR UPDATE OF q SKIP LOCKED",
+          1, pt, &cl, err) < 0)
         goto fail;
     rows = PQntuples(cl);
     /* rows of other rule sets: no alerts are raised from them */
@@ -374,7 +384,7 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
     /* settling: refresh results are settled by definition; the others wait for quiet */
     json_t *to_check = json_array();
     for (int i = 0; i < rows; i++)
-        if (strcmp(PQgetvalue(cl, i, 1), cfg->rule_set) == 0 && strncmp(PQgetvalue(cl, i, 2), "refresh:", 8) != 0)
+        if (strcmp(PQgetvalue(cl, i, 1), cfg->rule_set) == 0 && PQgetvalue(cl, i, 3)[0] != 't')
             json_array_append_new(to_check, json_string(PQgetvalue(cl, i, 0)));
     size_t n_check = json_array_size(to_check);
     char *uc = json_dumps(to_check, JSON_COMPACT);
@@ -406,8 +416,6 @@ int pcs_raise_batch(PGconn *db, const pcs_raise_cfg_t *cfg, pcs_raise_stats_t *s
     if (json_array_size(settled)) {
         if (!(settled_text = json_dumps(settled, JSON_COMPACT)))
             goto fail;
-        char today[11];
-        pcs_day_format(cfg->today, today);
         const char *pd[3] = {cfg->rule_set, settled_text, today};
         if (q(db, "DELETE FROM alert_queue q USING (SELECT jsonb_array_elements_text($2::jsonb) p) c"
                   " WHERE q.rule_set = $1 AND q.partner_id = c.p",

@@ -7,8 +7,9 @@
  *
  * Settled state: a partner's result raises nothing while its facts are still arriving: until no
  * new fact (outbox row) arrived for the partner for settle_ms. A refresh result is settled by
- * definition; a lone certification event (the partner was quiet for settle_ms before it) is
- * settled at once. A held row keeps its due time and is read again then.
+ * definition, and so is a held result once a refresh of today requested after it has finished (it
+ * rewrote the result or found it unchanged); a lone certification event (the partner was quiet
+ * for settle_ms before it) is settled at once. A held row keeps its due time and is read again then.
  *
  * Lifecycle: for each settled partner, its present result (as of the stack's today, or the latest
  * before; a result for a later date is a what-if) is compared with

@@ -39,6 +39,18 @@ CREATE TRIGGER score_results_queue_insert AFTER INSERT ON score_results
 CREATE TRIGGER score_results_queue_update AFTER UPDATE ON score_results
     REFERENCING NEW TABLE AS new_results FOR EACH STATEMENT EXECUTE FUNCTION pcs_alert_queue_results();
 
+-- A finished refresh settles the results it confirmed even when it rewrote none of them (the same
+-- facts give the same digest, so no row changes): it wakes the notifier too.
+CREATE FUNCTION pcs_alert_queue_wake() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('pcs_alert_queue', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER refresh_runs_finished AFTER UPDATE OF finished_at ON refresh_runs
+    FOR EACH ROW WHEN (OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL)
+    EXECUTE FUNCTION pcs_alert_queue_wake();
+
 -- Whether a partner's facts are still arriving: the notifier looks at the recent outbox rows.
 CREATE INDEX outbox_created ON outbox (created_at);
 
