@@ -1,32 +1,32 @@
 #include "pcs_pcapi.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* The columns of §3.1 with the names of the programmatic datasets (as listed by their
- * selectableColumns and the public sample queries). */
+/* The columns of §3.1, as groups of the names a column has in the layouts (download, programmatic
+ * system queries; the first is asked for when the API lists no dataset), '!' before a group the
+ * dataset must have. pcs-ingest (ingest/pcs_pcexport.c) reads every one of these names. */
 const pcs_pcapi_dataset_t pcs_pcapi_datasets[PCS_PCAPI_DATASETS] = {
     {"CustomersAndTenants",
-     "PGAMpnId,MPNId,CustomerTenantId,CustomerName,CustomerTpid,CustomerSegment,Product,Month,"
-     "PartnerAttributionType,IsDuplicateRowForPGA,AvailableSeats,BilledRevenueUSD,AzureConsumedRevenueUSD"},
+     "PGAMpnId|PGAPartnerID|PGA_MPNID,MPNId|PartnerID,!CustomerTenantId,CustomerTenantName,CustomerName,CustomerTpid,"
+     "!CustomerSegment,TopSegment,!CustomerStatus,Product,RawProductName,Month,PartnerAttributionType,"
+     "IsDuplicateRowForPGA,AvailableSeats,BilledRevenueUSD|RevenueUSD,AzureConsumedRevenueUSD"},
     {"AzureUsage",
-     "PGAMpnId,MPNId,CustomerTenantId,CustomerName,CustomerTpid,CustomerSegment,Month,ServiceLevel2,ServiceName,"
-     "AI_OfferType,PartnerAttributionType,AssociationType,IsACRDuplicateAtPGALevel,ACR_USD"},
+     "PGAMpnId|PGAPartnerID|PGA_MPNID,MPNId|PartnerID,!CustomerTenantId,CustomerName,CustomerTpid,CustomerSegment,"
+     "!Month,!ServiceLevel2|ServiceName|MeterCategory,AI_OfferType,PartnerAttributionType,AssociationType,"
+     "IsACRDuplicateAtPGALevel,!ACR_USD|TotalACR|MonthlySubscriptionLevelACR"},
     {"OfficeUsage",
-     "PGAMpnId,MPNId,CustomerTenantId,CustomerName,CustomerTpid,CustomerSegment,WorkloadName,Month,"
-     "PaidAvailableUnits,MonthlyActiveUsers,PartnerAttributionType,IsDuplicateRowForPGA"},
+     "PGAMpnId|PGAPartnerID|PGA_MPNID,MPNId|PartnerID,!CustomerTenantId,CustomerTpid,CustomerName,CustomerSegment,"
+     "!WorkloadName|Workload,!Month,!PaidAvailableUnits|PaidUnits,!MonthlyActiveUsers|ActiveUsers,"
+     "!PartnerAttributionType,IsDuplicateRowForPGA"},
     {"TrainingCompletions",
-     "PGAMpnId,MPNId,TrainingActivityId,TrainingTitle,TrainingType,Email,CorpEmail,MCPID,TrainingCompletionDate,"
-     "ExpirationDate,Month"},
+     "PGAMpnId|PGAPartnerID|PGA_MPNID,MPNId|PartnerID,TrainingActivityId,!TrainingTitle,!TrainingType,Email,CorpEmail,"
+     "MCPID,AADUserId,!TrainingCompletionDate|CompletionDate,ExpirationDate,Month"},
 };
-
-void pcs_pcapi_query_text(int ds, char *buf, size_t n)
-{
-    snprintf(buf, n, "SELECT %s FROM %s", pcs_pcapi_datasets[ds].columns, pcs_pcapi_datasets[ds].name);
-}
 
 static char *dump(json_t *j)
 {
@@ -73,6 +73,81 @@ static json_t *values(json_t *root)
 {
     json_t *v = json_is_object(root) ? get_ci(root, "value") : NULL;
     return json_is_array(v) ? v : NULL;
+}
+
+/* Whether the column name is in the API's list (any case); its spelling there, or NULL. */
+static const char *offered(json_t *cols, const char *name, size_t len)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(cols, i, c) {
+        const char *s = json_string_value(c);
+        if (s && strlen(s) == len && strncasecmp(s, name, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+int pcs_pcapi_select(int ds, const char *datasets, char *q, size_t n, pcs_err_t *err)
+{
+    const pcs_pcapi_dataset_t *d = &pcs_pcapi_datasets[ds];
+    json_t *root = NULL, *cols = NULL;
+    int rc = 0;
+    if (datasets) {
+        if (!(root = json_loads(datasets, 0, NULL)))
+            return pcs_err_set(err, PCS_EINVAL, 0, 0, "the dataset list is not JSON");
+        json_t *arr = values(root), *e;
+        size_t i;
+        json_array_foreach(arr, i, e) {
+            const char *nm = json_string_value(get_ci(e, "datasetName"));
+            if (nm && strcasecmp(nm, d->name) == 0)
+                cols = get_ci(e, "selectableColumns");
+        }
+        if (!json_is_array(cols)) {
+            rc = pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center lists no dataset %s (ScheduledDataset)", d->name);
+            goto out;
+        }
+    }
+    size_t len = (size_t)snprintf(q, n, "SELECT ");
+    bool any = false, partner = false;
+    for (const char *g = d->columns; *g;) {
+        size_t gl = strcspn(g, ",");
+        bool required = *g == '!';
+        const char *alt = g + required, *chosen = NULL, *end = g + gl;
+        size_t cl = 0;
+        while (alt < end && !chosen) {
+            size_t al = strcspn(alt, "|,");
+            if (!cols) {
+                chosen = alt;   /* no list: the first name */
+                cl = al;
+            } else if ((chosen = offered(cols, alt, al))) {
+                cl = strlen(chosen);
+            }
+            alt += al + (alt[al] == '|');
+        }
+        if (!chosen && required) {
+            rc = pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center's %s offers none of the columns %.*s", d->name,
+                             (int)(gl - 1), g + 1);
+            goto out;
+        }
+        if (chosen) {
+            partner = partner || strncasecmp(g, "PGAMpnId", 8) == 0 || strncasecmp(g, "MPNId", 5) == 0;
+            len += (size_t)snprintf(q + len, len < n ? n - len : 0, "%s%.*s", any ? "," : "", (int)cl, chosen);
+            any = true;
+        }
+        g = *end ? end + 1 : end;
+    }
+    if (!partner) {
+        rc = pcs_err_set(err, PCS_EINVAL, 0, 0, "Partner Center's %s offers no partner column (PGAMpnId or MPNId)",
+                         d->name);
+        goto out;
+    }
+    len += (size_t)snprintf(q + len, len < n ? n - len : 0, " FROM %s", d->name);
+    if (len >= n)
+        rc = pcs_err_set(err, PCS_ELIMIT, 0, 0, "query longer than %zu bytes", n);
+out:
+    json_decref(root);
+    return rc;
 }
 
 int pcs_pcapi_find(const char *body, const char *name_key, const char *name, const char *id_key, char *id, size_t n)

@@ -2,6 +2,7 @@
  *
  * Public documentation followed (learn.microsoft.com/partner-center/insights/…):
  * insights-programmatic-first-api-call, insights-programmatic-access-paradigm and the API pages:
+ *   GET  {api}/ScheduledDataset                   value[].datasetName, selectableColumns
  *   POST {api}/ScheduledQueries                  {"Name","Description","Query"} → value[].queryId
  *   GET  {api}/ScheduledQueries?queryName=N       the queries of that name (a lookup after a crash)
  *   POST {api}/ScheduledReport                   {"ReportName","QueryId","ExecuteNow":true,
@@ -24,13 +25,15 @@
 
 typedef struct pcs_pcapi_dataset {
     const char *name;       /* CustomersAndTenants, AzureUsage, OfficeUsage, TrainingCompletions */
-    const char *columns;    /* the SELECT list */
+    const char *columns;    /* the columns wanted: "A|B,!C": A else B; C, which must be there */
 } pcs_pcapi_dataset_t;
 
 extern const pcs_pcapi_dataset_t pcs_pcapi_datasets[PCS_PCAPI_DATASETS];
 
-/* "SELECT cols FROM Dataset" into buf. */
-void pcs_pcapi_query_text(int ds, char *buf, size_t n);
+/* "SELECT cols FROM Dataset" into q: per wanted column the first of its names that the dataset
+ * list (a ScheduledDataset reply) offers, or the first name when datasets is NULL. PCS_EINVAL with
+ * a reason when the list lacks the dataset or a column it must have; PCS_ELIMIT when n is short. */
+int pcs_pcapi_select(int ds, const char *datasets, char *q, size_t n, pcs_err_t *err);
 
 /* Request bodies (malloc'd JSON, built with jansson). Times are "YYYY-MM-DDTHH:MM:SSZ". */
 char *pcs_pcapi_body_query(const char *name, const char *query);

@@ -57,6 +57,7 @@ typedef struct job {
     unsigned token_gen;    /* of the access token the request in flight carries */
     char query_id[128], report_id[128], exec_id[128], file[600];
     char *link;            /* the secure link: a credential, memory only */
+    char *select;          /* the query to create, from the dataset's columns (S_QUERY) */
     int fd;
     uv_timer_t timer;
 } job_t;
@@ -367,23 +368,43 @@ static void window(const job_t *j, char *start, char *end, size_t n)
     snprintf(start, n, "%04d-%02d-01T00:00:00Z", y, m);
 }
 
+/* S_QUERY: the query of that name (created before a crash?), else the dataset's columns, then the
+ * query made of them. */
 static void step_query(job_t *j)
 {
-    char url[2048], name[400], *q = NULL;
+    char url[2048], name[400];
     name_of(j, "query", name, sizeof name);
     if (!j->looked_up) {
         char *e = pcs_http_escape(name);
         snprintf(url, sizeof url, "%s/ScheduledQueries?queryName=%s", j->p->cfg.api_base, e ? e : "");
         free(e);
         api(j, "GET", url, NULL);
+    } else if (!j->select) {
+        snprintf(url, sizeof url, "%s/ScheduledDataset", j->p->cfg.api_base);
+        api(j, "GET", url, NULL);
+    } else {
+        char *q = pcs_pcapi_body_query(name, j->select);
+        snprintf(url, sizeof url, "%s/ScheduledQueries", j->p->cfg.api_base);
+        api(j, "POST", url, q);
+        free(q);
+    }
+}
+
+/* The dataset list (or 404: none offered, the first names then): the SELECT of the query. */
+static void got_columns(job_t *j, const pcs_http_resp_t *r)
+{
+    char q[2048];
+    pcs_err_t err = {0};
+    if (pcs_pcapi_select(j->ds, r->status == 404 ? NULL : r->body, q, sizeof q, &err) < 0) {
+        job_fail(j, "%s", err.msg);
         return;
     }
-    char text[1024];
-    pcs_pcapi_query_text(j->ds, text, sizeof text);
-    q = pcs_pcapi_body_query(name, text);
-    snprintf(url, sizeof url, "%s/ScheduledQueries", j->p->cfg.api_base);
-    api(j, "POST", url, q);
-    free(q);
+    if (!(j->select = strdup(q))) {
+        job_retry(j, "out of memory");
+        return;
+    }
+    LOG(INFO, "run", "%s: asking for %s", DS(j), q);
+    job_next(j);
 }
 
 static void step_report(job_t *j)
@@ -571,9 +592,8 @@ static void got_named(job_t *j, const pcs_http_resp_t *r, bool report)
     if (report) {
         item_set(j, "reported", NULL, named_stored);
     } else {
-        char text[1024];
-        pcs_pcapi_query_text(j->ds, text, sizeof text);
-        const char *prm[4] = {j->p->cfg.account, DS(j), j->query_id, text};
+        /* the spec of the columns wanted: a pcs that wants others creates the query again */
+        const char *prm[4] = {j->p->cfg.account, DS(j), j->query_id, pcs_pcapi_datasets[j->ds].columns};
         sql(j->p, j,
             "INSERT INTO pull_queries (account, dataset, query_id, query_text) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (account, dataset) DO UPDATE SET query_id = $3, query_text = $4",
@@ -657,6 +677,10 @@ static void on_api(void *arg, const pcs_http_resp_t *r)
         job_retry(j, why);
         return;
     }
+    if (j->step == S_QUERY && j->looked_up && !j->select && r->status == 404) {
+        got_columns(j, r);   /* no dataset list: the first names */
+        return;
+    }
     if (j->step == S_POLL && r->status == 404) {   /* no execution yet */
         job_later(j, (uint64_t)p->cfg.poll_interval_ms);
         return;
@@ -672,7 +696,12 @@ static void on_api(void *arg, const pcs_http_resp_t *r)
     }
     j->auth_retries = 0;
     switch (j->step) {
-    case S_QUERY: got_named(j, r, false); break;
+    case S_QUERY:
+        if (j->looked_up && !j->select)
+            got_columns(j, r);
+        else
+            got_named(j, r, false);
+        break;
     case S_REPORT: got_named(j, r, true); break;
     case S_POLL: got_execution(j, r); break;
     default: break;
@@ -689,9 +718,7 @@ static void job_next(job_t *j)
     case S_LOAD: {
         /* the query of the account and dataset, unless its text changed (a new pcs asks for other
          * columns: it is created again), and whether a file of it was ever delivered */
-        char text[1024];
-        pcs_pcapi_query_text(j->ds, text, sizeof text);
-        const char *prm[3] = {j->p->cfg.account, DS(j), text};
+        const char *prm[3] = {j->p->cfg.account, DS(j), pcs_pcapi_datasets[j->ds].columns};
         sql(j->p, j,
             "SELECT (SELECT query_id FROM pull_queries WHERE account = $1 AND dataset = $2 AND query_text = $3),"
             " NOT EXISTS (SELECT 1 FROM pull_queries WHERE account = $1 AND dataset = $2"
@@ -748,6 +775,7 @@ static void job_init(puller_t *p, int ds, step_t after_load)
 {
     job_t *j = &p->jobs[ds];
     pcs_entra_secret_free(&j->link);
+    free(j->select);
     uv_timer_t t = j->timer;
     memset(j, 0, sizeof *j);
     j->timer = t;
@@ -1085,6 +1113,10 @@ static void stop(void *app)
     pcs_http_destroy(&p->http);
     pcs_zsock_destroy(&p->ctl);
     pcs_entra_secret_free(&p->access);
+    for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {
+        free(p->jobs[i].select);
+        p->jobs[i].select = NULL;
+    }
     pcs_pgasync_destroy(&p->db);
     curl_global_cleanup();
 }

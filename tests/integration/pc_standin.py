@@ -11,8 +11,12 @@ tests/integration/pull.sh. It follows the public documentation:
                                             refresh_token (invalid_grant when revoked), client_credentials
   Partner Center (learn.microsoft.com/partner-center/insights/insights-programmatic-first-api-call and
   the programmatic access paradigm page), under /insights/v1/mpn:
-    POST/GET ScheduledQueries, POST/GET ScheduledReport, GET ScheduledReport/execution/{reportId};
+    GET ScheduledDataset (each dataset's selectableColumns: the header of its sample export),
+    POST/GET ScheduledQueries (a column the dataset lacks is a 400), POST/GET ScheduledReport, GET ScheduledReport/execution/{reportId};
     the file behind reportAccessSecureLink (no Authorization header: the link is the credential).
+
+A download is the sample export of its dataset (--data) cut to the columns its query SELECTs, so
+the test also proves that pcs-pull asks for every column pcs-ingest reads.
 
 Faults, as the test asks: the first POST ScheduledQueries answers 429 with Retry-After: 1, the first
 POST ScheduledReport answers 500, the first access token stops working after a few calls (401), the
@@ -34,6 +38,29 @@ from urllib.parse import parse_qs, urlparse
 
 API = "/insights/v1/mpn"
 DATASETS = ("CustomersAndTenants", "AzureUsage", "OfficeUsage", "TrainingCompletions")
+
+
+def header(path):
+    import csv
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return next(csv.reader(f))
+
+
+def project(path, query):
+    """The file of a custom query: the sample export's rows with the columns the query SELECTs, in
+    its order (names matched without regard to case; the query was checked against the header)."""
+    import csv, io
+    cols = [c.strip() for c in query[len("SELECT "):].split(" FROM ")[0].split(",")]
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    index = {h.lower(): i for i, h in enumerate(rows[0])}
+    keep = [(c, index[c.lower()]) for c in cols if c.lower() in index]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([c for c, _ in keep])
+    for r in rows[1:]:
+        w.writerow([r[i] if i < len(r) else "" for _, i in keep])
+    return out.getvalue().encode()
 
 
 class State:
@@ -176,14 +203,27 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, {"message": "token expired"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         p = u.path[len(API):]
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        if p == "/ScheduledDataset" and method == "GET":
+            v = [{"datasetName": d, "selectableColumns": header(os.path.join(st.args.data, d + ".csv")),
+                  "availableMetrics": [], "availableDateRanges": ["LAST_MONTH", "LAST_6_MONTHS", "LIFETIME"],
+                  "minimumRecurrenceInterval": 24} for d in DATASETS]
+            return self.reply(200, {"value": v, "totalCount": len(v), "message": "Dataset fetched successfully",
+                                    "statusCode": 200})
         if p == "/ScheduledQueries" and method == "POST":
             b = self.json_body()
             if st.fault_429:
                 st.fault_429 = False
                 st.c["r429"] += 1
                 return self.reply(429, {"message": "Too many requests"}, {"Retry-After": "1"})
-            if not b.get("Name") or not b.get("Query", "").startswith("SELECT "):
+            if not b.get("Name") or not b.get("Query", "").startswith("SELECT ") or " FROM " not in b["Query"]:
                 return self.reply(400, {"message": "Name and Query are required"})
+            cols, ds = b["Query"][7:].split(" FROM ")
+            if ds.split()[0] not in DATASETS:
+                return self.reply(400, {"message": "unknown dataset %s" % ds})
+            offered = {c.lower() for c in header(os.path.join(st.args.data, ds.split()[0] + ".csv"))}
+            unknown = [c.strip() for c in cols.split(",") if c.strip().lower() not in offered]
+            if unknown:
+                return self.reply(400, {"message": "column %s is not in dataset %s" % (unknown[0], ds)})
             qid = str(uuid.uuid4())
             st.queries[qid] = {"name": b["Name"], "query": b["Query"]}
             st.c["queries_created"] += 1
@@ -244,9 +284,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(403, {"message": "AuthenticationFailed"})
         if self.headers.get("Authorization"):
             st.c["downloads_with_auth"] += 1
-        ds = next(r["dataset"] for r in st.reports.values() if r["execution_id"] == eid)
-        with open(os.path.join(st.args.data, ds + ".csv"), "rb") as f:
-            data = f.read()
+        rep = next(r for r in st.reports.values() if r["execution_id"] == eid)
+        ds = rep["dataset"]
+        data = project(os.path.join(st.args.data, ds + ".csv"), st.queries[rep["query_id"]]["query"])
         cut = ds == "AzureUsage" and st.fault_cut
         if cut:
             st.fault_cut = False

@@ -119,7 +119,10 @@ check "a cut download retried" '[ "$(st "d[\"counts\"][\"cut\"]")" = 1 ] && grep
 check "the downloads carried no Authorization header" '[ "$(st "d[\"counts\"][\"downloads_with_auth\"]")" = 0 ]'
 check "the four files are loaded by pcs-ingest" \
     'wait_for "SELECT count(*) FROM loaded_files WHERE name LIKE '\''pc-adatum-%'\''" 4 600'
-check "nothing of them was rejected as a whole" '[ -z "$(ls "$T/spool/failed" 2>/dev/null)" ]'
+check "the queries ask for the dataset's own column names (ScheduledDataset)" \
+    'grep -q "OfficeUsage: asking for SELECT PGAPartnerID,PartnerID,CustomerTenantId," "$T/pull.log"'
+check "nothing of them was rejected as a whole (the SELECTs carry every column pcs-ingest needs)" \
+    '[ -z "$(ls "$T/spool/failed" 2>/dev/null)" ] && [ "$(q "SELECT count(*) FROM rejected_rows r WHERE r.file_name LIKE '\''pc-adatum-%'\'' AND r.reason NOT LIKE '\''%Quantum Widgets%'\''")" = 0 ]'
 check "the rotated refresh token was stored, still mode 0600" \
     '[ "$(stat -c %a "$T/adatum.token")" = 600 ] && grep -qF "$(st "[t for t in d[\"issued\"] if t.startswith(\"rt-\")][-1]")" "$T/adatum.token"'
 "$PCS" refresh --as-of 2026-11-20 --wait --timeout 300 >"$T/refresh.out" 2>&1

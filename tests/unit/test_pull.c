@@ -248,10 +248,28 @@ Test(pcapi, replies_in_either_case)
     cr_assert_eq(pcs_pcapi_execution("{\"value\":[{\"executionId\":\"e\"}]}", x, sizeof x, st, sizeof st, &link, &err),
                  PCS_EINVAL);
 
-    char q[1024];
-    pcs_pcapi_query_text(3, q, sizeof q);
-    cr_assert(strncmp(q, "SELECT ", 7) == 0 && strstr(q, " FROM TrainingCompletions") && strstr(q, "ExpirationDate"),
-              "%s", q);
+    char q[2048];
+    cr_assert_eq(pcs_pcapi_select(3, NULL, q, sizeof q, &err), 0);
+    cr_assert_str_eq(q, "SELECT PGAMpnId,MPNId,TrainingActivityId,TrainingTitle,TrainingType,Email,CorpEmail,MCPID,"
+                        "AADUserId,TrainingCompletionDate,ExpirationDate,Month FROM TrainingCompletions");
+    /* the dataset's own names (any case, the API's spelling), the columns it lacks left out */
+    static const char list[] =
+        "{\"value\":[{\"datasetName\":\"OfficeUsage\",\"selectableColumns\":[\"PGAPartnerID\",\"customertenantid\","
+        "\"Workload\",\"Month\",\"PaidUnits\",\"ActiveUsers\",\"PartnerAttributionType\",\"Other\"]}]}";
+    cr_assert_eq(pcs_pcapi_select(2, list, q, sizeof q, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(q, "SELECT PGAPartnerID,customertenantid,Workload,Month,PaidUnits,ActiveUsers,PartnerAttributionType"
+                        " FROM OfficeUsage");
+    cr_assert_eq(pcs_pcapi_select(1, list, q, sizeof q, &err), PCS_EINVAL);
+    cr_assert(strstr(err.msg, "lists no dataset AzureUsage"), "%s", err.msg);
+    static const char lacking[] = "{\"value\":[{\"datasetName\":\"OfficeUsage\",\"selectableColumns\":"
+                                  "[\"MPNId\",\"CustomerTenantId\",\"WorkloadName\",\"Month\",\"PaidUnits\"]}]}";
+    cr_assert_eq(pcs_pcapi_select(2, lacking, q, sizeof q, &err), PCS_EINVAL);
+    cr_assert(strstr(err.msg, "offers none of the columns MonthlyActiveUsers|ActiveUsers"), "%s", err.msg);
+    static const char nopartner[] = "{\"value\":[{\"datasetName\":\"TrainingCompletions\",\"selectableColumns\":"
+                                    "[\"TrainingTitle\",\"TrainingType\",\"TrainingCompletionDate\"]}]}";
+    cr_assert_eq(pcs_pcapi_select(3, nopartner, q, sizeof q, &err), PCS_EINVAL);
+    cr_assert(strstr(err.msg, "no partner column"), "%s", err.msg);
+    cr_assert_eq(pcs_pcapi_select(0, NULL, q, 20, &err), PCS_ELIMIT);
     char *b = pcs_pcapi_body_report("n\"x", "q", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z");
     cr_assert_str_eq(b, "{\"ReportName\":\"n\\\"x\",\"Description\":\"pcs-pull: one execution, downloaded into the pcs "
                         "spool\",\"QueryId\":\"q\",\"ExecuteNow\":true,\"QueryStartTime\":\"2026-01-01T00:00:00Z\","
