@@ -316,8 +316,10 @@
         h('td', { class: 'num' }, num(r.comparison_value)), h('td', {}, r.criterion || ''))));
       if (!rs.length) tbody.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No customer rows.')));
     }
-    const [label] = areaSelect('elig-area', 'Area', fill, true);
-    fill('');
+    /* one area at a time by default: every customer of every metric of six areas is a long table */
+    const [label, sel] = areaSelect('elig-area', 'Area', fill, true);
+    sel.value = (rows[0] && rows[0].area) || '';
+    fill(sel.value);
     return section('eligibility', 'Customer eligibility', h('div', { class: 'toolbar' }, label),
       h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, `As of ${el.as_of}: which customers counted for each metric, and why not`),
         h('thead', {}, h('tr', {}, ['Area', 'Metric', 'Customer', 'Status', 'Effect', 'Current', 'Comparison', 'Criterion']
