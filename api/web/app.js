@@ -136,7 +136,8 @@
     }
     const every = Math.ceil(n / 8);
     points.forEach((p, i) => {
-      if (i % every === 0 || i === n - 1) svg.append(s('text', { x: x(i), y: H - 12, 'text-anchor': 'middle' }, p.label));
+      /* every few months and the last one, never two labels on top of each other */
+      if ((i % every === 0 && n - 1 - i >= every / 2) || i === n - 1) svg.append(s('text', { x: x(i), y: H - 12, 'text-anchor': 'middle' }, p.label));
     });
     if (opts.threshold !== undefined) {
       svg.append(s('line', { x1: L, x2: W - R, y1: y(opts.threshold), y2: y(opts.threshold), class: 'threshold' }));
