@@ -1,6 +1,6 @@
 /* pcs_area: one area of one partner: tracks (§7), qualification (§5), status and windows (§11.1,
  * §11.2), history (§11.3) and events (§13). */
-#include "pcs_engine_int.h"
+#include "pcs_area.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,13 @@
-/* Engine internals shared by pcs_engine.c (facts, aggregation), pcs_metrics.c (metric kinds)
- * and pcs_area.c (tracks, status, history, events). Not part of the public API. */
+/* Engine internals, layer 0: the engine's state (struct pcs_engine: facts, aggregates, scratch,
+ * results) and its append primitives (pcs_state.c). Not part of the public API.
+ *
+ * The engine is layered; each layer includes and calls only the layers below it:
+ *   0  pcs_engine_int.h / pcs_state.c  state, pcs_grow, pcs_push_item     calls nothing
+ *   1  pcs_facts.h / pcs_facts.c       crediting, monthly cells, coverage, validity
+ *   2  pcs_metrics.h / pcs_metrics.c   metric kinds (reads cells through layer 1)
+ *   3  pcs_area.h / pcs_area.c         tracks, status, history, events
+ *   4  pcs_engine.h / pcs_engine.c     public API: facts in, pcs_engine_score, results out
+ * This header declares nothing of layers 1-4. */
 #ifndef PCS_ENGINE_INT_H
 #define PCS_ENGINE_INT_H
 
@@ -168,29 +176,12 @@ struct pcs_engine {
     bool explain;
 };
 
+/* Layer 0 primitives (pcs_state.c), callable from every layer. */
 /* Grows *p to hold at least need elements; sets e->oom and returns -1 on failure. */
 int pcs_grow(pcs_engine_t *e, void *pp, int *cap, int need, size_t elem);
 #define GROW(e, arr, cap, need) pcs_grow((e), &(arr), &(cap), (need), sizeof *(arr))
 
-/* pcs_engine.c */
-const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month);
-bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
-void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, int n_ovr);
-
-/* pcs_metrics.c: metric kinds. Md is the data month evaluated; proj = nca_at_risk projection
- * (current period M+1, comparison M-11). */
-void pcs_metric_usage(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m, int32_t Md,
-                      bool proj, pcs_metric_result_t *out, bool explain);
-void pcs_metric_skill(pcs_engine_t *e, int area, int track, int metric, const pcs_metric_t *m,
-                      pcs_metric_result_t *out, bool explain);
-/* Tenants whose net_count effect drops in the projection (nca_at_risk payload). */
-void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M);
-bool pcs_pred_holds(const pcs_engine_t *e, int tenant, int scope, const pcs_pred_t *p, int32_t month);
-
-/* pcs_area.c */
-void pcs_area_score(pcs_engine_t *e, int area, const pcs_score_opts_t *opts);
-
-/* Appends one event payload item; -1 (and e->oom) when out of memory. */
+/* Appends one event payload item to the results; -1 (and e->oom) when out of memory. */
 int pcs_push_item(pcs_engine_t *e, pcs_event_item_t item);
 
 #endif

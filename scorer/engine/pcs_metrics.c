@@ -1,6 +1,6 @@
 /* pcs_metrics: the four metric kinds (§6.2–§6.5), parts and options (§6.7), the Modern Work
  * adjustments on raw rows (§6.8) and the per-tenant explanation rows (§12). */
-#include "pcs_engine_int.h"
+#include "pcs_metrics.h"
 
 #include <string.h>
 

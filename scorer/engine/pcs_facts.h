@@ -1,0 +1,20 @@
+/* pcs_facts: layer 1 of the engine (see pcs_engine_int.h): crediting (§4), the credited monthly
+ * cells and per-workload ACR, association coverage, per-person certification validity (§3).
+ * May call layer 0 only (pcs_engine_int.h: pcs_grow); knows nothing of metrics, areas or the API.
+ * Not part of the public API. */
+#ifndef PCS_FACTS_H
+#define PCS_FACTS_H
+
+#include "pcs_engine_int.h"
+
+/* Builds the aggregates for data months slot_lo..M (and the M+1 projection slot) from the
+ * normalised rows; e->M must be set. 0, or -1 with e->oom set. */
+int pcs_facts_aggregate(pcs_engine_t *e, int32_t oldest_eval_month);
+/* The credited cell of (tenant, scope, month); a zero cell outside the built months. */
+const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month);
+/* Whether association a covers workload wl in some day of [month_first, month_last]. */
+bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
+/* Fills e->pv with each person's certifications valid at day, less the overrides ovr[0..n_ovr). */
+void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, int n_ovr);
+
+#endif
