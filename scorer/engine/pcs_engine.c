@@ -13,22 +13,6 @@
 #include "pcs_arena.h"
 #include "pcs_date.h"
 
-
-double pcs_round2(double x)
-{
-    return floor(x * 100.0 + 0.5 + 1e-6) / 100.0;
-}
-
-double pcs_points(double units, double max, double units_for_max)
-{
-    double p = (units * max) / units_for_max;
-    if (p > max)
-        p = max;
-    if (!(p > 0))
-        p = 0;
-    return p;
-}
-
 pcs_engine_t *pcs_engine_new(const pcs_rules_t *rules)
 {
     pcs_engine_t *e = calloc(1, sizeof *e);

@@ -2,7 +2,7 @@
  * results) and its append primitives (pcs_state.c). Not part of the public API.
  *
  * The engine is layered; each layer includes and calls only the layers below it:
- *   0  pcs_engine_int.h / pcs_state.c  state, pcs_grow, pcs_push_item     calls nothing
+ *   0  pcs_engine_int.h / pcs_state.c  state, pcs_grow, pcs_push_item, pcs_points, pcs_round2
  *   1  pcs_facts.h / pcs_facts.c       crediting, monthly cells, coverage, validity
  *   2  pcs_metrics.h / pcs_metrics.c   metric kinds (reads cells through layer 1)
  *   3  pcs_area.h / pcs_area.c         tracks, status, history, events

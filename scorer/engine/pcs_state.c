@@ -1,8 +1,25 @@
-/* pcs_state: the append primitives of the engine's shared state (layer 0, see pcs_engine_int.h).
+/* pcs_state: the append primitives of the engine's shared state and the points arithmetic
+ * (pcs_round2, pcs_points: public, pcs_engine.h) every layer uses (layer 0, see pcs_engine_int.h).
  * Calls nothing of the engine. */
 #include "pcs_engine_int.h"
 
+#include <math.h>
 #include <stdlib.h>
+
+double pcs_round2(double x)
+{
+    return floor(x * 100.0 + 0.5 + 1e-6) / 100.0;
+}
+
+double pcs_points(double units, double max, double units_for_max)
+{
+    double p = (units * max) / units_for_max;
+    if (p > max)
+        p = max;
+    if (!(p > 0))
+        p = 0;
+    return p;
+}
 
 int pcs_grow(pcs_engine_t *e, void *pp, int *cap, int need, size_t elem)
 {
