@@ -178,10 +178,11 @@ static void alerts(const pcs_api_request_t *r, const char *id, pcs_api_answer_t 
 static void trends(const pcs_api_request_t *r, const char *id, pcs_api_answer_t *ans)
 {
     int area;
-    if (!arg_area(r, &area, ans))
+    int32_t day;
+    if (!arg_area(r, &area, ans) || !arg_day(r, "as_of", PCS_DAY_NONE, &day, ans))
         return;
     pcs_err_t err = {0};
-    answer(ans, pcs_store_trends(r->store, id, r->rules->name, area, &err), &err);
+    answer(ans, pcs_store_trends(r->store, id, r->rules->name, area, day, &err), &err);
 }
 
 typedef enum { INS_ELIGIBILITY, INS_SKILLING, INS_FORECAST, INS_RECOMMEND, INS_SIMULATE } insight_kind_t;

@@ -97,9 +97,10 @@ static const pcs_cmd_t commands[] = {
      "Future scores from what is already known (expiries, anniversaries; usage carried forward).",
      "The first day's scores are the day's own (the same as pcs show of that day).",
      STACK " until area csv endpoint", 1, 1, pcs_cmd_forecast},
-    {"trends", "PARTNER [--area A] [--rules V] [--json|--csv]",
-     "Month by month: customers with usage, ACR, revenue, active users, and the best stored score per area.", NULL,
-     "db rules area json csv", 1, 1, pcs_cmd_trends},
+    {"trends", "PARTNER [--as-of YYYY-MM-DD] [--area A] [--rules V] [--json|--csv]",
+     "Month by month: customers with usage, ACR, revenue, active users, and the best stored score per area. "
+     "--as-of shows what was known on that day (every stored month without it).", NULL,
+     "db as-of rules area json csv", 1, 1, pcs_cmd_trends},
     {"pull", "login --config FILE | now [--endpoint E] [--wait] [--timeout SECONDS] | status [--limit N] [--json]",
      "Partner Center programmatic access (pcs-pull): sign in once, pull the Insights datasets now, see the runs.",
      "login: the device code sign-in of the account of FILE (pcs-pull's configuration): the URL and the\n"

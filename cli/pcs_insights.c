@@ -614,7 +614,7 @@ int pcs_cmd_trends(pcs_args_t *a)
         return rc;
     const char *rules = pcs_args_str(a, "rules") ? pcs_args_str(a, "rules") : pcs_rules_shipped[0];
     pcs_err_t err = {0};
-    json_t *rows = pcs_store_trends(st, a->pos[0], rules, pcs_args_area(a), &err);
+    json_t *rows = pcs_store_trends(st, a->pos[0], rules, pcs_args_area(a), pcs_args_day(a, "as-of"), &err);
     pcs_store_destroy(&st);
     if (!rows)
         return pcs_cli_err(&err);

@@ -351,13 +351,14 @@ static const char trends_sql[] =
     "WITH t AS (SELECT tenant_id FROM customers WHERE partner_id = $1"
     "   UNION SELECT tenant_id FROM associations WHERE partner_id = $1),"
     " u AS (SELECT u.month, u.tenant_id, u.acr_cents, u.revenue_cents, u.active_units FROM usage u"
-    "   JOIN t USING (tenant_id)),"
+    "   JOIN t USING (tenant_id) WHERE $4::date IS NULL OR u.month < date_trunc('month', $4::date)),"
     " months AS (SELECT DISTINCT month FROM u UNION"
     "   SELECT DISTINCT (date_trunc('month', as_of) - interval '1 month')::date FROM score_snapshots"
-    "   WHERE partner_id = $1 AND rule_set = $2),"
+    "   WHERE partner_id = $1 AND rule_set = $2 AND ($4::date IS NULL OR as_of <= $4::date)),"
     " s AS (SELECT DISTINCT ON (area, cal) area, cal, total, qualified FROM (SELECT DISTINCT ON (area, as_of) area,"
     "   total, qualified, (date_trunc('month', as_of) - interval '1 month')::date AS cal FROM score_snapshots"
     "   WHERE partner_id = $1 AND rule_set = $2 AND selected AND ($3::text IS NULL OR area = $3)"
+    "     AND ($4::date IS NULL OR as_of <= $4::date)"
     "   ORDER BY area, as_of, seq DESC) x"
     "   ORDER BY area, cal, total DESC)"
     " SELECT coalesce(json_agg(json_build_object('month', to_char(m.month, 'YYYY-MM'),"
@@ -370,8 +371,10 @@ static const char trends_sql[] =
     "    'qualified', qualified) ORDER BY array_position(" AREA_ORDER ", area)) FROM s WHERE s.cal = m.month), '{}'))"
     "  ORDER BY m.month), '[]')::text FROM months m";
 
-json_t *pcs_store_trends(pcs_store_t *s, const char *partner, const char *rules, int area, pcs_err_t *err)
+json_t *pcs_store_trends(pcs_store_t *s, const char *partner, const char *rules, int area, int32_t as_of,
+                         pcs_err_t *err)
 {
-    const char *p[3] = {partner, rules, area_param(area)};
-    return query_json(s, trends_sql, 3, p, err);
+    char day[11];
+    const char *p[4] = {partner, rules, area_param(area), as_of == PCS_DAY_NONE ? NULL : pcs_day_format(as_of, day)};
+    return query_json(s, trends_sql, 4, p, err);
 }

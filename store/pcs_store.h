@@ -96,7 +96,10 @@ json_t *pcs_store_snapshots(pcs_store_t *s, const char *partner, const char *rul
 
 /* Month by month (every data month with usage or a stored score), for trends:
  *   {"month", "customers_ttm", "acr_usd", "revenue_usd", "active_units",
- *    "scores": {AREA: {"score", "qualified"}} (best stored score of the month, §11.3)} */
-json_t *pcs_store_trends(pcs_store_t *s, const char *partner, const char *rules, int area, pcs_err_t *err);
+ *    "scores": {AREA: {"score", "qualified"}} (best stored score of the month, §11.3)}
+ * as_of bounds it to what was known on that day (data months before its month, scores stored as of
+ * that day or earlier); PCS_DAY_NONE: every month stored. */
+json_t *pcs_store_trends(pcs_store_t *s, const char *partner, const char *rules, int area, int32_t as_of,
+                         pcs_err_t *err);
 
 #endif

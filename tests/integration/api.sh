@@ -78,6 +78,7 @@ same "/api/v1/partners/$P/eligibility?as_of=$AS_OF" -- eligibility "$P" --as-of 
 same "/api/v1/partners/$OTHER/eligibility?as_of=$AS_OF&area=infrastructure" -- eligibility "$OTHER" --as-of "$AS_OF" --area infrastructure
 same "/api/v1/partners/$P/skilling?as_of=$AS_OF" -- skilling "$P" --as-of "$AS_OF"
 same "/api/v1/partners/$P/trends" -- trends "$P"
+same "/api/v1/partners/$P/trends?as_of=2026-06-15" -- trends "$P" --as-of 2026-06-15
 same "/api/v1/partners/$P/forecast?as_of=$AS_OF&until=2027-03-31" -- forecast "$P" --as-of "$AS_OF" --until 2027-03-31
 same "/api/v1/partners/$P/recommend?as_of=$AS_OF" -- recommend "$P" --as-of "$AS_OF"
 same "/api/v1/partners/$P/eligibility" -- eligibility "$P"

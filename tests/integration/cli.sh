@@ -86,6 +86,10 @@ check "recommend: at-risk items in words, renewals with their deadline" \
 out=$("$PCS" trends $P --json)
 check "trends --json: numbers as numbers and the scores per area" \
     'py "import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r and all(isinstance(x[\"acr_usd\"], (int,float)) and isinstance(x[\"scores\"], dict) for x in r) else 1)" "$out"'
+all=$out
+out=$("$PCS" trends $P --as-of 2026-06-15 --json)
+check "trends --as-of: only the data months before that day's month, each as in the full listing" \
+    'py "import json,sys; a={x[\"month\"]: x for x in json.loads(sys.argv[1])}; b=json.loads(sys.argv[2]); sys.exit(0 if b and all(x[\"month\"] < \"2026-06\" for x in b) and any(m >= \"2026-06\" for m in a) and all({k: v for k, v in x.items() if k != \"scores\"} == {k: v for k, v in a[x[\"month\"]].items() if k != \"scores\"} for x in b) else 1)" "$all" "$out"'
 out=$("$PCS" trends $P --csv)
 check "trends --csv: plain numbers, no 16 decimal places" '! grep -q "\.[0-9]\{7,\}" <<<"$out" && [ "$(wc -l <<<"$out")" -gt 2 ]'
 
