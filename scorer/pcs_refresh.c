@@ -132,6 +132,7 @@ typedef struct frow {
 
 struct pcs_fstream {
     PGconn *db;
+    char *snapshot;              /* pg_current_snapshot() just before the COPY */
     pcs_engine_t *const *eng;
     int n_eng;
     frow_t pending;             /* the first row of the next partner */
@@ -259,11 +260,22 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
         free(s);
         return NULL;
     }
-    PGresult *r = PQexec(db, sql);
+    PGresult *r = NULL;
+    if (pcs_db_query(db, "SELECT pg_current_snapshot()::text", 0, NULL, &r, err) < 0 ||
+        !(s->snapshot = strdup(PQgetvalue(r, 0, 0)))) {
+        if (!err->code)
+            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        PQclear(r);
+        free(s);
+        return NULL;
+    }
+    PQclear(r);
+    r = PQexec(db, sql);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
         const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
         PQclear(r);
+        free(s->snapshot);
         free(s);
         return NULL;
     }
@@ -389,6 +401,17 @@ long long pcs_fstream_rows(const pcs_fstream_t *s)
     return s->rows_read;
 }
 
+const char *pcs_fstream_snapshot(const pcs_fstream_t *s)
+{
+    return s->snapshot;
+}
+
+int pcs_facts_snapshot_set(PGconn *db, const char *snapshot, pcs_err_t *err)
+{
+    const char *p[1] = {snapshot};
+    return pcs_db_query(db, "SELECT set_config('pcs.facts_snapshot', $1, true)", 1, p, NULL, err) < 0 ? -1 : 0;
+}
+
 void pcs_fstream_close(pcs_fstream_t *s)
 {
     if (!s)
@@ -414,6 +437,7 @@ void pcs_fstream_close(pcs_fstream_t *s)
     }
     if (PQstatus(s->db) == CONNECTION_OK && PQtransactionStatus(s->db) != PQTRANS_INERROR)
         pcs_db_query(s->db, stream_reset_sql, 0, NULL, NULL, NULL);
+    free(s->snapshot);
     free(s);
 }
 
@@ -566,12 +590,19 @@ static const char stage_sql[] =
     " rule_set text, total double precision, qualified boolean, selected boolean, status text, detail json,"
     " digest text) ON COMMIT DELETE ROWS";
 
+/* A refresh slice sets pcs.facts_snapshot (transaction-local) to the snapshot its facts were read
+ * in: a stored row written by a transaction that snapshot does not see was computed from newer facts
+ * (an event rescored while the slice streamed) and is left as it is (pcs_written_after_facts,
+ * sql/0011). Unset: every change is written. */
+#define NEWER_FACTS(t) " AND NOT pcs_written_after_facts(" t ".writer)"
+
 const char pcs_upsert_results_sql[] =
     "INSERT INTO score_results AS r (partner_id, rule_set, as_of, document, digest, trigger)"
     " SELECT partner_id, rule_set, as_of, document, digest, trigger FROM pcs_stage_res"
     " ON CONFLICT (partner_id, rule_set, as_of) DO UPDATE SET document = excluded.document,"
-    " digest = excluded.digest, trigger = excluded.trigger, computed_at = now(), seq = nextval('score_seq')"
-    " WHERE r.digest <> excluded.digest";
+    " digest = excluded.digest, trigger = excluded.trigger, computed_at = now(), seq = nextval('score_seq'),"
+    " writer = pg_current_xact_id()"
+    " WHERE r.digest <> excluded.digest" NEWER_FACTS("r");
 
 /* The previous score of a changed selected snapshot is the latest selected snapshot of the same
  * partner, area and rule set on or before its as-of, as it was before this statement. A track
@@ -580,11 +611,11 @@ const char pcs_upsert_results_sql[] =
  * per partner, area, day and rule set. */
 const char pcs_upsert_snapshots_sql[] =
     "WITH unselect AS (UPDATE score_snapshots s SET selected = false, digest = '', computed_at = now(),"
-    "  seq = nextval('score_seq')"
+    "  seq = nextval('score_seq'), writer = pg_current_xact_id()"
     "  FROM pcs_stage_snap st WHERE st.selected AND s.partner_id = st.partner_id AND s.area = st.area"
     "  AND s.as_of = st.as_of AND s.rule_set = st.rule_set AND s.track <> st.track AND s.selected"
     "  AND NOT EXISTS (SELECT 1 FROM pcs_stage_snap x WHERE x.partner_id = s.partner_id AND x.area = s.area"
-    "   AND x.as_of = s.as_of AND x.rule_set = s.rule_set AND x.track = s.track)),"
+    "   AND x.as_of = s.as_of AND x.rule_set = s.rule_set AND x.track = s.track)" NEWER_FACTS("s") "),"
     " up AS ("
     " INSERT INTO score_snapshots AS s (partner_id, area, track, as_of, rule_set, total, qualified, selected,"
     "  status, detail, digest)"
@@ -592,8 +623,9 @@ const char pcs_upsert_snapshots_sql[] =
     "   FROM pcs_stage_snap"
     " ON CONFLICT (partner_id, area, track, as_of, rule_set) DO UPDATE SET total = excluded.total,"
     "  qualified = excluded.qualified, selected = excluded.selected, status = excluded.status,"
-    "  detail = excluded.detail, digest = excluded.digest, computed_at = now(), seq = nextval('score_seq')"
-    " WHERE s.digest <> excluded.digest"
+    "  detail = excluded.detail, digest = excluded.digest, computed_at = now(), seq = nextval('score_seq'),"
+    "  writer = pg_current_xact_id()"
+    " WHERE s.digest <> excluded.digest" NEWER_FACTS("s")
     " RETURNING s.partner_id, s.area, s.rule_set, s.as_of, s.track, s.total, s.qualified, s.status, s.seq, s.selected)"
     " SELECT up.partner_id AS partner_id, up.area, up.rule_set, up.as_of::text, up.track, round(up.total::numeric, 2)::text,"
     "  up.qualified::text, up.status, up.seq::text, round(prev.total::numeric, 2)::text, prev.qualified::text,"

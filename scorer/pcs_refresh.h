@@ -54,6 +54,12 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
  * and skipped. */
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);
 long long pcs_fstream_rows(const pcs_fstream_t *s);
+/* The snapshot (pg_current_snapshot() text) taken just before the stream's COPY: every fact the
+ * stream reads was committed in it. Owned by the stream. */
+const char *pcs_fstream_snapshot(const pcs_fstream_t *s);
+/* Inside a write transaction: results and snapshots stored later than snapshot (by a transaction it
+ * does not see, so from newer facts) are not overwritten by this transaction's upserts. */
+int pcs_facts_snapshot_set(PGconn *db, const char *snapshot, pcs_err_t *err);
 /* Ends the stream; when it was not read to the end the COPY is cancelled. */
 void pcs_fstream_close(pcs_fstream_t *s);
 

@@ -74,6 +74,7 @@ typedef struct slice {
     bool has_lo, has_hi, has_after;
     char trigger[64];
     pcs_fstream_t *fs;
+    char *snapshot;             /* the snapshot fs read its facts in (kept past fs for the last batch) */
     PGresult *plist;            /* a rescoring slice: its partners (locked in rd's transaction) */
     const char **names;
     int n_names;
@@ -318,6 +319,8 @@ static void abandon_slice(scorer_t *s)
     }
     unlock_slice(s);
     pcs_batch_reset(&s->batch);
+    free(s->sl.snapshot);
+    s->sl.snapshot = NULL;
     s->sl.active = false;
 }
 
@@ -424,6 +427,8 @@ static int flush_slice(scorer_t *s, bool done)
     bool docs = s->batch.documents > 0;
     pcs_copybuf_t q = {0};
     int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
+    if (rc == 0 && docs && s->sl.snapshot)
+        rc = pcs_facts_snapshot_set(db, s->sl.snapshot, &err);
     if (rc == 0 && docs)
         rc = pcs_batch_stage(db, &s->batch, &err);
     if (rc == 0)
@@ -564,7 +569,10 @@ static int claim_slice(scorer_t *s)
                        .n_partners = s->sl.n_names,
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules};
-    if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err))) {
+    if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err)) ||
+        !(s->sl.snapshot = strdup(pcs_fstream_snapshot(s->sl.fs)))) {
+        if (!err.code)
+            pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
         set_error(s, "refresh", &err);
         abandon_slice(s);
         return -1;
@@ -616,6 +624,8 @@ static void on_work(uv_idle_t *h)
             }
             release_list(s);   /* after the slice's commit: the locks covered its writes */
             unlock_slice(s);
+            free(s->sl.snapshot);
+            s->sl.snapshot = NULL;
             s->sl.active = false;
             s->slices_done++;
             s->backoff_ms = 0;

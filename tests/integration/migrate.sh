@@ -37,6 +37,26 @@ total=$(( $(grep -o '[0-9]* migration' "/tmp/$DB.a" | cut -d' ' -f1) + $(grep -o
 rm -f "/tmp/$DB.a" "/tmp/$DB.b"
 check "concurrent runs apply each migration once" '[ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $total -eq $n ]'
 
+# 0011: a row written by a transaction that a refresh slice's facts snapshot does not see holds newer
+# facts; the slice's upserts (NOT pcs_written_after_facts(writer)) leave it as it is
+q "INSERT INTO score_results (partner_id, rule_set, as_of, document, digest, trigger) VALUES
+   ('w-before', 'pcs-2026', '2026-11-20', '{}', 'a', 'refresh:1'), ('w-after', 'pcs-2026', '2026-11-20', '{}', 'a', 'refresh:1')" >/dev/null
+snap=$(q "SELECT pg_current_snapshot()")
+q "UPDATE score_results SET digest = 'b', writer = pg_current_xact_id() WHERE partner_id = 'w-after'" >/dev/null
+after() { psql -qAt -d "$DB" -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SELECT set_config('pcs.facts_snapshot', '$1', true) \g /dev/null
+SELECT string_agg(partner_id || '=' || pcs_written_after_facts(writer), ',' ORDER BY partner_id) FROM score_results WHERE partner_id LIKE 'w-%';
+COMMIT;
+SQL
+}
+got=$(after "$snap")
+check "a result stored after the facts snapshot counts as newer, one stored before does not ($got)" '[ "$got" = "w-after=true,w-before=false" ]'
+got=$(after "")
+check "without a facts snapshot every row may be written ($got)" '[ "$got" = "w-after=false,w-before=false" ]'
+got=$(after "$(q "SELECT pg_current_snapshot()")")
+check "a snapshot taken after both writes sees them both ($got)" '[ "$got" = "w-after=false,w-before=false" ]'
+
 out=$("$PCS" migrate --db "dbname=no_such_db_$$" 2>&1); rc=$?
 check "unreachable database is a clear error" '[ $rc -eq 1 ] && [[ "$out" == "pcs: migrate: cannot connect to PostgreSQL"* ]]'
 
