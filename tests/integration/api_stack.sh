@@ -6,20 +6,7 @@
 # AS_OF, start_api and api_get.
 AS_OF=2026-11-20
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
-ingest_conf >"$T/ingest.conf"
-printf 'db = "dbname=%s"\npull_endpoint = ipc://%s/push\ncontrol_endpoint = ipc://%s/control\npub_endpoint = ipc://%s/pub\nrule_sets = pcs-2026\ntoday = %s\nrefresh_day = 0\noutbox_poll_ms = 300\n' \
-    "$DB" "$T" "$T" "$T" "$AS_OF" >"$T/scorer.conf"
-printf 'db = "dbname=%s"\nsub_endpoint = ipc://%s/pub\ntoday = %s\ncatch_up_ms = 300\nsettle_ms = 0\nlog_min_severity = off\n' \
-    "$DB" "$T" "$AS_OF" >"$T/notifier.conf"
-"$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
-"$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
-"$NOTIFIER" --config "$T/notifier.conf" 2>>"$T/notifier.log" & npid=$!
-for _ in $(seq 1 100); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
-for f in "$ROOT"/deploy/sample/feeds/* "$ROOT"/deploy/sample/pc/*.csv; do
-    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
-    for _ in $(seq 1 300); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
-done
-wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0 600 || echo "the outbox did not drain"
+start_sample_stack "$AS_OF" 'settle_ms = 0\nlog_min_severity = off' || echo "the outbox did not drain"
 "$PCS" refresh --as-of "$AS_OF" --wait --timeout 300 >/dev/null || echo "refresh failed"
 # the demo's partners raise alerts (designation at risk, expiring certifications, ...)
 wait_for "SELECT count(*) > 0 FROM alerts" t 600 || echo "the notifier raised no alert"

@@ -17,20 +17,7 @@ export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
 unset PCS_TODAY
 TODAY=2026-11-20
 py() { python3 -c "$1" "${@:2}"; }
-ingest_conf >"$T/ingest.conf"
-printf 'db = "dbname=%s"\npull_endpoint = ipc://%s/push\ncontrol_endpoint = ipc://%s/control\npub_endpoint = ipc://%s/pub\nrule_sets = pcs-2026\ntoday = %s\nrefresh_day = 0\noutbox_poll_ms = 300\n' \
-    "$DB" "$T" "$T" "$T" "$TODAY" >"$T/scorer.conf"
-printf 'db = "dbname=%s"\nsub_endpoint = ipc://%s/pub\nrule_set = pcs-2026\ntoday = %s\ncatch_up_ms = 300\nlog_min_severity = warning\n' \
-    "$DB" "$T" "$TODAY" >"$T/notifier.conf"
-"$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
-"$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
-"$NOTIFIER" --config "$T/notifier.conf" 2>>"$T/notifier.log" & npid=$!
-for _ in $(seq 1 100); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
-for f in "$ROOT"/deploy/sample/feeds/* "$ROOT"/deploy/sample/pc/*.csv; do
-    cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
-    for _ in $(seq 1 300); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
-done
-wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0 600
+start_sample_stack "$TODAY" 'rule_set = pcs-2026\nlog_min_severity = warning'
 # three monthly refreshes: three stored months (data months 2026-08 .. 2026-10)
 for d in 2026-09-20 2026-10-20 "$TODAY"; do "$PCS" refresh --as-of "$d" --wait >/dev/null; done
 wait_for "SELECT count(*) FROM alert_queue WHERE due_at IS NULL OR due_at <= now()" 0 600

@@ -68,6 +68,27 @@ load_cases() {
     done
 }
 
+# start_sample_stack DAY NOTIFIER_LINES: pcs-ingest, pcs-scorer (today DAY) and pcs-notifier (today DAY,
+# plus the extra config lines, \n-separated) on ipc sockets in $T, started in the background (ipid,
+# spid, npid); the demo's sample feeds (deploy/sample/) dropped one file at a time; returns once the
+# outbox is drained (status of that wait). Needs INGEST, SCORER and NOTIFIER.
+start_sample_stack() {
+    local f
+    ingest_conf >"$T/ingest.conf"
+    printf 'db = "dbname=%s"\npull_endpoint = ipc://%s/push\ncontrol_endpoint = ipc://%s/control\npub_endpoint = ipc://%s/pub\nrule_sets = pcs-2026\ntoday = %s\nrefresh_day = 0\noutbox_poll_ms = 300\n' \
+        "$DB" "$T" "$T" "$T" "$1" >"$T/scorer.conf"
+    printf 'db = "dbname=%s"\nsub_endpoint = ipc://%s/pub\ntoday = %s\ncatch_up_ms = 300\n%b\n' "$DB" "$T" "$1" "$2" >"$T/notifier.conf"
+    "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
+    "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
+    "$NOTIFIER" --config "$T/notifier.conf" 2>>"$T/notifier.log" & npid=$!
+    for _ in $(seq 1 100); do [ -d "$T/spool/incoming" ] && [ -S "$T/control" ] && break; sleep 0.1; done
+    for f in "$ROOT"/deploy/sample/feeds/* "$ROOT"/deploy/sample/pc/*.csv; do
+        cp "$f" "$T/spool/incoming/.tmp" && mv "$T/spool/incoming/.tmp" "$T/spool/incoming/$(basename "$f")"
+        for _ in $(seq 1 300); do [ -e "$T/spool/incoming/$(basename "$f")" ] || break; sleep 0.05; done
+    done
+    wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0 600
+}
+
 finish() {
     echo "$NAME: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]
