@@ -261,8 +261,8 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
         return NULL;
     }
     PGresult *r = NULL;
-    if (pcs_db_query(db, "SELECT pg_current_snapshot()::text", 0, NULL, &r, err) < 0 ||
-        !(s->snapshot = strdup(PQgetvalue(r, 0, 0)))) {
+    if (scope->snapshot && (pcs_db_query(db, "SELECT pg_current_snapshot()::text", 0, NULL, &r, err) < 0 ||
+                            !(s->snapshot = strdup(PQgetvalue(r, 0, 0))))) {
         if (!err->code)
             pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
         PQclear(r);

@@ -31,6 +31,9 @@ typedef struct pcs_fscope {
     /* rule-set names whose stored snapshots feed the status windows and the history (§11) */
     const char *const *rule_sets;
     int n_rule_sets;
+    /* take the snapshot the facts are read in (pcs_fstream_snapshot): a refresh slice needs it to
+     * leave newer results alone; an event's rescoring writes last and skips the round trip */
+    bool snapshot;
 } pcs_fscope_t;
 
 /* The facts of a scope are streamed by one of two fixed COPY ... TO STDOUT statements (a range of
@@ -54,8 +57,8 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
  * and skipped. */
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);
 long long pcs_fstream_rows(const pcs_fstream_t *s);
-/* The snapshot (pg_current_snapshot() text) taken just before the stream's COPY: every fact the
- * stream reads was committed in it. Owned by the stream. */
+/* The snapshot (pg_current_snapshot() text) taken just before the stream's COPY when the scope asked
+ * for it (else NULL): every fact the stream reads was committed in it. Owned by the stream. */
 const char *pcs_fstream_snapshot(const pcs_fstream_t *s);
 /* Inside a write transaction: results and snapshots stored later than snapshot (by a transaction it
  * does not see, so from newer facts) are not overwritten by this transaction's upserts. */

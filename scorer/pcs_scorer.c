@@ -568,7 +568,8 @@ static int claim_slice(scorer_t *s)
                        .partners = s->sl.names,
                        .n_partners = s->sl.n_names,
                        .rule_sets = s->rule_names,
-                       .n_rule_sets = s->n_rules};
+                       .n_rule_sets = s->n_rules,
+                       .snapshot = true};
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err)) ||
         !(s->sl.snapshot = strdup(pcs_fstream_snapshot(s->sl.fs)))) {
         if (!err.code)
