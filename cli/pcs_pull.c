@@ -29,7 +29,7 @@ typedef struct login {
     pcs_pullcfg_t cfg;
     uv_loop_t loop;
     uv_timer_t timer;
-    pcs_http_t *http;
+    pcs_curl_uv_t *http;
     pcs_entra_device_t dev;
     long interval;
     time_t deadline;
@@ -42,7 +42,7 @@ static void login_end(login_t *l, int rc)
     l->rc = rc;
     uv_timer_stop(&l->timer);
     uv_close((uv_handle_t *)&l->timer, NULL);
-    pcs_http_destroy(&l->http);
+    pcs_curl_uv_destroy(&l->http);
 }
 
 static void post(login_t *l, char *body, pcs_http_cb cb)
@@ -163,7 +163,7 @@ static int cmd_login(pcs_args_t *a)
     uv_timer_init(&l.loop, &l.timer);
     l.timer.data = &l;
     l.rc = 1;
-    if (!(l.http = pcs_http_new(&l.loop))) {
+    if (!(l.http = pcs_curl_uv_new(&l.loop))) {
         fprintf(stderr, "pcs: pull login: libcurl cannot be initialised\n");
         return 1;
     }

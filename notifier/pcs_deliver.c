@@ -27,7 +27,7 @@ typedef struct flight {   /* one attempt in flight */
 } flight_t;
 
 struct pcs_deliver {
-    pcs_xfer_t *xfer;
+    pcs_curl_uv_t *cu;
     PGconn *(*db)(void *ud);
     void (*kick)(void *ud);
     void *ud;
@@ -35,11 +35,11 @@ struct pcs_deliver {
     int n_busy;
 };
 
-pcs_deliver_t *pcs_deliver_new(pcs_xfer_t *xfer, PGconn *(*db)(void *ud), void (*kick)(void *ud), void *ud)
+pcs_deliver_t *pcs_deliver_new(pcs_curl_uv_t *cu, PGconn *(*db)(void *ud), void (*kick)(void *ud), void *ud)
 {
     pcs_deliver_t *d = calloc(1, sizeof *d);
     if (d) {
-        d->xfer = xfer;
+        d->cu = cu;
         d->db = db;
         d->kick = kick;
         d->ud = ud;
@@ -65,7 +65,7 @@ void pcs_deliver_destroy(pcs_deliver_t **pd)
     if (!d)
         return;
     *pd = NULL;
-    /* transfers are aborted by pcs_xfer_destroy (their done is not called): the attempts stay
+    /* transfers are aborted by pcs_curl_uv_destroy (their done is not called): the attempts stay
      * counted and are retried after a restart */
     for (int i = 0; i < SINK_MAX; i++)
         flight_free(d->busy[i]);
@@ -273,7 +273,7 @@ static int attempt(pcs_deliver_t *d, PGconn *c, const unsigned char *cfgs, int s
     }
     d->busy[s] = f;
     d->n_busy++;
-    pcs_sink_ctx_t ctx = {d->xfer, r};
+    pcs_sink_ctx_t ctx = {d->cu, r};
     if (pcs_sinks[s]->deliver(&ctx, &f->notice, on_done, f) < 0)
         record(f, -1, "could not start the delivery");
     return 0;

@@ -22,9 +22,9 @@
 
 typedef struct pcs_deliver pcs_deliver_t;
 
-/* db(ud) gives the connection (NULL while PostgreSQL is away); kick(ud) is called (from the loop)
+/* Transfers run on cu (borrowed: it outlives the object). db(ud) gives the connection (NULL while PostgreSQL is away); kick(ud) is called (from the loop)
  * when a delivery finished, so the caller runs pcs_deliver_run again. */
-pcs_deliver_t *pcs_deliver_new(pcs_xfer_t *xfer, PGconn *(*db)(void *ud), void (*kick)(void *ud), void *ud);
+pcs_deliver_t *pcs_deliver_new(pcs_curl_uv_t *cu, PGconn *(*db)(void *ud), void (*kick)(void *ud), void *ud);
 void pcs_deliver_destroy(pcs_deliver_t **d);
 
 /* Starts the due deliveries of the idle sinks (sink_cfgs: the sinks' config blocks, read at each

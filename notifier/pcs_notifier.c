@@ -19,6 +19,7 @@
 #include <uv.h>
 #include <zmq.h>
 
+#include "pcs_curl_uv.h"
 #include "pcs_daemon.h"
 #include "pcs_date.h"
 #include "pcs_db.h"
@@ -29,7 +30,6 @@
 #include "pcs_rules.h"
 #include "pcs_sink.h"
 #include "pcs_wake.h"
-#include "pcs_xfer.h"
 #include "pcs_zsock.h"
 
 #define SINK_MAX 8
@@ -75,7 +75,7 @@ typedef struct notifier {
     pcs_zsock_t *sub;
     PGconn *db;
     pcs_rules_t *rules;
-    pcs_xfer_t *xfer;
+    pcs_curl_uv_t *cu;   /* the deliveries' transfers */
     pcs_deliver_t *deliver;
     pcs_wake_t *wake;
     int32_t daily_done;
@@ -271,8 +271,8 @@ static int start(pcs_daemon_t *d, void *app)
         pcs_log(PCS_LOG_ERROR, "notifier", "main", "%s", err.msg);
         return 1;
     }
-    n->xfer = pcs_xfer_new(n->loop);
-    n->deliver = n->xfer ? pcs_deliver_new(n->xfer, db_cb, kick, n) : NULL;
+    n->cu = pcs_curl_uv_new(n->loop);
+    n->deliver = n->cu ? pcs_deliver_new(n->cu, db_cb, kick, n) : NULL;
     if (!n->deliver) {
         pcs_log(PCS_LOG_ERROR, "notifier", "main", "out of memory");
         return 1;
@@ -325,7 +325,7 @@ static void drain(pcs_daemon_t *d, void *app)
     pcs_zsock_destroy(&n->sub);
     pcs_wake_destroy(&n->wake);
     pcs_deliver_destroy(&n->deliver);
-    pcs_xfer_destroy(&n->xfer);
+    pcs_curl_uv_destroy(&n->cu);
     uv_handle_t *hs[] = {(uv_handle_t *)&n->tick, (uv_handle_t *)&n->round_timer};
     pcs_daemon_close_handles(hs, sizeof hs / sizeof *hs);
 }

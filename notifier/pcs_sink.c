@@ -201,7 +201,7 @@ int pcs_sink_post_json(const pcs_sink_ctx_t *ctx, const char *url, const char *b
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)r->timeout_ms);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    return pcs_xfer_start(ctx->xfer, c, h, NULL, NULL, copy, done, ud);
+    return pcs_xfer_start(ctx->cu, c, h, NULL, NULL, copy, done, ud);
 fail:
     curl_easy_cleanup(c);
     curl_slist_free_all(h);

@@ -54,7 +54,7 @@ typedef struct pcs_notice {
 } pcs_notice_t;
 
 typedef struct pcs_sink_ctx {
-    pcs_xfer_t *xfer;         /* transfers on the loop */
+    pcs_curl_uv_t *cu;        /* transfers on the loop */
     const void *cfg;          /* the sink's config block (starts with pcs_route_t) */
 } pcs_sink_ctx_t;
 

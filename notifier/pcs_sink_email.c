@@ -214,7 +214,7 @@ static int deliver(const pcs_sink_ctx_t *ctx, const pcs_notice_t *m, pcs_xfer_do
     }
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->route.timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->route.timeout_ms);
-    rc = pcs_xfer_start(ctx->xfer, e, hdr, rcpt, mime, NULL, done, ud);
+    rc = pcs_xfer_start(ctx->cu, e, hdr, rcpt, mime, NULL, done, ud);
     e = NULL, hdr = rcpt = NULL, mime = NULL;
 out:
     if (e) {

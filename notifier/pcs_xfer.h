@@ -1,25 +1,22 @@
-/* pcs_xfer: libcurl transfers (HTTP POST, SMTP) driven by the libuv loop through curl's multi
- * socket interface, so a slow receiver never blocks the loop.
+/* pcs_xfer: the notifier's deliveries over libcurl (HTTP POST, SMTP), on the loop through
+ * pcs_curl_uv, so a slow receiver never blocks the loop.
  *
  * pcs_xfer_start() takes ownership of the easy handle and what hangs off it (header list, another
- * list such as SMTP recipients, MIME part tree, body) and calls done exactly once from the loop: rc 0 for a 2xx HTTP answer or an
- * accepted SMTP message, -1 with a reason ("HTTP 503", curl's error text; never the URL). */
+ * list such as SMTP recipients, MIME part tree, body), also when it fails (then it frees them and
+ * returns -1; done is not called). Otherwise it calls done exactly once from the loop: rc 0 for a
+ * 2xx HTTP answer or an accepted SMTP message, -1 with a reason ("HTTP 503", curl's error text;
+ * never the URL). A transfer cancelled by pcs_curl_uv_destroy() frees what it owns and does not
+ * call done (the delivery stays counted and is retried after a restart). */
 #ifndef PCS_XFER_H
 #define PCS_XFER_H
 
 #include <curl/curl.h>
-#include <uv.h>
 
-typedef struct pcs_xfer pcs_xfer_t;
+#include "pcs_curl_uv.h"
+
 typedef void (*pcs_xfer_done_fn)(void *ud, int rc, const char *why);
 
-pcs_xfer_t *pcs_xfer_new(uv_loop_t *loop);
-/* Aborts transfers in flight (their done is not called) and closes the handles. */
-void pcs_xfer_destroy(pcs_xfer_t **x);
-
-int pcs_xfer_start(pcs_xfer_t *x, CURL *easy, struct curl_slist *headers, struct curl_slist *extra, curl_mime *mime,
+int pcs_xfer_start(pcs_curl_uv_t *cu, CURL *easy, struct curl_slist *headers, struct curl_slist *extra, curl_mime *mime,
                    char *body, pcs_xfer_done_fn done, void *ud);
-/* Transfers in flight. */
-int pcs_xfer_active(const pcs_xfer_t *x);
 
 #endif

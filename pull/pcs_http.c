@@ -1,3 +1,4 @@
+/* pcs_http: one HTTP request on a pcs_curl_uv_t and its response (see pcs_http.h). */
 #include "pcs_http.h"
 
 #include <curl/curl.h>
@@ -9,20 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct xfer xfer_t;
-
-struct pcs_http {
-    uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;
-    xfer_t *xfers;          /* in flight, for destroy */
-    int active;
-};
-
-struct xfer {
-    xfer_t *next, *prev;
-    pcs_http_t *h;
-    CURL *easy;
+typedef struct xfer {   /* one request in flight */
     struct curl_slist *headers;
     char *post;
     pcs_http_cb cb;
@@ -34,13 +22,7 @@ struct xfer {
     long retry_after;
     bool overflow, write_failed;
     char errbuf[CURL_ERROR_SIZE];
-};
-
-typedef struct sock {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    pcs_http_t *h;
-} sock_t;
+} xfer_t;
 
 /* ---- response body and headers ------------------------------------------------------------------- */
 
@@ -115,184 +97,77 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 
 static void xfer_free(xfer_t *x)
 {
-    if (x->next)
-        x->next->prev = x->prev;
-    if (x->prev)
-        x->prev->next = x->next;
-    else
-        x->h->xfers = x->next;
-    curl_multi_remove_handle(x->h->multi, x->easy);
-    curl_easy_cleanup(x->easy);
+    if (!x)
+        return;
     curl_slist_free_all(x->headers);
     free(x->post);
     free(x->buf);
     free(x);
 }
 
-static void check_done(pcs_http_t *h)
+/* The response of an ended transfer; its error text goes to errtext, as x is freed before the
+ * callback. */
+static void describe(const xfer_t *x, CURL *easy, CURLcode cc, pcs_http_resp_t *r, char *errtext)
 {
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(h->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        xfer_t *x = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        CURLcode cc = m->data.result;
-        pcs_http_resp_t r = {0};
-        char errtext[CURL_ERROR_SIZE];   /* x (and its errbuf) is freed before the callback */
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r.status);
-        r.curl_code = (int)cc;
-        if (x->overflow)
-            r.error = "response larger than the limit";
-        else if (x->write_failed)
-            r.error = "cannot write the downloaded file";
-        else if (cc != CURLE_OK)
-            r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
-        if (r.error && !r.curl_code)
-            r.curl_code = -1;
-        if (r.error) {
-            snprintf(errtext, sizeof errtext, "%s", r.error);
-            r.error = errtext;
-        }
-        r.body = x->fd < 0 ? x->buf : NULL;
-        r.body_len = x->len;
-        r.bytes = x->bytes;
-        r.retry_after_s = x->retry_after;
-        h->active--;
-        pcs_http_cb cb = x->cb;
-        void *arg = x->arg;
-        /* the callback may start new requests: x is freed first, its body after the call */
-        char *body = x->buf;
-        x->buf = NULL;
-        xfer_free(x);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+    r->curl_code = (int)cc;
+    if (x->overflow)
+        r->error = "response larger than the limit";
+    else if (x->write_failed)
+        r->error = "cannot write the downloaded file";
+    else if (cc != CURLE_OK)
+        r->error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
+    if (r->error && !r->curl_code)
+        r->curl_code = -1;
+    if (r->error) {
+        snprintf(errtext, CURL_ERROR_SIZE, "%s", r->error);
+        r->error = errtext;
+    }
+    r->body = x->fd < 0 ? x->buf : NULL;
+    r->body_len = x->len;
+    r->bytes = x->bytes;
+    r->retry_after_s = x->retry_after;
+}
+
+static void on_end(void *ud, CURL *easy, CURLcode cc, bool cancelled)
+{
+    xfer_t *x = ud;
+    pcs_http_resp_t r = {0};
+    char errtext[CURL_ERROR_SIZE];
+    if (!cancelled)
+        describe(x, easy, cc, &r, errtext);
+    curl_easy_cleanup(easy);
+    pcs_http_cb cb = x->cb;
+    void *arg = x->arg;
+    /* the callback may start new requests: x is freed first, its body after the call */
+    char *body = x->buf;
+    x->buf = NULL;
+    xfer_free(x);
+    if (!cancelled)   /* cancelled: pcs_curl_uv_destroy, whose callers expect no call */
         cb(arg, &r);
-        free(body);
-    }
-}
-
-/* ---- libcurl's sockets and timer on the libuv loop --------------------------------------------------- */
-
-static void on_poll(uv_poll_t *p, int status, int events)
-{
-    sock_t *s = p->data;
-    pcs_http_t *h = s->h;   /* s may be closed inside socket_action */
-    int flags = 0;
-    if (status < 0)
-        flags |= CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(h->multi, s->fd, flags, &running);
-    check_done(h);
-}
-
-static void on_sock_closed(uv_handle_t *hd)
-{
-    free(hd->data);
-}
-
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-    (void)e;
-    pcs_http_t *h = userp;
-    sock_t *s = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
-            curl_multi_assign(h->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s)
-            return -1;
-        s->fd = fd;
-        s->h = h;
-        if (uv_poll_init_socket(h->loop, &s->poll, fd) < 0) {
-            free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        curl_multi_assign(h->multi, fd, s);
-    }
-    int ev = 0;
-    if (what & CURL_POLL_IN)
-        ev |= UV_READABLE;
-    if (what & CURL_POLL_OUT)
-        ev |= UV_WRITABLE;
-    uv_poll_start(&s->poll, ev, on_poll);
-    return 0;
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    pcs_http_t *h = t->data;
-    int running;
-    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(h);
-}
-
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    pcs_http_t *h = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&h->timer);
-    else
-        uv_timer_start(&h->timer, on_timeout, (uint64_t)timeout_ms, 0);
-    return 0;
+    free(body);
 }
 
 /* ---- the API ----------------------------------------------------------------------------------------- */
 
-pcs_http_t *pcs_http_new(uv_loop_t *loop)
+int pcs_http_start(pcs_curl_uv_t *cu, const pcs_http_req_t *req, pcs_http_cb cb, void *arg)
 {
-    pcs_http_t *h = calloc(1, sizeof *h);
-    if (!h)
-        return NULL;
-    h->loop = loop;
-    if (!(h->multi = curl_multi_init())) {
-        free(h);
-        return NULL;
-    }
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    uv_timer_init(loop, &h->timer);
-    h->timer.data = h;
-    return h;
-}
-
-int pcs_http_start(pcs_http_t *h, const pcs_http_req_t *req, pcs_http_cb cb, void *arg)
-{
+    int rc = PCS_ENOMEM;
+    CURL *c = NULL;
     xfer_t *x = calloc(1, sizeof *x);
-    if (!x)
-        return PCS_ENOMEM;
-    x->h = h;
+    if (!x || !(c = curl_easy_init()))
+        goto out;
     x->cb = cb;
     x->arg = arg;
     x->fd = req->out_fd;
     x->max = req->max_body ? req->max_body : (1u << 20);
     x->retry_after = -1;
-    if (!(x->easy = curl_easy_init())) {
-        free(x);
-        return PCS_ENOMEM;
-    }
-    CURL *c = x->easy;
     curl_easy_setopt(c, CURLOPT_URL, req->url);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     /* a secure link may redirect to storage; a custom Authorization header is never sent to
@@ -322,51 +197,20 @@ int pcs_http_start(pcs_http_t *h, const pcs_http_req_t *req, pcs_http_cb cb, voi
         char ct[128];
         snprintf(ct, sizeof ct, "Content-Type: %s", req->content_type ? req->content_type : "application/json");
         x->headers = curl_slist_append(x->headers, ct);
-        if (!(x->post = strdup(req->body))) {
-            curl_slist_free_all(x->headers);
-            curl_easy_cleanup(c);
-            free(x);
-            return PCS_ENOMEM;
-        }
+        if (!(x->post = strdup(req->body)))
+            goto out;
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->post);
     }
     if (strcmp(req->method, "POST") == 0 && !req->body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
-    x->next = h->xfers;
-    if (h->xfers)
-        h->xfers->prev = x;
-    h->xfers = x;
-    if (curl_multi_add_handle(h->multi, c) != CURLM_OK) {
-        x->cb = NULL;
-        xfer_free(x);
-        return PCS_EINVAL;
-    }
-    h->active++;
-    return 0;
-}
-
-int pcs_http_active(const pcs_http_t *h)
-{
-    return h ? h->active : 0;
-}
-
-static void on_timer_closed(uv_handle_t *hd)
-{
-    free(hd->data);
-}
-
-void pcs_http_destroy(pcs_http_t **hp)
-{
-    if (!hp || !*hp)
-        return;
-    pcs_http_t *h = *hp;
-    *hp = NULL;
-    while (h->xfers)
-        xfer_free(h->xfers);   /* each removal closes its sockets through on_socket */
-    curl_multi_cleanup(h->multi);
-    uv_timer_stop(&h->timer);
-    uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+    if ((rc = pcs_curl_uv_start(cu, c, on_end, x, NULL)) < 0)
+        goto out;
+    c = NULL, x = NULL;   /* in flight: on_end frees them */
+out:
+    curl_easy_cleanup(c);
+    xfer_free(x);
+    return rc;
 }
 
 bool pcs_http_url_safe(const char *url)

@@ -1,5 +1,7 @@
-/* pcs_http: HTTP requests on a libuv loop (libcurl multi, its sockets watched by uv_poll, its timeout
- * by a uv_timer), so a slow Partner Center or a large download never holds the loop.
+/* pcs_http: HTTP requests on a libuv loop, through pcs_curl_uv (libcurl multi, its sockets watched
+ * by uv_poll, its timeout by a uv_timer), so a slow Partner Center or a large download never holds
+ * the loop. The caller owns the pcs_curl_uv_t (pcs_curl_uv_new on the loop, pcs_curl_uv_destroy at
+ * the end, which cancels what is in flight: those callbacks are not called).
  *
  * A request is described by pcs_http_req_t (copied: the caller may free it after start) and ends
  * with exactly one call of its callback, from the loop, with a pcs_http_resp_t that is valid during
@@ -12,9 +14,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "pcs_curl_uv.h"
 #include "pcs_err.h"
-
-typedef struct pcs_http pcs_http_t;
 
 typedef struct pcs_http_resp {
     long status;           /* HTTP status; 0 when no response arrived */
@@ -41,15 +42,9 @@ typedef struct pcs_http_req {
     long low_speed_s;          /* abort when less than 1 byte/s arrives for this long; 0 = never */
 } pcs_http_req_t;
 
-/* A client on loop; NULL when libcurl cannot be initialised. */
-pcs_http_t *pcs_http_new(uv_loop_t *loop);
-/* Starts a request; cb(arg, resp) is called once from the loop. 0 or PCS_ENOMEM / PCS_EINVAL. */
-int pcs_http_start(pcs_http_t *h, const pcs_http_req_t *req, pcs_http_cb cb, void *arg);
-/* Requests in flight. */
-int pcs_http_active(const pcs_http_t *h);
-/* Cancels what is in flight (callbacks are not called) and closes the loop handles; the object is
- * freed once the loop has closed them. NULL-safe; clears *h. */
-void pcs_http_destroy(pcs_http_t **h);
+/* Starts a request on cu; cb(arg, resp) is called once from the loop, unless pcs_curl_uv_destroy()
+ * cancels it first. 0 or PCS_ENOMEM / PCS_EINVAL. */
+int pcs_http_start(pcs_curl_uv_t *cu, const pcs_http_req_t *req, pcs_http_cb cb, void *arg);
 
 /* Whether url may carry a token: https, or http to the loopback interface (a local stand-in). */
 bool pcs_http_url_safe(const char *url);

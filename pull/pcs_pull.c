@@ -68,7 +68,7 @@ struct puller {
     uv_timer_t sched, token_timer;
     pcs_zsock_t *ctl;
     pcs_pgasync_t *db;      /* every query on the loop, in order */
-    pcs_http_t *http;
+    pcs_curl_uv_t *http;    /* HTTP requests on the loop (pcs_http) */
     long long run_id;       /* the open run, 0 when none */
     job_t jobs[PCS_PCAPI_DATASETS];
     char *access;           /* the access token (memory only) */
@@ -1039,7 +1039,7 @@ static int start(pcs_daemon_t *d, void *app)
         LOG(ERROR, "main", "out of memory");
         return 1;
     }
-    if (!(p->http = pcs_http_new(p->loop))) {
+    if (!(p->http = pcs_curl_uv_new(p->loop))) {
         LOG(ERROR, "main", "libcurl cannot be initialised");
         return 1;
     }
@@ -1098,7 +1098,7 @@ static void drain(pcs_daemon_t *d, void *app)
         p->jobs[i].fd = -1;
         pcs_entra_secret_free(&p->jobs[i].link);
     }
-    pcs_http_destroy(&p->http);
+    pcs_curl_uv_destroy(&p->http);
     pcs_zsock_destroy(&p->ctl);
     pcs_pgasync_destroy(&p->db);   /* queries in flight are lost: their rows say where to resume */
     uv_handle_t *hs[2 + PCS_PCAPI_DATASETS] = {(uv_handle_t *)&p->sched, (uv_handle_t *)&p->token_timer};
@@ -1110,7 +1110,7 @@ static void drain(pcs_daemon_t *d, void *app)
 static void stop(void *app)
 {
     puller_t *p = app;
-    pcs_http_destroy(&p->http);
+    pcs_curl_uv_destroy(&p->http);
     pcs_zsock_destroy(&p->ctl);
     pcs_entra_secret_free(&p->access);
     for (int i = 0; i < PCS_PCAPI_DATASETS; i++) {

@@ -350,14 +350,14 @@ static got_t fetch(const char *reply, int out_fd)
     pthread_create(&th, NULL, serve_one, &s);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    pcs_http_t *h = pcs_http_new(&loop);
+    pcs_curl_uv_t *h = pcs_curl_uv_new(&loop);
     char url[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
     got_t g = {0};
     pcs_http_req_t req = {.method = "GET", .url = url, .out_fd = out_fd, .max_body = 1 << 16, .timeout_ms = 10000};
     cr_assert_eq(pcs_http_start(h, &req, on_resp, &g), 0);
     uv_run(&loop, UV_RUN_DEFAULT);   /* returns once the request ended and curl has no socket */
-    pcs_http_destroy(&h);
+    pcs_curl_uv_destroy(&h);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0, "every handle closed");
     pthread_join(th, NULL);
