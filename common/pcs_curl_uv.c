@@ -179,11 +179,13 @@ int pcs_curl_uv_start(pcs_curl_uv_t *cu, CURL *easy, pcs_curl_uv_done_fn done, v
     x->easy = easy;
     x->done = done;
     x->ud = ud;
+    char *was = NULL;   /* put back when curl refuses the handle (it may be in flight already) */
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &was);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)x);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     CURLMcode mc = curl_multi_add_handle(cu->multi, easy);
     if (mc != CURLM_OK) {
-        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, was);
         rc = pcs_err_set(err, PCS_EINVAL, 0, 0, "cannot start a transfer: %s", curl_multi_strerror(mc));
         goto out;
     }
