@@ -3,7 +3,7 @@
 # deterministic), then in the same run times
 #   1. a full refresh by SCORERS real pcs-scorer processes (default 2, one per core; `pcs refresh
 #      --wait`), and their peak RSS;
-#   2. PostgreSQL's own scan of the usage rows (SELECT count(*), sum(...) FROM usage);
+#   2. PostgreSQL's own scan of the same usage rows kept as a keyed table (usage_rows: SELECT count(*), sum(...));
 #   3. the facts stream alone (`pcs-scorer --stream-facts`: the refresh's COPY, parsed and grouped by
 #      partner) and the stream with the engine (`--score-facts`: everything a refresh does but the
 #      writes), each in one process;
@@ -50,7 +50,11 @@ INSERT INTO associations SELECT partner_id, tenant_id,
        (ARRAY['PAL','DPOR','CSP_T1','CSP_T2','CPOR','CPOR_OSU','CPOR_REVREC'])[1 + t % 7],
        CASE fam WHEN 0 THEN 'azure/*' WHEN 1 THEN 'm365/*' ELSE 'bizapps/*' END,
        date '2024-01-01' + (t * 37 % 900), NULL FROM gt;
-INSERT INTO usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)
+-- the rows as a careful analyst would keep them (a keyed table): PostgreSQL's scan and the pure-SQL
+-- baseline read this; the facts of pcs are the same rows packed per tenant (usage_packed, sql/0012)
+CREATE TABLE usage_rows (tenant_id text, workload text, month date, acr_cents bigint, revenue_cents bigint,
+                         paid_units bigint, active_units bigint, PRIMARY KEY (tenant_id, workload, month));
+INSERT INTO usage_rows (tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units)
 SELECT tenant_id,
        CASE fam WHEN 0 THEN (ARRAY['azure/sql_database','azure/app_service','azure/storage','azure/cosmos_db','azure/virtual_machines','azure/openai'])[1 + t % 6]
                 WHEN 1 THEN (ARRAY['m365/teams','m365/exchange','m365/sharepoint','m365/intune','m365/entra_id_p1','m365/copilot'])[1 + t % 6]
@@ -61,6 +65,10 @@ SELECT tenant_id,
        CASE fam WHEN 1 THEN 20 + t % 400 + m ELSE 0 END,
        CASE fam WHEN 1 THEN 10 + t % 300 + m ELSE 0 END
   FROM gt, generate_series(0, 24) m;
+INSERT INTO usage_packed (tenant_id, data)
+SELECT tenant_id, pcs_usage_pack(array_agg(workload), array_agg(month), array_agg(acr_cents), array_agg(revenue_cents),
+                                 array_agg(paid_units), array_agg(active_units))
+  FROM usage_rows GROUP BY tenant_id;
 -- 3-17 people per partner with 1-3 certifications each
 INSERT INTO certifications
 SELECT DISTINCT ON (p.partner_id, 'x' || k, c.name) p.partner_id, 'x' || k, c.name,
@@ -81,7 +89,7 @@ ANALYZE;
 SQL
 t1=$(now)
 printf "generated in %.1f s: %s usage rows, %s certification records, database %s\n" "$(secs "$t0" "$t1")" \
-    "$(q "SELECT count(*) FROM usage")" "$(q "SELECT count(*) FROM certifications")" "$(q "SELECT pg_size_pretty(pg_database_size('$DB'))")"
+    "$(q "SELECT count(*) FROM usage_rows")" "$(q "SELECT count(*) FROM certifications")" "$(q "SELECT pg_size_pretty(pg_database_size('$DB'))")"
 
 AS_OF=2026-11-20
 # slices small enough that every scorer gets several
@@ -127,7 +135,7 @@ if [ -n "${DUMP:-}" ]; then
 fi
 
 # ---- 2. PostgreSQL's own scan of the same rows --------------------------------------------------------------
-SCAN="SELECT count(*), sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units) FROM usage"
+SCAN="SELECT count(*), sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units) FROM usage_rows"
 q "$SCAN" >/dev/null   # warm the cache once
 t0=$(now)
 q "$SCAN" >/dev/null
@@ -147,7 +155,7 @@ engine_s=$(secs "$t0" "$t1")
 # ---- 4. the pure-SQL baseline (Azure areas: data months 2025-11 .. 2026-10 against 2024-11 .. 2025-10) ---
 BASE_CTE="cred AS (
   SELECT a.partner_id, u.tenant_id, u.workload, u.month, u.acr_cents
-    FROM usage u JOIN associations a ON a.tenant_id = u.tenant_id
+    FROM usage_rows u JOIN associations a ON a.tenant_id = u.tenant_id
    WHERE a.association_type IN ('PAL','DPOR','CSP_T1','CSP_T2') AND u.workload LIKE 'azure/%'
      AND (a.workload = '*' OR a.workload = 'azure/*' OR a.workload = u.workload)
      AND u.month BETWEEN date '2024-11-01' AND date '2026-10-01'

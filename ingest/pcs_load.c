@@ -492,12 +492,10 @@ static int rejects_flush_in_copy(pcs_load_ctx_t *c, rejects_t *rj, pcs_copybuf_t
     return rc;
 }
 
-/* *direct: COPY straight into the usage table (no staging, no merge) and collect the tenants in
- * `tenants`; a duplicate key then returns PCS_EEXIST and the caller falls back to the staged merge.
- * *direct is cleared when the file is not a usage feed (a Partner Center export has its own stage).
- * *partners_sql is set to the query of the partners the merge affected. */
-static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t *rj, bool *directp,
-                    pcs_strmap_t *tenants, const char **partners_sql, pcs_err_t *err)
+/* Stages the file's rows and merges them. *partners_sql is set to the query of the partners the
+ * merge affected. */
+static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t *rj, const char **partners_sql,
+                    pcs_err_t *err)
 {
     int rc = 0;
     pcs_copybuf_t b = {0};
@@ -589,12 +587,8 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         if (strcmp(k->cols[i], "month") == 0)
             month_col = i;
     double t_start = now_s();
-    bool direct = *directp = *directp && res->kind == PCS_FEED_USAGE && !st;
-    const char *copy_sql = direct ? "COPY usage (tenant_id, workload, month, acr_cents, revenue_cents, paid_units,"
-                                    " active_units) FROM STDIN"
-                                  : "COPY stage FROM STDIN";
-    if (!direct)
-        rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
+    const char *copy_sql = "COPY stage FROM STDIN";
+    rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
     if (rc == 0)
         rc = pcs_copy_begin(c->db, copy_sql, err);
     if (rc < 0)
@@ -637,14 +631,12 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
                 continue;   /* rejected, or skipped and counted */
             row = tr;
         }
-        int bad = stage_row(k, map, &row, !direct, today, &b, why, sizeof why);
+        int bad = stage_row(k, map, &row, true, today, &b, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
             continue;
         }
-        if (direct && pcs_strmap_put(tenants, row.fields[map[0]], row.lens[map[0]], 0, NULL) < 0)
-            goto nomem;
         if (month_col >= 0)
             note_month(res, row.fields[map[month_col]]);
         res->loaded++;
@@ -669,9 +661,9 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         rc = rc2;
     double t_merge = now_s();
     /* the merge groups the whole file by key: give it room to hash in memory */
-    if (rc == 0 && !res->failed && !direct)
+    if (rc == 0 && !res->failed)
         rc = pcs_db_query(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
-    if (rc == 0 && !res->failed && !direct)
+    if (rc == 0 && !res->failed)
         rc = pcs_db_query(c->db, k->merge_sql, 0, NULL, NULL, err);
     if (px && rc == 0 && !res->failed)
         pcs_pcexport_log_summary(px, path);
@@ -845,21 +837,6 @@ static int store_rejects(PGconn *db, const char *file_id, const char *name, cons
     return rc ? rc : rc2;
 }
 
-static int tenant_to_json(const char *key, void *arg)
-{
-    return json_array_append_new(arg, json_string(key));
-}
-
-/* The tenants of a direct load as a JSON array (malloc'd text). */
-static char *tenant_list(pcs_strmap_t *tenants)
-{
-    json_t *arr = json_array();
-    pcs_strmap_foreach(tenants, tenant_to_json, arr);
-    char *s = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return s;
-}
-
 /* A file that cannot be loaded at all: a rejected row says why (in its own transaction) and the
  * file goes to failed/ with a .err report. -1 when the database went away. */
 static int fail_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, pcs_err_t *err)
@@ -904,7 +881,6 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     rejects_t rj = {.db = c->db, .name = name};
     PGresult *r = NULL;
     json_t *partners = json_array();
-    pcs_strmap_t *tenants = NULL;
     int rc = 0;
     struct stat st0;
     char file_id[32] = "";
@@ -951,34 +927,11 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     r = NULL;
     rj.file_id = file_id;
     res->kind = pcs_load_kind_from_name(name);
-    bool direct = false;
     const char *partners_sql = NULL;
-    if (res->kind == PCS_FEED_CERTS) {
+    if (res->kind == PCS_FEED_CERTS)
         rc = load_jsonl(c, fd, res, &rj, partners, &err);
-    } else {
-        /* Usage: first straight into the table, which is as fast as COPY gets. A key that is
-         * already stored (a restatement) or repeated in the file makes that COPY fail; then the
-         * file is read again into the staging table and merged. */
-        direct = res->kind == PCS_FEED_USAGE || res->kind == PCS_FEED_UNKNOWN;
-        if (direct && (tenants = pcs_strmap_new()) == NULL) {
-            rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
-            goto dberr;
-        }
-        if (direct && (rc = pcs_db_query(c->db, "SAVEPOINT direct", 0, NULL, NULL, &err)) < 0)
-            goto dberr;
-        pcs_feed_kind_t named = res->kind;
-        rc = load_csv(c, fd, res, &rj, &direct, tenants, &partners_sql, &err);
-        direct = direct && res->kind == PCS_FEED_USAGE;
-        if (rc == PCS_EEXIST) {
-            pcs_db_query(c->db, "ROLLBACK TO SAVEPOINT direct", 0, NULL, NULL, NULL);
-            rejects_free(&rj);   /* with those written so far: the savepoint took them back */
-            res->loaded = 0;
-            res->n_months = 0;
-            res->kind = named;
-            direct = false;
-            rc = load_csv(c, fd, res, &rj, &direct, NULL, &partners_sql, &err);
-        }
-    }
+    else
+        rc = load_csv(c, fd, res, &rj, &partners_sql, &err);
     if (!db_gone(c->db) && changed_during_load(fd, path, &st0)) {
         pcs_db_query(c->db, "ROLLBACK", 0, NULL, NULL, NULL);
         res->changed = true;
@@ -996,16 +949,7 @@ int pcs_load_file(pcs_load_ctx_t *c, const char *path, pcs_load_result_t *res, j
     }
     if (partners_sql) {   /* a CSV file: the partners its merge affected */
         PGresult *pr = NULL;
-        char *tl = direct ? tenant_list(tenants) : NULL;
-        const char *tp[1] = {tl};
-        int prc = direct ? pcs_db_query(c->db,
-                             "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN"
-                             " (SELECT jsonb_array_elements_text($1::jsonb)) UNION SELECT DISTINCT partner_id"
-                             " FROM customers WHERE tenant_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
-                             1, tp, &pr, &err)
-                         : pcs_db_query(c->db, partners_sql, 0, NULL, &pr, &err);
-        free(tl);
-        if (prc < 0)
+        if (pcs_db_query(c->db, partners_sql, 0, NULL, &pr, &err) < 0)
             goto dberr;
         for (int i = 0; i < PQntuples(pr); i++)
             json_array_append_new(partners, json_string(PQgetvalue(pr, i, 0)));
@@ -1081,7 +1025,6 @@ out:
     PQclear(r);
     rejects_free(&rj);
     json_decref(partners);
-    pcs_strmap_destroy(&tenants);
     return rc < 0 ? -1 : 0;
 }
 

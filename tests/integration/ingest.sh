@@ -152,7 +152,7 @@ mv "$T/big.csv" "$T/spool/incoming/big.usage.csv"
 # kill -9 while the COPY of that file is running (seen from PostgreSQL), not before or after it
 mid=0
 for _ in $(seq 1 500); do
-    if [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY usage%'")" -gt 0 ]; then mid=1; break; fi
+    if [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY stage%'")" -gt 0 ]; then mid=1; break; fi
     sleep 0.01
 done
 kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=

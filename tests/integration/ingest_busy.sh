@@ -35,7 +35,7 @@ awk -v n="$ROWS" 'BEGIN { print "tenant_id,workload,month,acr_usd,revenue_usd,pa
     for (i = 0; i < n; i++) { m = int(i / 50000); printf "big-%d,azure/vm,%d-%02d,%d.25,0,%d,%d\n", i % 50000, 2020 + int(m / 12), m % 12 + 1, i % 997, i % 7, i % 5 } }' \
     >"$T/$big"
 loaded() { q "SELECT count(*) FROM loaded_files WHERE name = '$big'"; }
-copying() { q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND query LIKE 'COPY usage%' AND state = 'active'"; }
+copying() { q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND query LIKE 'COPY stage%' AND state = 'active'"; }
 mv "$T/$big" "$T/spool/incoming/$big"
 t_drop=$(now_ms)
 for _ in $(seq 1 1200); do [ "$(copying)" = 1 ] && break; sleep 0.05; done

@@ -19,10 +19,15 @@ out=$("$PCS" migrate --db "dbname=$DB" 2>&1); rc=$?
 check "second run applies nothing ($out)" '[ $rc -eq 0 ] && [ "$out" = "pcs: migrate: 0 migrations applied" ]'
 got=$(q "SELECT count(*), count(DISTINCT version) FROM pcs_migrations")
 check "each migration recorded once" '[ "$got" = "$n|$n" ]'
-got=$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('customers','associations','usage_default','certifications','enrollments','loaded_files','rejected_rows','outbox','events')")
+got=$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('customers','associations','usage_packed','certifications','enrollments','loaded_files','rejected_rows','outbox','events')")
 check "fact tables exist" '[ "$got" = 9 ]'
-got=$(q "SELECT partstrat FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid WHERE c.relname = 'usage'")
-check "usage is partitioned by range of month" '[ "$got" = r ]'
+got=$(q "SELECT count(*) || '|' || sum(acr_cents) FROM usage")
+check "the usage view reads the packed rows (none yet)" '[ "$got" = "0|" ]'
+got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_cents, paid_units, active_units), ';' ORDER BY workload, month)
+           FROM pcs_usage_unpack(pcs_usage_pack(ARRAY['m365/teams','azure/sql','azure/sql','azure/sql'], ARRAY[date '2026-01-01', '2026-02-01', '2025-12-01', '2026-02-01'],
+                                                ARRAY[1, 2, 3, 4]::bigint[], ARRAY[5, 6, 7, 8]::bigint[], ARRAY[0, 0, 0, 9]::bigint[], ARRAY[-1, 0, 0, 0]::bigint[]))")
+check "pcs_usage_pack and pcs_usage_unpack round trip, one key adds up ($got)" \
+    '[ "$got" = "azure/sql 2025-12-01 3 7 0 0;azure/sql 2026-02-01 6 14 9 0;m365/teams 2026-01-01 1 5 0 -1" ]'
 got=$(q "SELECT has_table_privilege('pcs_ingest', 'rejected_rows', 'SELECT')")
 check "ingest role cannot read rejected rows back" '[ "$got" = f ]'
 got=$(q "SELECT has_table_privilege('pcs_scorer', 'usage', 'INSERT')")

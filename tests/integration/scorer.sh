@@ -146,8 +146,10 @@ q "INSERT INTO partners (partner_id) SELECT 'bulk-' || lpad(i::text, 5, '0') FRO
           CASE WHEN k % 2 = 0 THEN 'smb' ELSE 'enterprise' END FROM generate_series(1, $N) i, generate_series(1, 4) k;
    INSERT INTO associations SELECT 'bulk-' || lpad(i::text, 5, '0'), 'bt-' || i || '-' || k, 'PAL', '*', date '2025-01-01', NULL
           FROM generate_series(1, $N) i, generate_series(1, 4) k;
-   INSERT INTO usage SELECT 'bt-' || i || '-' || k, 'azure/sql_database', (date '2024-06-01' + m * interval '1 month')::date,
-          (100 + i + m * 10) * 100, 0, 0, 0 FROM generate_series(1, $N) i, generate_series(1, 4) k, generate_series(0, 17) m;" >/dev/null
+   INSERT INTO usage_packed SELECT t, pcs_usage_pack(array_agg(w), array_agg(m), array_agg(a), array_agg(0::bigint), array_agg(0::bigint),
+          array_agg(0::bigint)) FROM (SELECT 'bt-' || i || '-' || k AS t, 'azure/sql_database' AS w,
+          (date '2024-06-01' + m * interval '1 month')::date AS m, ((100 + i + m * 10) * 100)::bigint AS a
+          FROM generate_series(1, $N) i, generate_series(1, 4) k, generate_series(0, 17) m) x GROUP BY t;" >/dev/null
 P=$(q "SELECT count(*) FROM partners")
 # run_of AS_OF: the latest manual run of that date
 run_of() { q "SELECT max(run_id) FROM refresh_runs WHERE as_of = '$1' AND kind = 'manual'"; }

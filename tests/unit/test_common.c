@@ -189,3 +189,62 @@ Test(hmac, rfc4231_vectors)
     hmac_hex(key, sizeof key, "Test Using Larger Than Block-Size Key - Hash Key First", hex);
     cr_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
+
+/* ---- pcs_usage: the packed text of usage_packed ---------------------------------------------------- */
+#include "pcs_usage.h"
+
+typedef struct {
+    char out[4096];
+    size_t n;
+} usage_dump_t;
+
+static int usage_dump(void *arg, const pcs_usage_row_t *r)
+{
+    usage_dump_t *d = arg;
+    d->n += (size_t)snprintf(d->out + d->n, sizeof d->out - d->n, "%s %d %lld %lld %lld %lld\n", r->workload,
+                             (int)r->month, (long long)r->acr_cents, (long long)r->revenue_cents,
+                             (long long)r->paid_units, (long long)r->active_units);
+    return 0;
+}
+
+Test(usage_pack, round_trip_sorted_and_summed)
+{
+    pcs_usage_row_t rows[] = {
+        {"m365/teams", 24300, 0, 0, 20, 10},
+        {"azure/sql_database", 24301, 150, 0, 0, 0},
+        {"azure/sql_database", 24300, -5, 7, 0, 0},
+        {"azure/sql_database", 24301, 50, 1, 0, 0},   /* the same key: adds up */
+        {"m365/teams", 24299, INT64_MAX, 0, 1, 2},
+    };
+    char *s = pcs_usage_pack(rows, 5);
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s, "azure/sql_database\x1d" "24300,-5,7,0,0\x1f" "24301,200,1,0,0\x1e"
+                        "m365/teams\x1d" "24299,9223372036854775807,0,1,2\x1f" "24300,0,0,20,10");
+    usage_dump_t d = {0};
+    pcs_err_t err = {0};
+    cr_assert_eq(pcs_usage_each(s, strlen(s), usage_dump, &d, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.out, "azure/sql_database 24300 -5 7 0 0\nazure/sql_database 24301 200 1 0 0\n"
+                            "m365/teams 24299 9223372036854775807 0 1 2\nm365/teams 24300 0 0 20 10\n");
+    free(s);
+    cr_assert_null(pcs_usage_pack(rows, 0));
+}
+
+Test(usage_pack, malformed_text_is_an_error_with_its_offset)
+{
+    static const char *const bad[] = {
+        "", "azure/x", "\x1d" "1,2,3,4,5", "azure/x\x1d" "1,2,3,4", "azure/x\x1d" "1,2,3,4,5,6",
+        "azure/x\x1d" "1,2,x,4,5", "azure/x\x1d" "1,2,3,4,5\x1f", "azure/x\x1d" "1,2,3,4,5;2,2,3,4,5",
+        "azure/x\x1d" "-1,2,3,4,5", "azure/x\x1d" "1,99999999999999999999,3,4,5",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        usage_dump_t d = {0};
+        pcs_err_t err = {0};
+        int rc = pcs_usage_each(bad[i], strlen(bad[i]), usage_dump, &d, &err);
+        if (i == 0) {
+            cr_assert_eq(rc, 0, "the empty text has no entries");
+            continue;
+        }
+        cr_assert_eq(rc, PCS_EINVAL, "case %zu: rc %d", i, rc);
+        cr_assert_gt(err.column, 0, "case %zu", i);
+    }
+}

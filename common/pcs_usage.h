@@ -1,0 +1,39 @@
+/* pcs_usage: a tenant's usage in the packed text of usage_packed (sql/0012_usage_packed.sql).
+ *
+ *   data  := block (RS block)*        one block per workload, workloads in byte (strcmp) order
+ *   block := workload GS entry (US entry)*
+ *   entry := month ',' acr_cents ',' revenue_cents ',' paid_units ',' active_units
+ *
+ * RS, GS and US are 0x1e, 0x1d and 0x1f; month is year * 12 + month - 1 (pcs_date.h); entries in
+ * ascending month, one per month; numbers are base-10 integers. pcs-ingest packs (pcs_usage_pack),
+ * the scorer reads (pcs_usage_each); PostgreSQL reads it with pcs_usage_unpack() for the `usage`
+ * view. No allocation but the packed text pcs_usage_pack returns. */
+#ifndef PCS_USAGE_H
+#define PCS_USAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pcs_err.h"
+
+#define PCS_USAGE_RS '\x1e'
+#define PCS_USAGE_GS '\x1d'
+#define PCS_USAGE_US '\x1f'
+
+typedef struct pcs_usage_row {
+    const char *workload;      /* not owned; a-z 0-9 _ / * (pcs_valid_workload) */
+    int32_t month;             /* year * 12 + month - 1 */
+    int64_t acr_cents, revenue_cents, paid_units, active_units;
+} pcs_usage_row_t;
+
+/* Calls fn for each entry of the packed text data[0..n) in stored order (row->workload points at a
+ * NUL-terminated copy that lives until fn returns). Returns 0, fn's non-zero return, or PCS_EINVAL
+ * with err set when the text is malformed (its byte offset in err->column). */
+typedef int (*pcs_usage_fn)(void *arg, const pcs_usage_row_t *row);
+int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_err_t *err);
+
+/* The packed text of rows[0..n) (sorted in place by workload and month; rows with one key add up,
+ * saturating). NULL when n is 0 or out of memory. The caller frees it. */
+char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n);
+
+#endif
