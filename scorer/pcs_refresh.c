@@ -9,58 +9,59 @@
 #include "pcs_date.h"
 #include "pcs_log.h"
 #include "pcs_result_json.h"
+#include "pcs_usage.h"
 
 /* ---- the facts query ------------------------------------------------------------------------------ */
 
 /* The statements are fixed text: the scope travels as parameters of pcs_facts_scope_sql, which
  * puts them into session settings (pcs.facts_*) that the COPY reads with current_setting(), as
- * COPY takes no parameters. The query walks the partners in the order of their key and, for each,
- * reads its facts through the keys of the fact tables (LATERAL): rows leave in partner order
- * without sorting the whole set, so they stream from the first partner on while the scorer works.
- * The plan does not depend on the table statistics (seqscans are off for it, see pcs_fstream_open):
- * right after a bulk load the statistics still say "empty", and a plan built on them scanned the
- * whole usage table once per partner (issue 18.8). Slice bounds and the cursor compare in the
- * database's collation. The rows of one partner are put in one order by the client. */
+ * COPY takes no parameters. Each fact table is read once for the whole scope, through its key
+ * (every key starts with partner_id), and the branches are put in partner order by one sort or a
+ * merge of the ordered scans; a partner's usage is one row per tenant (usage_packed, sql/0012)
+ * found through the tenants of its customers and associations. (Until issue 13 the query looked up
+ * every partner's facts one partner at a time, LATERAL, and usage one row per tenant, workload and
+ * month: 200,000 index probes and 5 M rows for 10,000 partners.) Seqscans are off for the stream
+ * (pcs_fstream_open): right after a bulk load the statistics still say "empty", and a plan built on
+ * them scanned whole tables once per partner (issue 18.8). Slice bounds and the cursor compare in
+ * the database's collation. The rows of one partner are put in one order by the client, and the
+ * usage months outside the scope's window are dropped there. */
 
-#define FACTS_LATERAL                                                                                        \
-    " CROSS JOIN LATERAL ("                                                                                   \
-    " SELECT 'P' AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4, NULL::text AS f5," \
-    "  NULL::text AS f6, NULL::text AS f7"                                                                    \
-    " UNION ALL SELECT 'C', tenant_id, customer_id, segment, NULL, NULL, NULL, NULL"                          \
-    "  FROM customers c WHERE c.partner_id = p.partner_id"                                                    \
-    " UNION ALL SELECT 'A', tenant_id, association_type, workload, start_date::text, end_date::text, NULL, NULL" \
-    "  FROM associations a WHERE a.partner_id = p.partner_id"                                                 \
-    " UNION ALL SELECT 'U', u.tenant_id, u.workload, u.month::text, u.acr_cents::text, u.revenue_cents::text," \
-    "  u.paid_units::text, u.active_units::text"                                                              \
-    "  FROM (SELECT tenant_id FROM customers c WHERE c.partner_id = p.partner_id"                            \
-    "        UNION SELECT tenant_id FROM associations a WHERE a.partner_id = p.partner_id) pt"                \
-    "  JOIN usage u ON u.tenant_id = pt.tenant_id AND u.month >= current_setting('pcs.facts_m0')::date"     \
-    "   AND u.month <= current_setting('pcs.facts_m1')::date"                                               \
-    " UNION ALL SELECT 'X', person_id, certification, earned::text, expires::text, NULL, NULL, NULL"          \
-    "  FROM scoring_certs s WHERE s.partner_id = p.partner_id"                                                \
-    " UNION ALL SELECT 'E', area, enrolled_date::text, anniversary_date::text, NULL, NULL, NULL, NULL"        \
-    "  FROM enrollments e WHERE e.partner_id = p.partner_id"                                                  \
-    " UNION ALL SELECT 'S', rule_set, area, as_of::text, total::text, qualified::text, track, NULL"           \
-    "  FROM score_snapshots s WHERE s.partner_id = p.partner_id AND s.selected"                               \
-    "   AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
-    "   AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[])) x"
+/* the scope of each branch: a slice lo <= p < hi after the cursor, the same without an upper
+ * bound, or a list of partners after the cursor */
+#define SCOPE_RANGE(c) c " >= current_setting('pcs.facts_lo') AND " c " > current_setting('pcs.facts_after')"
+#define SCOPE_RANGE_HI(c) SCOPE_RANGE(c) " AND " c " < current_setting('pcs.facts_hi')"
+#define SCOPE_LIST(c)                                                                                       \
+    c " = ANY(current_setting('pcs.facts_partners')::text[]) AND " c " > current_setting('pcs.facts_after')"
 
-#define FACTS_COPY(partners)                                                                                 \
-    "COPY (SELECT p.partner_id, x.k, x.f1, x.f2, x.f3, x.f4, x.f5, x.f6, x.f7 FROM (" partners ") p"        \
-    FACTS_LATERAL " ORDER BY p.partner_id) TO STDOUT"
+#define NULLS2 ", NULL::text, NULL::text"
+#define FACTS_COPY(S)                                                                                        \
+    "COPY (SELECT partner_id, k, f1, f2, f3, f4, f5, f6, f7 FROM ("                                           \
+    "SELECT partner_id, 'P'::text AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4," \
+    " NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners WHERE " S("partner_id")              \
+    " UNION ALL SELECT partner_id, 'C'::text, tenant_id, customer_id, segment" NULLS2 NULLS2                  \
+    " FROM customers WHERE " S("partner_id")                                                                  \
+    " UNION ALL SELECT partner_id, 'A'::text, tenant_id, association_type, workload, start_date::text,"       \
+    " end_date::text" NULLS2 " FROM associations WHERE " S("partner_id")                                      \
+    " UNION ALL SELECT t.partner_id, 'U'::text, t.tenant_id, u.data, NULL::text" NULLS2 NULLS2               \
+    " FROM (SELECT partner_id, tenant_id FROM customers WHERE " S("partner_id")                               \
+    " UNION SELECT partner_id, tenant_id FROM associations WHERE " S("partner_id") ") t"                      \
+    " JOIN usage_packed u ON u.tenant_id = t.tenant_id"                                                       \
+    " UNION ALL SELECT partner_id, 'X'::text, person_id, certification, earned::text, expires::text" NULLS2  \
+    ", NULL::text FROM scoring_certs WHERE " S("partner_id")                                                  \
+    " UNION ALL SELECT partner_id, 'E'::text, area, enrolled_date::text, anniversary_date::text" NULLS2      \
+    NULLS2 " FROM enrollments WHERE " S("partner_id")                                                         \
+    " UNION ALL SELECT partner_id, 'S'::text, rule_set, area, as_of::text, total::text, qualified::text, track," \
+    " NULL::text FROM score_snapshots s WHERE " S("partner_id") " AND s.selected"                             \
+    " AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
+    " AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[])"                                       \
+    ") x ORDER BY partner_id) TO STDOUT"
 
-/* a range of partners (a refresh slice): lo <= p < hi, after the cursor ('' = open) */
-const char pcs_facts_range_sql[] = FACTS_COPY(
-    "SELECT partner_id FROM partners WHERE partner_id >= current_setting('pcs.facts_lo')"
-    " AND partner_id > current_setting('pcs.facts_after')"
-    " AND (current_setting('pcs.facts_hi') = '' OR partner_id < current_setting('pcs.facts_hi'))"
-    " ORDER BY partner_id");
+/* a range of partners (a refresh slice): lo <= p < hi after the cursor, and lo <= p when hi is '' */
+const char pcs_facts_range_sql[] = FACTS_COPY(SCOPE_RANGE_HI);
+const char pcs_facts_open_sql[] = FACTS_COPY(SCOPE_RANGE);
 
-/* a list of partners (an event, a rescoring run's slice), after the cursor; the list is read once
- * (an uncorrelated subquery), then each partner through the key */
-const char pcs_facts_list_sql[] = FACTS_COPY(
-    "SELECT partner_id FROM partners WHERE partner_id IN (SELECT unnest(current_setting('pcs.facts_partners')::text[]))"
-    " AND partner_id > current_setting('pcs.facts_after') ORDER BY partner_id");
+/* a list of partners (an event, a rescoring run's slice), after the cursor */
+const char pcs_facts_list_sql[] = FACTS_COPY(SCOPE_LIST);
 
 const char pcs_facts_scope_sql[] =
     "SELECT set_config('pcs.facts_m0', $1, false), set_config('pcs.facts_m1', $2, false),"
@@ -114,7 +115,7 @@ const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err)
     const char *p[9] = {m0, m1, s0, d, rules, s->lo ? s->lo : "", s->hi ? s->hi : "", s->after ? s->after : "",
                         list ? list : "{}"};
     if (pcs_db_query(db, pcs_facts_scope_sql, 9, p, NULL, err) == 0)
-        sql = s->partners ? pcs_facts_list_sql : pcs_facts_range_sql;
+        sql = s->partners ? pcs_facts_list_sql : s->hi && s->hi[0] ? pcs_facts_range_sql : pcs_facts_open_sql;
 out:
     free(list);
     free(rules);
@@ -140,6 +141,7 @@ struct pcs_fstream {
     frow_t *rows;               /* the partner in hand */
     int n_rows, cap_rows;
     char partner[512];
+    int32_t m0, m1;             /* the usage months the scope evaluates */
     bool done, failed;
     long long rows_read;
 };
@@ -187,9 +189,46 @@ static int track_index(const char *id)
     return -1;
 }
 
+typedef struct usage_feed {
+    pcs_fstream_t *s;
+    const char *tenant;
+    pcs_err_t err;
+} usage_feed_t;
+
+static int usage_entry(void *arg, const pcs_usage_row_t *r)
+{
+    usage_feed_t *u = arg;
+    if (r->month < u->s->m0 || r->month > u->s->m1)
+        return 0;
+    for (int i = 0; i < u->s->n_eng; i++)
+        if (pcs_engine_add_usage(u->s->eng[i], u->tenant, r->workload, r->month, (double)r->acr_cents / 100.0,
+                                 (double)r->revenue_cents / 100.0, (double)r->paid_units, (double)r->active_units,
+                                 &u->err) < 0)
+            return -1;
+    return 0;
+}
+
+/* A tenant's packed usage (kind U: f[2] tenant, f[3] the packed text) to every engine, the months of
+ * the window only, in the stored order (workload, month). */
+static void feed_usage(pcs_fstream_t *s, char **f)
+{
+    usage_feed_t u = {.s = s, .tenant = f[2]};
+    if (!f[2] || !f[3])
+        pcs_err_set(&u.err, PCS_EINVAL, 0, 0, "NULL tenant or usage");
+    else
+        pcs_usage_each(f[3], strlen(f[3]), usage_entry, &u, &u.err);
+    if (u.err.code)
+        pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: usage of tenant %s skipped from there: %s", f[0],
+                f[2] ? f[2] : "NULL", u.err.msg);
+}
+
 /* Feeds one row to the engines. */
 static void feed(pcs_fstream_t *s, char **f)
 {
+    if (f[1][0] == 'U') {
+        feed_usage(s, f);
+        return;
+    }
     pcs_err_t err = {0};
     int rc = 0;
     for (int i = 0; i < s->n_eng && rc == 0; i++) {
@@ -207,12 +246,8 @@ static void feed(pcs_fstream_t *s, char **f)
                                                     day_or_none(f[6]), &err);
             break;
         }
-        case 'U': {
-            int32_t d = day_or_none(f[4]);
-            rc = pcs_engine_add_usage(e, f[2], f[3], pcs_month_of_day(d), num(f[5]) / 100.0, num(f[6]) / 100.0,
-                                      num(f[7]), num(f[8]), &err);
-            break;
-        }
+        case 'U':
+            break;   /* fed by feed_usage, once for every engine */
         case 'X':
             rc = pcs_engine_add_cert(e, f[2], f[3], day_or_none(f[4]), day_or_none(f[5]), &err);
             break;
@@ -238,14 +273,17 @@ static void feed(pcs_fstream_t *s, char **f)
 }
 
 /* Session settings of the stream: memory for the partner-order sort; no JIT (compiling the plan
- * costs more than it saves, and an event's small query would pay it every time); and no
- * sequential scans, so every partner's facts are read through the keys whatever the statistics
- * say; index lookups priced as on cached or solid-state storage (plain index scans, not bitmaps,
- * for a partner's few rows). Reset when the stream closes, so the connection's other statements
- * plan as usual. */
+ * costs more than it saves, and an event's small query would pay it every time); no sequential
+ * scans, so the plan never trusts "empty" statistics of a table just loaded; index lookups priced
+ * as on cached or solid-state storage. A list of partners (an event, a rescoring slice) is read
+ * through the keys only (no hash or merge join, which would read whole tables for a few partners).
+ * Reset when the stream closes, so the connection's other statements plan as usual. */
 static const char stream_set_sql[] =
     "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1";
-static const char stream_reset_sql[] = "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost";
+static const char stream_set_list_sql[] = "SET enable_hashjoin = off; SET enable_mergejoin = off";
+static const char stream_reset_sql[] =
+    "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin;"
+    " RESET enable_mergejoin";
 
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err)
@@ -256,7 +294,9 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
         return NULL;
     }
     const char *sql = NULL;
-    if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 || !(sql = pcs_facts_scope(db, scope, err))) {
+    if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 ||
+        (scope->partners && pcs_db_query(db, stream_set_list_sql, 0, NULL, NULL, err) < 0) ||
+        !(sql = pcs_facts_scope(db, scope, err))) {
         free(s);
         return NULL;
     }
@@ -283,6 +323,8 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     s->db = db;
     s->eng = eng;
     s->n_eng = n_eng;
+    s->m1 = pcs_month_of_day(scope->as_of) - 1;   /* the window of pcs_facts_scope */
+    s->m0 = s->m1 - 30;
     return s;
 }
 

@@ -36,13 +36,15 @@ typedef struct pcs_fscope {
     bool snapshot;
 } pcs_fscope_t;
 
-/* The facts of a scope are streamed by one of two fixed COPY ... TO STDOUT statements (a range of
- * partners, a list of partners), one row per fact: partner_id, kind (P partner, C customer,
- * A association, U usage, X certification record, E enrollment, S stored snapshot) and seven text
- * fields, in partner order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
+/* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT statements (a bounded
+ * range of partners, a range open at the end, a list of partners), one row per fact: partner_id,
+ * kind (P partner, C customer, A association, U a tenant's usage: tenant and its packed text
+ * (pcs_usage.h), X certification record, E enrollment, S stored snapshot) and seven text fields,
+ * in partner order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
  * session settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
  * text), or NULL with err. Shared by the scorer, the benchmark and any reader of a partner's facts. */
 extern const char pcs_facts_range_sql[];
+extern const char pcs_facts_open_sql[];
 extern const char pcs_facts_list_sql[];
 extern const char pcs_facts_scope_sql[];
 const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err);

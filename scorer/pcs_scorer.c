@@ -1219,8 +1219,9 @@ static int print_facts_sql(void *app, const char *arg)
 {
     (void)app;
     (void)arg;
-    printf("%s;\n-- then, for a range of partners (a refresh slice):\n%s;\n-- or a list of partners:\n%s;\n",
-           pcs_facts_scope_sql, pcs_facts_range_sql, pcs_facts_list_sql);
+    printf("%s;\n-- then, for a range of partners (a refresh slice):\n%s;\n-- a range open at the end:\n%s;\n"
+           "-- or a list of partners:\n%s;\n",
+           pcs_facts_scope_sql, pcs_facts_range_sql, pcs_facts_open_sql, pcs_facts_list_sql);
     return 0;
 }
 

@@ -129,7 +129,7 @@ kill -TERM "$cpid"; wait "$cpid"
 as() { psql -qAt -d "$DB" -U "$1" -c "$2" 2>&1; }
 check "18.12 the whole run above loaded as pcs_ingest (no permission error in its log)" '! grep -q "permission denied" "$T/ingest.log"'
 check "18.12 pcs_ingest cannot delete usage, customers or enrollments" \
-    '[[ "$(as pcs_ingest "DELETE FROM usage")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM usage_packed")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM customers")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM enrollments")" == *"permission denied"* ]]'
+    '[ "$(q "SELECT has_table_privilege('\''pcs_ingest'\'', '\''usage'\'', '\''DELETE'\'')")" = f ] && [[ "$(as pcs_ingest "DELETE FROM usage_packed")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM customers")" == *"permission denied"* ]] && [[ "$(as pcs_ingest "DELETE FROM enrollments")" == *"permission denied"* ]]'
 check "18.12 pcs_ingest does not read the events it stores" '[[ "$(as pcs_ingest "SELECT count(*) FROM events")" == *"permission denied"* ]]'
 check "18.12 pcs_notifier reads no raw certification or person link" \
     '[[ "$(as pcs_notifier "SELECT count(*) FROM certifications")" == *"permission denied"* ]] && [[ "$(as pcs_notifier "SELECT count(*) FROM person_links")" == *"permission denied"* ]]'

@@ -21,7 +21,7 @@ got=$(q "SELECT count(*), count(DISTINCT version) FROM pcs_migrations")
 check "each migration recorded once" '[ "$got" = "$n|$n" ]'
 got=$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('customers','associations','usage_packed','certifications','enrollments','loaded_files','rejected_rows','outbox','events')")
 check "fact tables exist" '[ "$got" = 9 ]'
-got=$(q "SELECT count(*) || '|' || sum(acr_cents) FROM usage")
+got=$(q "SELECT count(*) || '|' || coalesce(sum(acr_cents)::text, '') FROM usage")
 check "the usage view reads the packed rows (none yet)" '[ "$got" = "0|" ]'
 got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_cents, paid_units, active_units), ';' ORDER BY workload, month)
            FROM pcs_usage_unpack(pcs_usage_pack(ARRAY['m365/teams','azure/sql','azure/sql','azure/sql'], ARRAY[date '2026-01-01', '2026-02-01', '2025-12-01', '2026-02-01'],
