@@ -52,16 +52,7 @@ static cell_t *cell_for(pcs_engine_t *e, int tenant, int scope, int slot)
     return &e->cells[(size_t)*b * (size_t)e->n_slots + (size_t)slot];
 }
 
-static const cell_t zero_cell;
-
-const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month)
-{
-    int slot = slot_of(e, month);
-    if (slot < 0)
-        return &zero_cell;
-    int b = e->block_of[tenant * e->r->n_scopes + scope];
-    return b < 0 ? &zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
-}
+const cell_t pcs_zero_cell;
 
 static void add_to_cell(pcs_engine_t *e, const row_t *r, uint64_t mask, int slot)
 {

@@ -10,8 +10,18 @@
 /* Builds the aggregates for data months slot_lo..M (and the M+1 projection slot) from the
  * normalised rows; e->M must be set. 0, or -1 with e->oom set. */
 int pcs_facts_aggregate(pcs_engine_t *e, int32_t oldest_eval_month);
-/* The credited cell of (tenant, scope, month); a zero cell outside the built months. */
-const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month);
+/* The credited cell of (tenant, scope, month); a zero cell outside the built months. Inline: the
+ * metrics read cells in loops over tenants and months (a third of a refresh's scoring time went
+ * to the call itself). */
+extern const cell_t pcs_zero_cell;
+static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month)
+{
+    int32_t slot = month - e->slot_lo;
+    if (slot < 0 || slot >= e->n_slots)
+        return &pcs_zero_cell;
+    int b = e->block_of[tenant * e->r->n_scopes + scope];
+    return b < 0 ? &pcs_zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
+}
 /* Whether association a covers workload wl in some day of [month_first, month_last]. */
 bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
 /* Fills e->pv with each person's certifications valid at day, less the overrides ovr[0..n_ovr). */
