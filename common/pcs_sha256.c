@@ -3,6 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define PCS_SHA_NI 1
+#endif
+
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -42,6 +48,67 @@ static void block(pcs_sha256_t *s, const unsigned char *p)
     s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
+#ifdef PCS_SHA_NI
+/* SHA-256 with the x86 SHA extensions (Intel's published instruction sequence): the state is kept
+ * as ABEF / CDGH, four rounds per group, the message schedule by sha256msg1/msg2. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8], const unsigned char *p, size_t n)
+{
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)&h[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);            /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);              /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);      /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);           /* CDGH */
+    for (; n; n--, p += 64) {
+        __m128i abef = s0, cdgh = s1, w[4];
+        for (int g = 0; g < 16; g++) {
+            __m128i m;
+            if (g < 4) {
+                m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), mask);
+            } else {
+                m = _mm_sha256msg1_epu32(w[g & 3], w[(g - 3) & 3]);
+                m = _mm_add_epi32(m, _mm_alignr_epi8(w[(g - 1) & 3], w[(g - 2) & 3], 4));
+                m = _mm_sha256msg2_epu32(m, w[(g - 1) & 3]);
+            }
+            w[g & 3] = m;
+            __m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * g]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, k);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k, 0x0E));
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);             /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);              /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);           /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);              /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], s0);
+    _mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+static bool have_sha_ni(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* n whole blocks at p */
+static void blocks(pcs_sha256_t *s, const unsigned char *p, size_t n)
+{
+#ifdef PCS_SHA_NI
+    if (s->accel) {
+        blocks_ni(s->h, p, n);
+        return;
+    }
+#endif
+    for (; n; n--, p += 64)
+        block(s, p);
+}
+
 void pcs_sha256_init(pcs_sha256_t *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -49,6 +116,11 @@ void pcs_sha256_init(pcs_sha256_t *s)
     memcpy(s->h, iv, sizeof iv);
     s->bytes = 0;
     s->used = 0;
+#ifdef PCS_SHA_NI
+    s->accel = have_sha_ni();
+#else
+    s->accel = false;
+#endif
 }
 
 void pcs_sha256_update(pcs_sha256_t *s, const void *data, size_t len)
@@ -56,13 +128,19 @@ void pcs_sha256_update(pcs_sha256_t *s, const void *data, size_t len)
     const unsigned char *p = data;
     s->bytes += len;
     while (len) {
+        if (s->used == 0 && len >= 64) {   /* whole blocks straight from the input */
+            blocks(s, p, len / 64);
+            p += len / 64 * 64;
+            len %= 64;
+            continue;
+        }
         size_t n = 64 - s->used < len ? 64 - s->used : len;
         memcpy(s->buf + s->used, p, n);
         s->used += n;
         p += n;
         len -= n;
         if (s->used == 64) {
-            block(s, s->buf);
+            blocks(s, s->buf, 1);
             s->used = 0;
         }
     }

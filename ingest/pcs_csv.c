@@ -854,6 +854,83 @@ static bool step(pcs_csv_t *r, int *st, int c)
     return ok;
 }
 
+/* The common record, read without the byte-at-a-time parser: a whole line in in[] of printable
+ * ASCII without quotes, CR (but one before the LF) or NUL, no longer than max. Fills the record as
+ * step() would and returns true; false (nothing changed) for anything else, which the parser then
+ * reads byte by byte. */
+static bool fast_line(pcs_csv_t *r)
+{
+    if (r->in_pos >= r->in_len)
+        return false;
+    const unsigned char *s = r->in + r->in_pos;
+    size_t avail = r->in_len - r->in_pos;
+    const unsigned char *nl = memchr(s, '\n', avail);
+    if (!nl)
+        return false;
+    size_t len = (size_t)(nl - s), n = len;
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (n > r->max)
+        return false;
+    size_t delims = 0;
+    unsigned char bad = 0;
+    const unsigned char d = (unsigned char)r->delim;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        bad |= (unsigned char)((c == '"') | (c == '\r') | (c == 0) | (c >> 7));
+        delims += c == d;
+    }
+    if (bad)
+        return false;
+    size_t nf = delims + 1;
+    if (r->raw_cap < n + 1) {
+        unsigned char *p = realloc(r->raw, n + 1);
+        if (!p)
+            return false;
+        r->raw = p;
+        r->raw_cap = n + 1;
+    }
+    if (r->fb_cap < n + 1) {
+        size_t cap = grown(r->fb_cap, n + 1);
+        char *p = realloc(r->fb, cap);
+        if (!p)
+            return false;
+        r->fb = p;
+        r->fb_cap = cap;
+    }
+    while (r->fcap < nf) {
+        r->nf = r->fcap;   /* fields_reserve() grows to hold index nf */
+        if (!fields_reserve(r)) {
+            r->nf = 0;
+            return false;
+        }
+    }
+    memcpy(r->raw, s, n);
+    r->raw_len = n;
+    memcpy(r->fb, s, n);
+    r->fb[n] = '\0';
+    size_t start = 0, f = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == d) {
+            r->fb[i] = '\0';
+            r->foff[f] = start;
+            r->flen[f] = i - start;
+            r->fcol[f] = r->col + (long long)start;
+            r->fline[f] = r->line;
+            f++;
+            start = i + 1;
+        }
+    }
+    r->nf = nf;
+    r->fb_len = n + 1;
+    r->bl = r->line;
+    r->bc = r->col + (long long)len;
+    r->line++;
+    r->col = 1;
+    r->in_pos += len + 1;
+    return true;
+}
+
 int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
 {
     if (!r->sniffed)
@@ -863,6 +940,10 @@ int pcs_csv_next(pcs_csv_t *r, pcs_csv_row_t *row, pcs_err_t *err)
     row_fill(r, row);
     if (r->fail.code < 0)
         return failed(r, err);
+    if (fast_line(r)) {
+        row_fill(r, row);
+        return 1;
+    }
     int c = getb(r);
     if (c == IN_EOF)
         return 0;
