@@ -149,3 +149,89 @@ char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n)
         s[len] = '\0';
     return s;
 }
+
+/* ---- merging a load into stored text ------------------------------------------------------------------- */
+
+typedef struct merge {
+    const pcs_usage_row_t *rows;  /* the load's rows, sorted */
+    size_t n;
+    pcs_usage_row_t *all;         /* kept stored entries, then the rows */
+    size_t len, cap;
+    char **wls;                   /* copies of the stored workloads the kept entries point at */
+    size_t n_wls, cap_wls;
+} merge_t;
+
+static int keep_stored(void *arg, const pcs_usage_row_t *row)
+{
+    merge_t *m = arg;
+    if (bsearch(row, m->rows, m->n, sizeof *m->rows, cmp_row))
+        return 0;   /* restated by the load */
+    if (m->len == m->cap) {
+        size_t nc = m->cap * 2;
+        pcs_usage_row_t *na = realloc(m->all, nc * sizeof *na);
+        if (!na)
+            return PCS_ENOMEM;
+        m->all = na;
+        m->cap = nc;
+    }
+    pcs_usage_row_t r = *row;
+    if (!m->n_wls || strcmp(m->wls[m->n_wls - 1], row->workload) != 0) {
+        if (m->n_wls == m->cap_wls) {
+            size_t nc = m->cap_wls ? m->cap_wls * 2 : 8;
+            char **nw = realloc(m->wls, nc * sizeof *nw);
+            if (!nw)
+                return PCS_ENOMEM;
+            m->wls = nw;
+            m->cap_wls = nc;
+        }
+        if (!(m->wls[m->n_wls] = strdup(row->workload)))
+            return PCS_ENOMEM;
+        m->n_wls++;
+    }
+    r.workload = m->wls[m->n_wls - 1];
+    m->all[m->len++] = r;
+    return 0;
+}
+
+char *pcs_usage_merge(const char *old, size_t old_n, pcs_usage_row_t *rows, size_t n, pcs_err_t *err)
+{
+    char *out = NULL;
+    if (n == 0) {
+        pcs_err_set(err, PCS_EINVAL, 0, 0, "packed usage: no rows to merge");
+        return NULL;
+    }
+    if (old_n == 0) {
+        if (!(out = pcs_usage_pack(rows, n)))
+            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        return out;
+    }
+    qsort(rows, n, sizeof *rows, cmp_row);
+    merge_t m = {.rows = rows, .n = n, .cap = n + 32};
+    m.all = malloc(m.cap * sizeof *m.all);
+    if (!m.all) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto out;
+    }
+    int rc = pcs_usage_each(old, old_n, keep_stored, &m, err);
+    if (rc == PCS_ENOMEM)
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (rc)
+        goto out;
+    if (m.len + n > m.cap) {
+        pcs_usage_row_t *na = realloc(m.all, (m.len + n) * sizeof *na);
+        if (!na) {
+            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+            goto out;
+        }
+        m.all = na;
+    }
+    memcpy(m.all + m.len, rows, n * sizeof *rows);
+    if (!(out = pcs_usage_pack(m.all, m.len + n)))
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+out:
+    for (size_t i = 0; i < m.n_wls; i++)
+        free(m.wls[i]);
+    free(m.wls);
+    free(m.all);
+    return out;
+}

@@ -23,6 +23,7 @@
 #include "pcs_sha256.h"
 #include "pcs_strmap.h"
 #include "pcs_text.h"
+#include "pcs_usageload.h"
 #include "pcs_vocab.h"
 #include "pcs_valid.h"
 
@@ -44,7 +45,7 @@ typedef struct kind_def {
     const char *name;
     int n_cols;
     const char *cols[12];      /* 11 at most: the stage of a Partner Center export */
-    const char *stage_sql;      /* CREATE TEMP TABLE stage (...) */
+    const char *stage_sql;      /* CREATE TEMP TABLE stage (...); NULL: usage, merged by pcs_usageload */
     const char *merge_sql;      /* stage -> facts */
     const char *partners_sql;   /* partners affected */
 } kind_def_t;
@@ -70,9 +71,7 @@ static const kind_def_t kinds[] = {
      "SELECT DISTINCT partner_id FROM stage"},
     {PCS_FEED_USAGE, ".usage.csv", "usage", 7,
      {"tenant_id", "workload", "month", "acr_usd", "revenue_usd", "paid_units", "active_units"},
-     "CREATE TEMP TABLE stage (line bigint, tenant_id text, workload text, month date, acr_cents bigint,"
-     " revenue_cents bigint, paid_units bigint, active_units bigint) ON COMMIT DROP",
-     PCS_SQL_MERGE_USAGE(""),
+     NULL, NULL,   /* merged in the client: pcs_usageload.h (its stage holds the file's tenants) */
      "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"
      " UNION SELECT DISTINCT partner_id FROM customers WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"},
     {PCS_FEED_ENROLLMENTS, ".enrollments.csv", "enrollments", 4,
@@ -235,9 +234,43 @@ static int parse_decimal(const char *s, double limit, double *x)
     return fabs(*x) <= limit ? 0 : -2;
 }
 
-/* Amounts become cents rounded per scoring.md §17.1; negative amounts are credits (§1.1). */
-static int parse_money(const char *s, long long *cents)
+/* The common number without strtod: [-]digits[.d[d]] with at most 15 integer digits, as hundredths
+ * (exact: for such numbers llround(strtod(s) * 100) and trunc(strtod(s)) are these very integers).
+ * false for anything else, which parse_decimal reads. */
+static bool parse_hundredths(const char *s, size_t n, long long *h)
 {
+    size_t i = s[0] == '-';
+    long long v = 0;
+    size_t d0 = i;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+        v = v * 10 + (s[i] - '0');
+    if (i == d0 || i - d0 > 15)
+        return false;
+    int frac = 0;
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && frac < 3 && s[i] >= '0' && s[i] <= '9'; i++, frac++)
+            v = v * 10 + (s[i] - '0');
+        if (frac == 0 || frac > 2)
+            return false;
+    }
+    if (i != n)
+        return false;
+    for (; frac < 2; frac++)
+        v *= 10;
+    *h = s[0] == '-' ? -v : v;
+    return true;
+}
+
+/* Amounts become cents rounded per scoring.md §17.1; negative amounts are credits (§1.1). */
+static int parse_money(const char *s, size_t n, long long *cents)
+{
+    long long h;
+    if (n && parse_hundredths(s, n, &h)) {
+        if (h > (long long)(PCS_VALID_MONEY_MAX * 100) || h < -(long long)(PCS_VALID_MONEY_MAX * 100))
+            return -2;
+        *cents = h;
+        return 0;
+    }
     double x;
     int rc = parse_decimal(s, PCS_VALID_MONEY_MAX, &x);
     if (rc == 0)
@@ -246,8 +279,15 @@ static int parse_money(const char *s, long long *cents)
 }
 
 /* Unit counts: a fraction is truncated toward zero, a negative becomes 0 (§1.1.2). */
-static int parse_units(const char *s, long long *u)
+static int parse_units(const char *s, size_t n, long long *u)
 {
+    long long h;
+    if (n && parse_hundredths(s, n, &h)) {
+        if (h > (long long)(PCS_VALID_UNITS_MAX * 100) || h < -(long long)(PCS_VALID_UNITS_MAX * 100))
+            return -2;
+        *u = h < 0 ? 0 : h / 100;
+        return 0;
+    }
     double x;
     int rc = parse_decimal(s, PCS_VALID_UNITS_MAX, &x);
     if (rc == 0) {
@@ -257,11 +297,50 @@ static int parse_units(const char *s, long long *u)
     return rc;
 }
 
-/* Columns that hold an id (pcs_valid.h). */
-static bool id_column(const char *col)
+/* What a column of a kind holds, decided once per file from its name (stage_row runs per row). */
+typedef enum {
+    COL_OTHER, COL_DATE_START, COL_DATE, COL_MONTH, COL_MONEY, COL_UNITS, COL_ASSOC_TYPE, COL_AREA, COL_SEGMENT,
+    COL_ID, COL_WORKLOAD, COL_TEXT
+} col_kind_t;
+
+typedef struct col_info {
+    col_kind_t kind;
+    bool optional;         /* may be empty */
+    bool customer_id;      /* empty: the tenant id */
+    bool end_date;         /* the end of start_date (else of enrolled_date) in a reason */
+} col_info_t;
+
+static void col_infos(const kind_def_t *k, col_info_t *ci)
 {
-    return !strcmp(col, "partner_id") || !strcmp(col, "tenant_id") || !strcmp(col, "customer_id") ||
-           !strcmp(col, "person_id");
+    for (int i = 0; i < k->n_cols; i++) {
+        const char *col = k->cols[i];
+        col_info_t c = {COL_OTHER, false, false, false};
+        bool money = !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7);
+        bool units = !strncmp(col, "paid", 4) || !strncmp(col, "active", 6);
+        c.optional = strcmp(col, "end_date") == 0 || strcmp(col, "customer_name") == 0 ||
+                     strcmp(col, "customer_id") == 0 || money || units || strcmp(col, "attribution") == 0;
+        c.customer_id = strcmp(col, "customer_id") == 0;
+        c.end_date = strcmp(col, "end_date") == 0;
+        if (strstr(col, "_date"))
+            c.kind = strcmp(col, "start_date") == 0 || strcmp(col, "enrolled_date") == 0 ? COL_DATE_START : COL_DATE;
+        else if (strcmp(col, "month") == 0)
+            c.kind = COL_MONTH;
+        else if (money || units)
+            c.kind = money ? COL_MONEY : COL_UNITS;
+        else if (strcmp(col, "association_type") == 0)
+            c.kind = COL_ASSOC_TYPE;
+        else if (strcmp(col, "area") == 0)
+            c.kind = COL_AREA;
+        else if (strcmp(col, "segment") == 0)
+            c.kind = COL_SEGMENT;
+        else if (!strcmp(col, "partner_id") || !strcmp(col, "tenant_id") || c.customer_id || !strcmp(col, "person_id"))
+            c.kind = COL_ID;
+        else if (strcmp(col, "workload") == 0)
+            c.kind = COL_WORKLOAD;
+        else if (strcmp(col, "customer_name") == 0 || strcmp(col, "certification") == 0)
+            c.kind = COL_TEXT;
+        ci[i] = c;
+    }
 }
 
 static bool one_of(const char *s, const char *const *set)
@@ -269,46 +348,58 @@ static bool one_of(const char *s, const char *const *set)
     return pcs_vocab_index(set, s) >= 0;
 }
 
-/* Validates one CSV record of a canonical kind and appends it to the COPY buffer, or returns the
- * index of the bad field and a reason. */
-static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *row, bool with_line, int32_t today,
-                     pcs_copybuf_t *b, char *why, size_t wsize)
+/* One field into the COPY buffer, when there is one. */
+static void put_field(pcs_copybuf_t *b, const char *s, size_t n, bool first)
 {
-    char linebuf[32];
-    snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
-    size_t mark = b->n;   /* on a bad field the buffer is rolled back to here */
-    if (with_line)
+    if (b)
+        pcs_copy_field(b, s, n, first);
+}
+
+/* Validates one CSV record of a canonical kind (ci from col_infos) and appends it to the COPY
+ * buffer b, or returns the index of the bad field and a reason. b may be NULL: then vals[i]
+ * receives the value of each month (year * 12 + month - 1), amount (cents) and unit column i. */
+static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, const pcs_csv_row_t *row,
+                     bool with_line, int32_t today, pcs_copybuf_t *b, int64_t *vals, char *why, size_t wsize)
+{
+    size_t mark = b ? b->n : 0;   /* on a bad field the buffer is rolled back to here */
+    if (with_line && b) {
+        char linebuf[32];
+        snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
         pcs_copy_field(b, linebuf, strlen(linebuf), true);
+    }
     int32_t start = PCS_DAY_NONE;   /* start_date / enrolled_date, for the end that must not precede it */
     for (int i = 0; i < k->n_cols; i++) {
         const char *f = row->fields[map[i]];
         size_t n = row->lens[map[i]];
         const char *col = k->cols[i];
-        char num[32];
-        bool optional = strcmp(col, "end_date") == 0 || strcmp(col, "customer_name") == 0 ||
-                        strcmp(col, "customer_id") == 0 || !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) ||
-                        !strncmp(col, "paid", 4) || !strncmp(col, "active", 6) ||
-                        strcmp(col, "attribution") == 0;
-        if (n == 0 && !optional) {
+        bool first = i == 0 && !with_line;
+        if (n == 0 && !ci[i].optional) {
             snprintf(why, wsize, "%s: empty", col);
             goto bad;
         }
-        if (strstr(col, "_date") || strcmp(col, "month") == 0) {
+        switch (ci[i].kind) {
+        case COL_MONTH:
+        case COL_DATE_START:
+        case COL_DATE: {
             int32_t d;
             if (n == 0) {
-                pcs_copy_field(b, NULL, 0, i == 0 && !with_line);
+                put_field(b, NULL, 0, first);
                 continue;
             }
-            if (strcmp(col, "month") == 0) {
+            if (ci[i].kind == COL_MONTH) {
                 if (pcs_month_parse(f, &d) < 0) {
                     snprintf(why, wsize, "month: not a month YYYY-MM: '%.40s'", f);
                     goto bad;
                 }
                 if (pcs_valid_month(col, d, today, why, wsize) < 0)
                     goto bad;
-                char ds[16];
-                snprintf(ds, sizeof ds, "%.7s-01", f);
-                pcs_copy_field(b, ds, strlen(ds), i == 0 && !with_line);
+                if (vals)
+                    vals[i] = d;
+                if (b) {
+                    char ds[16];
+                    snprintf(ds, sizeof ds, "%.7s-01", f);
+                    pcs_copy_field(b, ds, strlen(ds), first);
+                }
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
@@ -316,20 +407,21 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                 }
                 if (pcs_valid_day(col, d, why, wsize) < 0)
                     goto bad;
-                if (strcmp(col, "start_date") == 0 || strcmp(col, "enrolled_date") == 0) {
+                if (ci[i].kind == COL_DATE_START) {
                     start = d;
                 } else if (start != PCS_DAY_NONE && d < start) {
-                    snprintf(why, wsize, "%s: %.10s is before %s", col, f,
-                             strcmp(col, "end_date") == 0 ? "start_date" : "enrolled_date");
+                    snprintf(why, wsize, "%s: %.10s is before %s", col, f, ci[i].end_date ? "start_date" : "enrolled_date");
                     goto bad;
                 }
-                pcs_copy_field(b, f, n, i == 0 && !with_line);
+                put_field(b, f, n, first);
             }
-        } else if (!strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7) || !strncmp(col, "paid", 4) ||
-                   !strncmp(col, "active", 6)) {
-            long long v;
-            bool money = !strncmp(col, "acr", 3) || !strncmp(col, "revenue", 7);
-            int prc = money ? parse_money(f, &v) : parse_units(f, &v);
+            continue;
+        }
+        case COL_MONEY:
+        case COL_UNITS: {
+            long long v = 0;
+            bool money = ci[i].kind == COL_MONEY;
+            int prc = money ? parse_money(f, n, &v) : parse_units(f, n, &v);
             if (prc == -1) {
                 snprintf(why, wsize, "%s: not a number: '%.40s'", col, f);
                 goto bad;
@@ -339,38 +431,65 @@ static int stage_row(const kind_def_t *k, const int *map, const pcs_csv_row_t *r
                          money ? "at most 100,000,000,000 USD either way" : "at most 1,000,000,000 units", f);
                 goto bad;
             }
-            snprintf(num, sizeof num, "%lld", v);
-            pcs_copy_field(b, num, strlen(num), i == 0 && !with_line);
-        } else if (strcmp(col, "association_type") == 0 && !one_of(f, pcs_assoc_type_ids)) {
-            snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
-            goto bad;
-        } else if (strcmp(col, "area") == 0 && !one_of(f, pcs_area_ids)) {
-            snprintf(why, wsize, "area: unknown area '%.40s'", f);
-            goto bad;
-        } else if (strcmp(col, "segment") == 0 && strcmp(f, "smb") && strcmp(f, "enterprise")) {
-            snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
-            goto bad;
-        } else if (id_column(col) && n && pcs_valid_id(col, f, n, why, wsize) < 0) {
-            goto bad;
-        } else if (strcmp(col, "workload") == 0 && !(k->suffix == NULL && n == 1 && f[0] == '-') &&
-                   pcs_valid_workload(col, f, n, why, wsize) < 0) {
-            goto bad;   /* '-': a row of an export that gives a customer and no usage */
-        } else if ((strcmp(col, "customer_name") == 0 || strcmp(col, "certification") == 0) &&
-                   pcs_valid_text(col, f, n, why, wsize) < 0) {
-            goto bad;
-        } else if (strcmp(col, "customer_id") == 0 && n == 0) {
-            pcs_copy_field(b, row->fields[map[1]], row->lens[map[1]], i == 0 && !with_line);   /* missing customer id = tenant id */
-        } else if (n > 200) {
+            if (vals)
+                vals[i] = v;
+            if (b) {
+                char num[32];
+                snprintf(num, sizeof num, "%lld", v);
+                pcs_copy_field(b, num, strlen(num), first);
+            }
+            continue;
+        }
+        case COL_ASSOC_TYPE:
+            if (!one_of(f, pcs_assoc_type_ids)) {
+                snprintf(why, wsize, "association_type: unknown association type '%.40s'", f);
+                goto bad;
+            }
+            break;
+        case COL_AREA:
+            if (!one_of(f, pcs_area_ids)) {
+                snprintf(why, wsize, "area: unknown area '%.40s'", f);
+                goto bad;
+            }
+            break;
+        case COL_SEGMENT:
+            if (strcmp(f, "smb") && strcmp(f, "enterprise")) {
+                snprintf(why, wsize, "segment: expected smb or enterprise, got '%.40s'", f);
+                goto bad;
+            }
+            break;
+        case COL_ID:
+            if (n && pcs_valid_id(col, f, n, why, wsize) < 0)
+                goto bad;
+            if (n == 0 && ci[i].customer_id) {   /* missing customer id = tenant id */
+                put_field(b, row->fields[map[1]], row->lens[map[1]], first);
+                continue;
+            }
+            break;
+        case COL_WORKLOAD:
+            /* '-': a row of an export that gives a customer and no usage */
+            if (!(k->suffix == NULL && n == 1 && f[0] == '-') && pcs_valid_workload(col, f, n, why, wsize) < 0)
+                goto bad;
+            break;
+        case COL_TEXT:
+            if (pcs_valid_text(col, f, n, why, wsize) < 0)
+                goto bad;
+            break;
+        case COL_OTHER:
+            break;
+        }
+        if (n > 200) {
             snprintf(why, wsize, "%s: longer than 200 bytes", col);
             goto bad;
-        } else {
-            pcs_copy_field(b, n || !optional ? f : NULL, n, i == 0 && !with_line);
         }
+        put_field(b, n || !ci[i].optional ? f : NULL, n, first);
     }
-    pcs_copy_put(b, "\n", 1);
+    if (b)
+        pcs_copy_put(b, "\n", 1);
     return -1;
 bad:
-    b->n = mark;
+    if (b)
+        b->n = mark;
     for (int i = 0; i < k->n_cols; i++)
         if (strncmp(why, k->cols[i], strlen(k->cols[i])) == 0 && why[strlen(k->cols[i])] == ':')
             return map[i];
@@ -441,10 +560,9 @@ static bool db_gone(PGconn *db)
 
 /* Loads the CSV records of a canonical kind into the stage table. */
 /* Remembers a data month of a usage file for the outbox and the hint (validated already). */
-static void note_month(pcs_load_result_t *res, const char *month)
+static void note_month(pcs_load_result_t *res, int32_t m)
 {
-    int32_t m;
-    if (pcs_month_parse(month, &m) < 0)
+    if (res->n_months && res->months[res->n_months - 1] == m)
         return;
     for (int i = 0; i < res->n_months; i++)
         if (res->months[i] == m)
@@ -499,6 +617,8 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
 {
     int rc = 0;
     pcs_copybuf_t b = {0};
+    bool in_copy = false;        /* COPY stage FROM STDIN in progress */
+    pcs_usageload_t *ul = NULL;  /* a usage feed's rows (no stage COPY) */
     pcs_pcexport_t *px = NULL;   /* a Partner Center export: its records are translated to the kind */
     const char *path = rj->name;
     int rfd = reader_fd(fd);
@@ -586,13 +706,22 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     for (int i = 0; i < k->n_cols; i++)
         if (strcmp(k->cols[i], "month") == 0)
             month_col = i;
+    col_info_t ci[12];
+    col_infos(k, ci);
+    int64_t vals[12];   /* months and numbers of a row */
     double t_start = now_s();
     const char *copy_sql = "COPY stage FROM STDIN";
-    rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
-    if (rc == 0)
-        rc = pcs_copy_begin(c->db, copy_sql, err);
-    if (rc < 0)
-        goto out;
+    if (!k->stage_sql) {   /* a usage feed: its rows are held and packed per tenant here */
+        if (!(ul = pcs_usageload_new()))
+            goto nomem;
+    } else {
+        rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
+        if (rc == 0)
+            rc = pcs_copy_begin(c->db, copy_sql, err);
+        if (rc < 0)
+            goto out;
+        in_copy = true;
+    }
     char why[300];
     int32_t today = pcs_day_today_utc();
     long long records = 0;
@@ -601,7 +730,8 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             rc = pcs_err_set(err, PCS_ECANCELED, 0, 0, "stopping");
             break;
         }
-        if (rj->n >= REJECT_BATCH && (rc = rejects_flush_in_copy(c, rj, &b, copy_sql, err)) < 0)
+        if (rj->n >= REJECT_BATCH &&
+            (rc = in_copy ? rejects_flush_in_copy(c, rj, &b, copy_sql, err) : rejects_flush(rj, err)) < 0)
             break;
         if (c->max_file_rows && ++records > c->max_file_rows) {
             snprintf(why, sizeof why, "more than max_file_rows = %lld rows: this line and the rest of the file are not loaded",
@@ -631,15 +761,18 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
                 continue;   /* rejected, or skipped and counted */
             row = tr;
         }
-        int bad = stage_row(k, map, &row, true, today, &b, why, sizeof why);
+        int bad = stage_row(k, ci, map, &row, true, today, ul ? NULL : &b, vals, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
             continue;
         }
-        if (month_col >= 0)
-            note_month(res, row.fields[map[month_col]]);
+        if (month_col >= 0 && row.lens[map[month_col]])
+            note_month(res, (int32_t)vals[month_col]);
         res->loaded++;
+        if (ul && pcs_usageload_add(ul, row.fields[map[0]], row.lens[map[0]], row.fields[map[1]], row.lens[map[1]],
+                                    (int32_t)vals[2], vals[3], vals[4], vals[5], vals[6]) < 0)
+            goto nomem;
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
     }
@@ -654,17 +787,23 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
     }
-    if (rc == 0)
-        rc = pcs_copy_flush(c->db, &b, err);
-    int rc2 = pcs_copy_end(c->db, err);
-    if (rc == 0)
-        rc = rc2;
+    if (in_copy) {
+        if (rc == 0)
+            rc = pcs_copy_flush(c->db, &b, err);
+        int rc2 = pcs_copy_end(c->db, err);
+        in_copy = false;
+        if (rc == 0)
+            rc = rc2;
+    }
     double t_merge = now_s();
-    /* the merge groups the whole file by key: give it room to hash in memory */
-    if (rc == 0 && !res->failed)
+    if (ul && rc == 0 && !res->failed) {
+        rc = pcs_usageload_store(ul, c->db, err);
+    } else if (rc == 0 && !res->failed) {
+        /* the merge groups the whole file by key: give it room to hash in memory */
         rc = pcs_db_query(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
-    if (rc == 0 && !res->failed)
-        rc = pcs_db_query(c->db, k->merge_sql, 0, NULL, NULL, err);
+        if (rc == 0)
+            rc = pcs_db_query(c->db, k->merge_sql, 0, NULL, NULL, err);
+    }
     if (px && rc == 0 && !res->failed)
         pcs_pcexport_log_summary(px, path);
     pcs_log(PCS_LOG_DEBUG, "ingest", "load", "%s: parse+COPY %.2f s, merge %.2f s", path, t_merge - t_start,
@@ -672,9 +811,11 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     goto out;
 nomem:
     rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    pcs_copy_end(c->db, NULL);
+    if (in_copy)
+        pcs_copy_end(c->db, NULL);
 out:
     free(b.s);
+    pcs_usageload_destroy(&ul);
     pcs_pcexport_destroy(&px);
     pcs_csv_destroy(&r);
     return rc;
