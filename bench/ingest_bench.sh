@@ -37,7 +37,7 @@ copy_s=$(echo "$t1 - $t0" | bc -l)
 
 # ---- pcs-ingest: spool file -> staged COPY -> merge into usage ------------------------------------------
 mkdir -p "$T/spool/incoming"
-printf 'db = "dbname=%s"\nspool_dir = %s/spool\nintake_endpoint = ipc://%s/in\npush_endpoint = ipc://%s/push\nscan_interval_ms = 100\n' \
+printf 'log_level = debug\ndb = "dbname=%s"\nspool_dir = %s/spool\nintake_endpoint = ipc://%s/in\npush_endpoint = ipc://%s/push\nscan_interval_ms = 100\n' \
     "$DB" "$T" "$T" "$T" >"$T/ingest.conf"
 "$INGEST" --config "$T/ingest.conf" 2>"$T/ingest.log" & pid=$!
 sleep 0.5
@@ -79,4 +79,4 @@ printf "new month (%s rows):          %8.2f s  %10.0f rows/s\n" "$MROWS" "$new_s
 printf "restated month (%s rows):     %8.2f s  %10.0f rows/s  (aim: as fast as a new month)\n" "$MROWS" "$restated_s" "$(echo "$MROWS / $restated_s" | bc -l)"
 printf "key ingest rows=%s copy_s=%.3f ingest_s=%.3f ratio=%.2f new_month_s=%.3f restated_month_s=%.3f load=%s\n" "$ROWS" "$copy_s" \
     "$ingest_s" "$(echo "$copy_s / $ingest_s" | bc -l)" "$new_s" "$restated_s" "$(cut -d' ' -f1 /proc/loadavg)"
-kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep "parse+COPY" "$T/ingest.log" || true
+kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep -E "parse\+COPY|usage.*tenants" "$T/ingest.log" || true

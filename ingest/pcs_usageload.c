@@ -3,8 +3,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pcs_db.h"
+#include "pcs_log.h"
 #include "pcs_strmap.h"
 #include "pcs_usage.h"
 
@@ -281,8 +283,16 @@ static int update_stored(store_t *s, PGconn *db, pcs_err_t *err)
     return rc;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
 {
+    double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
     store_t s = {.u = u};
     pcs_copybuf_t b = {0};
     int rc = pcs_db_exec(db, USAGE_LOCK_SQL "; CREATE TEMP TABLE stage (tenant_id text) ON COMMIT DROP", err);
@@ -308,9 +318,18 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
         goto out;
     }
     /* statistics of the stage, so the join below hashes rather than loops */
-    if ((rc = pcs_db_exec(db, "ANALYZE stage", err)) < 0 || (rc = fetch_stored(&s, db, err)) < 0 ||
-        (rc = copy_new(&s, db, err)) < 0 || (rc = update_stored(&s, db, err)) < 0)
+    t1 = now_s();
+    if ((rc = pcs_db_exec(db, "ANALYZE stage", err)) < 0 || (rc = fetch_stored(&s, db, err)) < 0)
         goto out;
+    t2 = now_s();
+    if ((rc = copy_new(&s, db, err)) < 0)
+        goto out;
+    t3 = now_s();
+    if ((rc = update_stored(&s, db, err)) < 0)
+        goto out;
+    pcs_log(PCS_LOG_DEBUG, "ingest", "usage", "%zu rows of %zu tenants: stage %.2f s, read and merge the stored %.2f s,"
+            " copy the new %.2f s, update the stored %.2f s", u->n_rows, u->n_tenants, t1 - t0, t2 - t1, t3 - t2,
+            now_s() - t3);
 out:
     free(b.s);
     free(s.first);
