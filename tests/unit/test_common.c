@@ -229,6 +229,48 @@ Test(usage_pack, round_trip_sorted_and_summed)
     cr_assert_null(pcs_usage_pack(rows, 0));
 }
 
+/* A load merged into stored text: its keys replace the stored entries, its rows with one key add
+ * up, stored keys it does not mention stay, a new workload block lands in byte order. */
+Test(usage_merge, restated_keys_replace_others_kept)
+{
+    const char *old = "azure/sql_database\x1d" "24300,100,0,0,0\x1f" "24301,200,0,0,0\x1e"
+                      "m365/teams\x1d" "24300,0,0,5,5";
+    pcs_usage_row_t rows[] = {
+        {"azure/sql_database", 24301, 7, 0, 0, 0},   /* restates 24301 ... */
+        {"bizapps/sales", 24302, 0, 9, 0, 0},        /* a workload the tenant did not have */
+        {"azure/sql_database", 24301, 3, 1, 0, 0},   /* ... and adds up with this one */
+        {"azure/sql_database", 24302, 1, 0, 0, 0},   /* a new month */
+    };
+    pcs_err_t err = {0};
+    char *s = pcs_usage_merge(old, strlen(old), rows, 4, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    cr_assert_str_eq(s, "azure/sql_database\x1d" "24300,100,0,0,0\x1f" "24301,10,1,0,0\x1f" "24302,1,0,0,0\x1e"
+                        "bizapps/sales\x1d" "24302,0,9,0,0\x1e" "m365/teams\x1d" "24300,0,0,5,5");
+    free(s);
+    /* nothing stored: the rows packed, sums saturating */
+    pcs_usage_row_t two[] = {{"m365/teams", 24300, INT64_MAX, 0, 1, 0}, {"m365/teams", 24300, 5, 0, 1, 0}};
+    s = pcs_usage_merge(NULL, 0, two, 2, &err);
+    cr_assert_str_eq(s, "m365/teams\x1d" "24300,9223372036854775807,0,2,0");
+    free(s);
+    /* restating every stored key leaves only the load's rows */
+    pcs_usage_row_t all[] = {{"m365/teams", 24300, 1, 0, 0, 0}};
+    s = pcs_usage_merge("m365/teams\x1d" "24300,0,0,5,5", 24, all, 1, &err);
+    cr_assert_str_eq(s, "m365/teams\x1d" "24300,1,0,0,0");
+    free(s);
+}
+
+Test(usage_merge, malformed_stored_text_and_no_rows_are_errors)
+{
+    pcs_usage_row_t rows[] = {{"m365/teams", 24300, 1, 0, 0, 0}};
+    pcs_err_t err = {0};
+    cr_assert_null(pcs_usage_merge("m365/teams\x1d" "24300,1", 18, rows, 1, &err));
+    cr_assert_eq(err.code, PCS_EINVAL);
+    cr_assert_gt(err.column, 0);
+    err = (pcs_err_t){0};
+    cr_assert_null(pcs_usage_merge(NULL, 0, rows, 0, &err));
+    cr_assert_eq(err.code, PCS_EINVAL);
+}
+
 Test(usage_pack, malformed_text_is_an_error_with_its_offset)
 {
     static const char *const bad[] = {
