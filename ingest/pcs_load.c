@@ -71,9 +71,9 @@ static const kind_def_t kinds[] = {
      "SELECT DISTINCT partner_id FROM stage"},
     {PCS_FEED_USAGE, ".usage.csv", "usage", 7,
      {"tenant_id", "workload", "month", "acr_usd", "revenue_usd", "paid_units", "active_units"},
-     NULL, NULL,   /* merged in the client: pcs_usageload.h (its stage holds the file's tenants) */
-     "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"
-     " UNION SELECT DISTINCT partner_id FROM customers WHERE tenant_id IN (SELECT DISTINCT tenant_id FROM stage)"},
+     NULL, NULL,   /* merged in the client: pcs_usageload.h (usage_tenants holds the file's tenants) */
+     "SELECT DISTINCT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM usage_tenants)"
+     " UNION SELECT DISTINCT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM usage_tenants)"},
     {PCS_FEED_ENROLLMENTS, ".enrollments.csv", "enrollments", 4,
      {"partner_id", "area", "enrolled_date", "anniversary_date"},
      "CREATE TEMP TABLE stage (line bigint, partner_id text, area text, enrolled_date date, anniversary_date date)"
@@ -618,7 +618,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     int rc = 0;
     pcs_copybuf_t b = {0};
     bool in_copy = false;        /* COPY stage FROM STDIN in progress */
-    pcs_usageload_t *ul = NULL;  /* a usage feed's rows (no stage COPY) */
+    pcs_usageload_t *ul = NULL;  /* the usage rows of a usage feed or an export */
     pcs_pcexport_t *px = NULL;   /* a Partner Center export: its records are translated to the kind */
     const char *path = rj->name;
     int rfd = reader_fd(fd);
@@ -709,12 +709,24 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     col_info_t ci[12];
     col_infos(k, ci);
     int64_t vals[12];   /* months and numbers of a row */
+    /* the usage columns (a usage feed, or an export with usage): those rows are packed per tenant
+     * by pcs_usageload, not merged from the stage */
+    static const char *const ucols[7] = {"tenant_id", "workload", "month", "acr_usd", "revenue_usd", "paid_units",
+                                         "active_units"};
+    int uc[7];
+    bool has_usage = true;
+    for (int j = 0; j < 7; j++) {
+        uc[j] = -1;
+        for (int i = 0; i < k->n_cols; i++)
+            if (strcmp(k->cols[i], ucols[j]) == 0)
+                uc[j] = i;
+        has_usage = has_usage && uc[j] >= 0;
+    }
+    if (has_usage && !(ul = pcs_usageload_new()))
+        goto nomem;
     double t_start = now_s();
     const char *copy_sql = "COPY stage FROM STDIN";
-    if (!k->stage_sql) {   /* a usage feed: its rows are held and packed per tenant here */
-        if (!(ul = pcs_usageload_new()))
-            goto nomem;
-    } else {
+    if (k->stage_sql) {   /* NULL: a usage feed, whose rows go to pcs_usageload only */
         rc = pcs_db_query(c->db, k->stage_sql, 0, NULL, NULL, err);
         if (rc == 0)
             rc = pcs_copy_begin(c->db, copy_sql, err);
@@ -761,7 +773,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
                 continue;   /* rejected, or skipped and counted */
             row = tr;
         }
-        int bad = stage_row(k, ci, map, &row, true, today, ul ? NULL : &b, vals, why, sizeof why);
+        int bad = stage_row(k, ci, map, &row, true, today, in_copy ? &b : NULL, vals, why, sizeof why);
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
@@ -770,8 +782,11 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         if (month_col >= 0 && row.lens[map[month_col]])
             note_month(res, (int32_t)vals[month_col]);
         res->loaded++;
-        if (ul && pcs_usageload_add(ul, row.fields[map[0]], row.lens[map[0]], row.fields[map[1]], row.lens[map[1]],
-                                    (int32_t)vals[2], vals[3], vals[4], vals[5], vals[6]) < 0)
+        /* workload '-': an export's customer without usage */
+        const char *wl = row.fields[map[uc[1]]];
+        if (ul && !(wl[0] == '-' && wl[1] == '\0') &&
+            pcs_usageload_add(ul, row.fields[map[uc[0]]], row.lens[map[uc[0]]], wl, row.lens[map[uc[1]]],
+                              (int32_t)vals[uc[2]], vals[uc[3]], vals[uc[4]], vals[uc[5]], vals[uc[6]]) < 0)
             goto nomem;
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
@@ -796,9 +811,9 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             rc = rc2;
     }
     double t_merge = now_s();
-    if (ul && rc == 0 && !res->failed) {
+    if (ul && rc == 0 && !res->failed)
         rc = pcs_usageload_store(ul, c->db, err);
-    } else if (rc == 0 && !res->failed) {
+    if (k->merge_sql && rc == 0 && !res->failed) {
         /* the merge groups the whole file by key: give it room to hash in memory */
         rc = pcs_db_query(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
         if (rc == 0)

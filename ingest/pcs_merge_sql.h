@@ -1,6 +1,6 @@
 /* pcs_merge_sql: the set-based merges from the temp `stage` table into the facts, shared by the
  * canonical feeds (pcs_load.c) and the Partner Center exports (pcs_pcexport.c), so a key or a
- * restatement rule (interfaces.md §3) is written once. */
+ * restatement rule (interfaces.md §3) is written once (usage: pcs_usageload.h). */
 #ifndef PCS_MERGE_SQL_H
 #define PCS_MERGE_SQL_H
 
@@ -15,25 +15,8 @@
     " ON CONFLICT (partner_id, tenant_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"                  \
     " customer_name = EXCLUDED.customer_name, segment = EXCLUDED.segment"
 
-/* usage: Partner Center restates months, so a later load replaces; rows with one key in a file add
- * up. `where` restricts the stage rows ("" for all). A tenant's usage is one packed row
- * (sql/0012): the stored entries of the stage's tenants whose key the stage does not restate are
- * packed again with the stage's rows. Merges of usage take turns (advisory lock 727004, held to the
- * end of the transaction): two files read and rewrite the same tenants' rows. */
-#define PCS_SQL_MERGE_USAGE(where)                                                                          \
-    "SELECT pg_advisory_xact_lock(727004);"                                                              \
-    "WITH s AS (SELECT tenant_id, workload, month, acr_cents, revenue_cents, paid_units, active_units"        \
-    "  FROM stage " where "),"                                                                                \
-    " k AS (SELECT DISTINCT tenant_id, workload, month FROM s),"                                              \
-    " r AS (SELECT * FROM s UNION ALL"                                                                        \
-    "  SELECT p.tenant_id, u.workload, u.month, u.acr_cents, u.revenue_cents, u.paid_units, u.active_units"   \
-    "    FROM usage_packed p CROSS JOIN LATERAL pcs_usage_unpack(p.data) u"                                   \
-    "   WHERE p.tenant_id IN (SELECT tenant_id FROM k) AND NOT EXISTS (SELECT 1 FROM k"                       \
-    "    WHERE k.tenant_id = p.tenant_id AND k.workload = u.workload AND k.month = u.month))"                 \
-    " INSERT INTO usage_packed (tenant_id, data)"                                                             \
-    " SELECT tenant_id, pcs_usage_pack(array_agg(workload), array_agg(month), array_agg(acr_cents),"          \
-    "  array_agg(revenue_cents), array_agg(paid_units), array_agg(active_units)) FROM r GROUP BY tenant_id"   \
-    " ON CONFLICT (tenant_id) DO UPDATE SET data = excluded.data"
+/* usage is not merged here: a file's usage rows are packed per tenant in the client and merged
+ * into usage_packed by pcs_usageload (pcs_usageload.h), for the feeds and the exports alike. */
 
 /* Partner Center exports (interfaces.md §3.1): the attributions of the stage rows (columns
  * partner_id, tenant_id, workload, month, attribution; `where` selects the rows that carry one)

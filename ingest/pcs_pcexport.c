@@ -126,15 +126,14 @@ static const pcs_pcexport_stage_t customers_usage_stage = {
     "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, customer_id text, customer_name text,"
     " segment text, workload text, month date, acr_cents bigint, revenue_cents bigint, paid_units bigint,"
     " active_units bigint, attribution text) ON COMMIT DROP",
-    /* the merges of the customers and usage feeds, usage restricted to rows with a workload, then
-     * the attributions of those rows and the associations they give */
-    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS ";" PCS_SQL_MERGE_USAGE("WHERE workload <> '-'") ";"
-    PCS_SQL_MERGE_ATTRIBUTION("WHERE workload <> '-'"),
+    /* the merge of the customers feed, then the attributions of the rows with a workload and the
+     * associations they give; the usage of those rows is merged by pcs_usageload (pcs_load.c) */
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_CUSTOMERS ";" PCS_SQL_MERGE_ATTRIBUTION("WHERE workload <> '-'"),
     "SELECT DISTINCT partner_id FROM stage"
     " UNION SELECT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"
     " UNION SELECT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM stage WHERE workload <> '-')"};
 
-/* AzureUsage and OfficeUsage: a usage row and its attribution per row. */
+/* AzureUsage and OfficeUsage: a usage row (merged by pcs_usageload) and its attribution per row. */
 static const char *const usage_cols[] = {"partner_id", "tenant_id", "workload", "month", "acr_usd",
                                          "revenue_usd", "paid_units", "active_units", "attribution"};
 
@@ -143,7 +142,7 @@ static const pcs_pcexport_stage_t usage_stage = {
     "CREATE TEMP TABLE stage (line bigint, partner_id text, tenant_id text, workload text, month date,"
     " acr_cents bigint, revenue_cents bigint, paid_units bigint, active_units bigint, attribution text)"
     " ON COMMIT DROP",
-    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_USAGE("") ";" PCS_SQL_MERGE_ATTRIBUTION("WHERE true"),
+    PCS_SQL_ADD_PARTNERS PCS_SQL_MERGE_ATTRIBUTION("WHERE true"),
     "SELECT DISTINCT partner_id FROM stage"
     " UNION SELECT partner_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM stage)"
     " UNION SELECT partner_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM stage)"};

@@ -36,7 +36,7 @@ typedef struct pcs_pcexport_stage {
     int n_cols;
     const char *const *cols;
     const char *stage_sql;      /* CREATE TEMP TABLE stage (line bigint, ...) ON COMMIT DROP */
-    const char *merge_sql;      /* stage -> facts, several statements */
+    const char *merge_sql;      /* stage -> facts, several statements (usage columns: pcs_usageload) */
     const char *partners_sql;   /* the partners the merge affected */
 } pcs_pcexport_stage_t;
 

@@ -10,7 +10,7 @@
 #include "pcs_strmap.h"
 #include "pcs_usage.h"
 
-/* every merge of usage takes this lock (PCS_SQL_MERGE_USAGE too) */
+/* every merge of usage takes this lock (pcs_usageload.h) */
 #define USAGE_LOCK_SQL "SELECT pg_advisory_xact_lock(727004)"
 
 typedef struct urow {
@@ -186,7 +186,7 @@ static void put_line(pcs_copybuf_t *b, const char *tenant, const char *data)
 /* Reads the stored rows of the file's tenants and packs each with its rows into s->upd. */
 static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
 {
-    PGresult *r = PQexec(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN stage s USING (tenant_id))"
+    PGresult *r = PQexec(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s USING (tenant_id))"
                              " TO STDOUT");
     int rc = PQresultStatus(r) == PGRES_COPY_OUT ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
     PQclear(r);
@@ -295,9 +295,9 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
     double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
     store_t s = {.u = u};
     pcs_copybuf_t b = {0};
-    int rc = pcs_db_exec(db, USAGE_LOCK_SQL "; CREATE TEMP TABLE stage (tenant_id text) ON COMMIT DROP", err);
+    int rc = pcs_db_exec(db, USAGE_LOCK_SQL "; CREATE TEMP TABLE usage_tenants (tenant_id text) ON COMMIT DROP", err);
     if (rc == 0)
-        rc = pcs_copy_begin(db, "COPY stage FROM STDIN", err);
+        rc = pcs_copy_begin(db, "COPY usage_tenants FROM STDIN", err);
     if (rc < 0)
         goto out;
     for (size_t t = 0; t < u->n_tenants && rc == 0; t++) {

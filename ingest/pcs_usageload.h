@@ -1,11 +1,12 @@
-/* pcs_usageload: the rows of one canonical usage file (*.usage.csv), held in memory per tenant and
- * merged into usage_packed (sql/0012) by the client, in the caller's transaction.
+/* pcs_usageload: the usage rows of one file (a *.usage.csv feed or a Partner Center export with
+ * usage), held in memory per tenant and merged into usage_packed (sql/0012) by the client, in the
+ * caller's transaction. The one place where usage is merged.
  *
  * The rules are those of interfaces.md §3: rows with one key (tenant, workload, month) in the file
  * add up (saturating), a later load replaces the stored entry of a key, entries of keys the file
  * does not mention are kept, nothing is deleted. pcs_usageload_store() takes the advisory lock
- * 727004 that every merge of usage holds to the end of its transaction (PCS_SQL_MERGE_USAGE takes
- * it too), so two loads of one tenant take turns and neither loses the other's rows; it reads the
+ * 727004 and holds it to the end of the transaction, so two loads of one tenant (two daemons, or
+ * a person's SQL that takes it) take turns and neither loses the other's rows; it reads the
  * stored rows of the file's tenants only, packs each tenant once (pcs_usage_merge) and writes them
  * with COPY: tenants new to usage_packed straight into it, the others through a temp table and one
  * UPDATE.
@@ -39,9 +40,9 @@ size_t pcs_usageload_rows(const pcs_usageload_t *u);
 size_t pcs_usageload_tenants(const pcs_usageload_t *u);
 
 /* Merges the rows into usage_packed inside the transaction open on db, and leaves the file's
- * tenants in the temp table stage (tenant_id), dropped at commit, for the query of the partners
- * affected. 0; PCS_EIO with the server's message; PCS_EINVAL when a stored row is not packed text
- * (its tenant named); PCS_ENOMEM. With no rows it does nothing but create stage. */
+ * tenants in the temp table usage_tenants (tenant_id), dropped at commit, for the query of the
+ * partners affected. 0; PCS_EIO with the server's message; PCS_EINVAL when a stored row is not
+ * packed text (its tenant named); PCS_ENOMEM. With no rows it only creates usage_tenants. */
 int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err);
 
 #endif
