@@ -101,15 +101,12 @@ static size_t put_int(char *s, size_t len, int64_t v)
     return len;
 }
 
-char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n)
+/* Rows sorted by key: those with one key summed into the first (saturating), compacted in place.
+ * Returns the number of distinct keys. */
+static size_t sum_sorted(pcs_usage_row_t *rows, size_t n)
 {
-    if (n == 0)
-        return NULL;
-    qsort(rows, n, sizeof *rows, cmp_row);
-    size_t cap = 256, len = 0;
-    char *s = malloc(cap);
-    const char *prev = NULL;   /* the workload of the block being written */
-    for (size_t i = 0; s && i < n;) {
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
         pcs_usage_row_t r = rows[i];
         for (i++; i < n && rows[i].month == r.month && strcmp(rows[i].workload, r.workload) == 0; i++) {
             r.acr_cents = sat_add(r.acr_cents, rows[i].acr_cents);
@@ -117,121 +114,124 @@ char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n)
             r.paid_units = sat_add(r.paid_units, rows[i].paid_units);
             r.active_units = sat_add(r.active_units, rows[i].active_units);
         }
-        size_t wn = strlen(r.workload), need = len + wn + 2 + 5 * 21;
-        if (need > cap) {
-            while (need > cap)
-                cap *= 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(s);
-                return NULL;
-            }
-            s = ns;
-        }
-        if (!prev || strcmp(prev, r.workload) != 0) {
-            if (prev)
-                s[len++] = PCS_USAGE_RS;
-            memcpy(s + len, r.workload, wn);
-            len += wn;
-            s[len++] = PCS_USAGE_GS;
-            prev = r.workload;
-        } else {
-            s[len++] = PCS_USAGE_US;
-        }
-        len = put_int(s, len, r.month);
-        int64_t v[4] = {r.acr_cents, r.revenue_cents, r.paid_units, r.active_units};
-        for (int k = 0; k < 4; k++) {
-            s[len++] = ',';
-            len = put_int(s, len, v[k]);
-        }
+        rows[out++] = r;
     }
-    if (s)
-        s[len] = '\0';
-    return s;
+    return out;
+}
+
+/* The packed text being written, one entry at a time in key order. */
+typedef struct writer {
+    char *s;
+    size_t len, cap;
+    size_t wl_off, wl_len;   /* the workload of the block being written, in s */
+    bool started, oom;
+} writer_t;
+
+static void put_entry(writer_t *w, const pcs_usage_row_t *r)
+{
+    size_t wn = strlen(r->workload), need = w->len + wn + 3 + 5 * 21;
+    if (w->oom)
+        return;
+    if (need > w->cap) {
+        size_t nc = w->cap ? w->cap : 256;
+        while (need > nc)
+            nc *= 2;
+        char *ns = realloc(w->s, nc);
+        if (!ns) {
+            w->oom = true;
+            return;
+        }
+        w->s = ns;
+        w->cap = nc;
+    }
+    char *s = w->s;
+    size_t len = w->len;
+    if (!w->started || wn != w->wl_len || memcmp(s + w->wl_off, r->workload, wn) != 0) {
+        if (w->started)
+            s[len++] = PCS_USAGE_RS;
+        w->wl_off = len;
+        w->wl_len = wn;
+        memcpy(s + len, r->workload, wn);
+        len += wn;
+        s[len++] = PCS_USAGE_GS;
+        w->started = true;
+    } else {
+        s[len++] = PCS_USAGE_US;
+    }
+    len = put_int(s, len, r->month);
+    int64_t v[4] = {r->acr_cents, r->revenue_cents, r->paid_units, r->active_units};
+    for (int k = 0; k < 4; k++) {
+        s[len++] = ',';
+        len = put_int(s, len, v[k]);
+    }
+    s[len] = '\0';
+    w->len = len;
+}
+
+/* The text written, or NULL (freed) when out of memory. */
+static char *writer_done(writer_t *w)
+{
+    if (w->oom) {
+        free(w->s);
+        return NULL;
+    }
+    return w->s;
+}
+
+char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    qsort(rows, n, sizeof *rows, cmp_row);
+    n = sum_sorted(rows, n);
+    writer_t w = {0};
+    for (size_t i = 0; i < n; i++)
+        put_entry(&w, &rows[i]);
+    return writer_done(&w);
 }
 
 /* ---- merging a load into stored text ------------------------------------------------------------------- */
 
 typedef struct merge {
-    const pcs_usage_row_t *rows;  /* the load's rows, sorted */
-    size_t n;
-    pcs_usage_row_t *all;         /* kept stored entries, then the rows */
-    size_t len, cap;
-    char **wls;                   /* copies of the stored workloads the kept entries point at */
-    size_t n_wls, cap_wls;
+    const pcs_usage_row_t *rows;  /* the load's rows, sorted, one per key */
+    size_t n, next;               /* rows[next..n) not written yet */
+    writer_t w;
 } merge_t;
 
-static int keep_stored(void *arg, const pcs_usage_row_t *row)
+/* One stored entry (in key order): the load's rows before it written, then the load's row of its
+ * key in its place, or the entry itself. */
+static int merge_entry(void *arg, const pcs_usage_row_t *old)
 {
     merge_t *m = arg;
-    if (bsearch(row, m->rows, m->n, sizeof *m->rows, cmp_row))
-        return 0;   /* restated by the load */
-    if (m->len == m->cap) {
-        size_t nc = m->cap * 2;
-        pcs_usage_row_t *na = realloc(m->all, nc * sizeof *na);
-        if (!na)
-            return PCS_ENOMEM;
-        m->all = na;
-        m->cap = nc;
-    }
-    pcs_usage_row_t r = *row;
-    if (!m->n_wls || strcmp(m->wls[m->n_wls - 1], row->workload) != 0) {
-        if (m->n_wls == m->cap_wls) {
-            size_t nc = m->cap_wls ? m->cap_wls * 2 : 8;
-            char **nw = realloc(m->wls, nc * sizeof *nw);
-            if (!nw)
-                return PCS_ENOMEM;
-            m->wls = nw;
-            m->cap_wls = nc;
-        }
-        if (!(m->wls[m->n_wls] = strdup(row->workload)))
-            return PCS_ENOMEM;
-        m->n_wls++;
-    }
-    r.workload = m->wls[m->n_wls - 1];
-    m->all[m->len++] = r;
-    return 0;
+    int c = -1;
+    while (m->next < m->n && (c = cmp_row(&m->rows[m->next], old)) < 0)
+        put_entry(&m->w, &m->rows[m->next++]);
+    if (m->next < m->n && c == 0)
+        put_entry(&m->w, &m->rows[m->next++]);   /* restated by the load */
+    else
+        put_entry(&m->w, old);
+    return m->w.oom ? PCS_ENOMEM : 0;
 }
 
 char *pcs_usage_merge(const char *old, size_t old_n, pcs_usage_row_t *rows, size_t n, pcs_err_t *err)
 {
-    char *out = NULL;
     if (n == 0) {
         pcs_err_set(err, PCS_EINVAL, 0, 0, "packed usage: no rows to merge");
         return NULL;
     }
-    if (old_n == 0) {
-        if (!(out = pcs_usage_pack(rows, n)))
-            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        return out;
-    }
     qsort(rows, n, sizeof *rows, cmp_row);
-    merge_t m = {.rows = rows, .n = n, .cap = n + 32};
-    m.all = malloc(m.cap * sizeof *m.all);
-    if (!m.all) {
-        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        goto out;
-    }
-    int rc = pcs_usage_each(old, old_n, keep_stored, &m, err);
+    merge_t m = {.rows = rows, .n = sum_sorted(rows, n)};
+    int rc = old_n ? pcs_usage_each(old, old_n, merge_entry, &m, err) : 0;
+    while (rc == 0 && m.next < m.n)
+        put_entry(&m.w, &rows[m.next++]);
+    char *out = writer_done(&m.w);
+    if (rc == 0 && !out)
+        rc = PCS_ENOMEM;
     if (rc == PCS_ENOMEM)
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (rc)
-        goto out;
-    if (m.len + n > m.cap) {
-        pcs_usage_row_t *na = realloc(m.all, (m.len + n) * sizeof *na);
-        if (!na) {
-            pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-            goto out;
-        }
-        m.all = na;
+    if (rc) {
+        free(out);
+        return NULL;
     }
-    memcpy(m.all + m.len, rows, n * sizeof *rows);
-    if (!(out = pcs_usage_pack(m.all, m.len + n)))
-        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-out:
-    for (size_t i = 0; i < m.n_wls; i++)
-        free(m.wls[i]);
-    free(m.wls);
-    free(m.all);
     return out;
 }

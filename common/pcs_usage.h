@@ -7,8 +7,7 @@
  * RS, GS and US are 0x1e, 0x1d and 0x1f; month is year * 12 + month - 1 (pcs_date.h); entries in
  * ascending month, one per month; numbers are base-10 integers. pcs-ingest packs (pcs_usage_pack),
  * the scorer reads (pcs_usage_each); PostgreSQL reads it with pcs_usage_unpack() for the `usage`
- * view. No allocation but the packed text pcs_usage_pack and pcs_usage_merge return (and the
- * latter's scratch, freed before it returns). */
+ * view. No allocation but the packed text pcs_usage_pack and pcs_usage_merge return. */
 #ifndef PCS_USAGE_H
 #define PCS_USAGE_H
 
@@ -33,15 +32,18 @@ typedef struct pcs_usage_row {
 typedef int (*pcs_usage_fn)(void *arg, const pcs_usage_row_t *row);
 int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_err_t *err);
 
-/* The packed text of rows[0..n) (sorted in place by workload and month; rows with one key add up,
- * saturating). NULL when n is 0 or out of memory. The caller frees it. */
+/* The packed text of rows[0..n) (rows with one key add up, saturating; rows[] is sorted and summed
+ * in place: its content afterwards is unspecified). NULL when n is 0 or out of memory. The caller
+ * frees it. */
 char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n);
 
-/* A tenant's packed text after a load (interfaces.md §3): rows[0..n) (n >= 1; sorted in place;
- * rows with one key add up, saturating) and the entries of the stored text old[0..old_n) (old_n 0:
- * none) whose key (workload, month) rows do not hold: a later load replaces the stored entry of a
- * key, entries of keys it does not mention are kept. Returns the text (the caller frees it), or
- * NULL with err set: PCS_EINVAL when old is malformed (pcs_usage_each) or n is 0, PCS_ENOMEM. */
+/* A tenant's packed text after a load (interfaces.md §3): rows[0..n) (n >= 1; rows with one key
+ * add up, saturating; rows[] is sorted and summed in place as by pcs_usage_pack) and the entries of
+ * the stored text old[0..old_n) (old_n 0: none; in the order pcs_usage_pack writes) whose key
+ * (workload, month) rows do not hold: a later load replaces the stored entry of a key, entries of
+ * keys it does not mention are kept. One pass over old, no allocation but the text. Returns the
+ * text (the caller frees it), or NULL with err set: PCS_EINVAL when old is malformed
+ * (pcs_usage_each) or n is 0, PCS_ENOMEM. */
 char *pcs_usage_merge(const char *old, size_t old_n, pcs_usage_row_t *rows, size_t n, pcs_err_t *err);
 
 #endif
