@@ -236,41 +236,41 @@ static int parse_decimal(const char *s, double limit, double *x)
 
 /* The common number without strtod: [-]digits[.d[d]] with at most 15 integer digits, as hundredths
  * (exact: for such numbers llround(strtod(s) * 100) and trunc(strtod(s)) are these very integers).
- * false for anything else, which parse_decimal reads. */
-static bool parse_hundredths(const char *s, size_t n, long long *h)
+ * 1 with *h set, -2 beyond +-limit (as parse_decimal), 0 for anything else, which parse_decimal reads. */
+static int parse_hundredths(const char *s, size_t n, double limit, long long *h)
 {
+    if (n == 0)
+        return 0;
     size_t i = s[0] == '-';
     long long v = 0;
     size_t d0 = i;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
         v = v * 10 + (s[i] - '0');
     if (i == d0 || i - d0 > 15)
-        return false;
+        return 0;
     int frac = 0;
     if (i < n && s[i] == '.') {
         for (i++; i < n && frac < 3 && s[i] >= '0' && s[i] <= '9'; i++, frac++)
             v = v * 10 + (s[i] - '0');
         if (frac == 0 || frac > 2)
-            return false;
+            return 0;
     }
     if (i != n)
-        return false;
+        return 0;
     for (; frac < 2; frac++)
         v *= 10;
+    if (v > (long long)(limit * 100))
+        return -2;
     *h = s[0] == '-' ? -v : v;
-    return true;
+    return 1;
 }
 
 /* Amounts become cents rounded per scoring.md §17.1; negative amounts are credits (§1.1). */
 static int parse_money(const char *s, size_t n, long long *cents)
 {
-    long long h;
-    if (n && parse_hundredths(s, n, &h)) {
-        if (h > (long long)(PCS_VALID_MONEY_MAX * 100) || h < -(long long)(PCS_VALID_MONEY_MAX * 100))
-            return -2;
-        *cents = h;
-        return 0;
-    }
+    int f = parse_hundredths(s, n, PCS_VALID_MONEY_MAX, cents);
+    if (f)
+        return f > 0 ? 0 : f;
     double x;
     int rc = parse_decimal(s, PCS_VALID_MONEY_MAX, &x);
     if (rc == 0)
@@ -282,12 +282,11 @@ static int parse_money(const char *s, size_t n, long long *cents)
 static int parse_units(const char *s, size_t n, long long *u)
 {
     long long h;
-    if (n && parse_hundredths(s, n, &h)) {
-        if (h > (long long)(PCS_VALID_UNITS_MAX * 100) || h < -(long long)(PCS_VALID_UNITS_MAX * 100))
-            return -2;
+    int f = parse_hundredths(s, n, PCS_VALID_UNITS_MAX, &h);
+    if (f > 0)
         *u = h < 0 ? 0 : h / 100;
-        return 0;
-    }
+    if (f)
+        return f > 0 ? 0 : f;
     double x;
     int rc = parse_decimal(s, PCS_VALID_UNITS_MAX, &x);
     if (rc == 0) {

@@ -35,11 +35,13 @@ awk -v n="$ROWS" 'BEGIN { print "tenant_id,workload,month,acr_usd,revenue_usd,pa
     for (i = 0; i < n; i++) { m = int(i / 50000); printf "big-%d,azure/vm,%d-%02d,%d.25,0,%d,%d\n", i % 50000, 2020 + int(m / 12), m % 12 + 1, i % 997, i % 7, i % 5 } }' \
     >"$T/$big"
 loaded() { q "SELECT count(*) FROM loaded_files WHERE name = '$big'"; }
-copying() { q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND query LIKE 'COPY stage%' AND state = 'active'"; }
+# the file's transaction is open: its loaded_files row written, not committed (the rows are parsed,
+# then packed and written at the end, pcs_usageload.h)
+loading() { q "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.datname = '$DB' AND l.relation = 'loaded_files'::regclass AND l.mode = 'RowExclusiveLock'"; }
 mv "$T/$big" "$T/spool/incoming/$big"
 t_drop=$(now_ms)
-for _ in $(seq 1 1200); do [ "$(copying)" = 1 ] && break; sleep 0.05; done
-check "the big file is being copied" '[ "$(copying)" = 1 ]'
+for _ in $(seq 1 1200); do [ "$(loading)" = 1 ] && break; sleep 0.05; done
+check "the big file is loading" '[ "$(loading)" = 1 ]'
 
 # ---- answered while loading --------------------------------------------------------------------------
 ev() { printf '{"v":1,"type":"cert.earned","id":"%s","ts":"2026-11-20T10:00:00Z","body":{"partner_id":"busy-1","person_id":"%s","certification":"az_admin","earned":"2026-01-0%s"}}\n' "$1" "$2" "$3"; }
@@ -62,7 +64,7 @@ check "the scorer's control request answered before the load finished" \
     '[ $rc -eq 0 ] && [[ "$out" == *"\"ok\": true"* || "$out" == *"\"ok\":true"* ]] && [ "$state" = 0 ]'
 
 # ---- SIGTERM in the middle of the load -----------------------------------------------------------------
-check "still copying when SIGTERM is sent" '[ "$(copying)" = 1 ] && [ "$(loaded)" = 0 ]'
+check "still loading when SIGTERM is sent" '[ "$(loading)" = 1 ] && [ "$(loaded)" = 0 ]'
 t0=$(now_ms)
 kill -TERM "$ipid"
 wait "$ipid"; rc=$?
