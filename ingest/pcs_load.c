@@ -782,8 +782,8 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             note_month(res, (int32_t)vals[month_col]);
         res->loaded++;
         /* workload '-': an export's customer without usage */
-        const char *wl = row.fields[map[uc[1]]];
-        if (ul && !(wl[0] == '-' && wl[1] == '\0') &&
+        const char *wl = ul ? row.fields[map[uc[1]]] : NULL;
+        if (wl && !(wl[0] == '-' && wl[1] == '\0') &&
             pcs_usageload_add(ul, row.fields[map[uc[0]]], row.lens[map[uc[0]]], wl, row.lens[map[uc[1]]],
                               (int32_t)vals[uc[2]], vals[uc[3]], vals[uc[4]], vals[uc[5]], vals[uc[6]]) < 0)
             goto nomem;
