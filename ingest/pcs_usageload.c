@@ -317,9 +317,9 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
         goto out;
     }
-    /* statistics of the stage, so the join below hashes rather than loops */
+    /* statistics of the tenants, so the join below hashes rather than loops */
     t1 = now_s();
-    if ((rc = pcs_db_exec(db, "ANALYZE stage", err)) < 0 || (rc = fetch_stored(&s, db, err)) < 0)
+    if ((rc = pcs_db_exec(db, "ANALYZE usage_tenants", err)) < 0 || (rc = fetch_stored(&s, db, err)) < 0)
         goto out;
     t2 = now_s();
     if ((rc = copy_new(&s, db, err)) < 0)
@@ -327,7 +327,7 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
     t3 = now_s();
     if ((rc = update_stored(&s, db, err)) < 0)
         goto out;
-    pcs_log(PCS_LOG_DEBUG, "ingest", "usage", "%zu rows of %zu tenants: stage %.2f s, read and merge the stored %.2f s,"
+    pcs_log(PCS_LOG_DEBUG, "ingest", "usage", "%zu rows of %zu tenants: their ids %.2f s, read and merge the stored %.2f s,"
             " copy the new %.2f s, update the stored %.2f s", u->n_rows, u->n_tenants, t1 - t0, t2 - t1, t3 - t2,
             now_s() - t3);
 out:
