@@ -78,6 +78,16 @@ static int cmp_row(const void *pa, const void *pb)
     return c ? c : (a->month > b->month) - (a->month < b->month);
 }
 
+/* Sorts rows by key unless they are in order already (files usually come sorted). */
+static void sort_rows(pcs_usage_row_t *rows, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (cmp_row(&rows[i - 1], &rows[i]) > 0) {
+            qsort(rows, n, sizeof *rows, cmp_row);
+            return;
+        }
+}
+
 static int64_t sat_add(int64_t a, int64_t b)
 {
     int64_t r;
@@ -87,18 +97,28 @@ static int64_t sat_add(int64_t a, int64_t b)
 /* base 10 at s + len (room for 20 characters); returns the new length */
 static size_t put_int(char *s, size_t len, int64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char tmp[24];
-    int k = 0;
+    int k = sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[k++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        tmp[--k] = pairs[d + 1];
+        tmp[--k] = pairs[d];
+    }
+    if (u >= 10) {
+        tmp[--k] = pairs[u * 2 + 1];
+        tmp[--k] = pairs[u * 2];
+    } else {
+        tmp[--k] = (char)('0' + u);
+    }
     if (v < 0)
         s[len++] = '-';
-    while (k)
-        s[len++] = tmp[--k];
-    return len;
+    memcpy(s + len, tmp + k, sizeof tmp - (size_t)k);
+    return len + sizeof tmp - (size_t)k;
 }
 
 /* Rows sorted by key: those with one key summed into the first (saturating), compacted in place.
@@ -182,7 +202,7 @@ char *pcs_usage_pack(pcs_usage_row_t *rows, size_t n)
 {
     if (n == 0)
         return NULL;
-    qsort(rows, n, sizeof *rows, cmp_row);
+    sort_rows(rows, n);
     n = sum_sorted(rows, n);
     writer_t w = {0};
     for (size_t i = 0; i < n; i++)
@@ -219,7 +239,7 @@ char *pcs_usage_merge(const char *old, size_t old_n, pcs_usage_row_t *rows, size
         pcs_err_set(err, PCS_EINVAL, 0, 0, "packed usage: no rows to merge");
         return NULL;
     }
-    qsort(rows, n, sizeof *rows, cmp_row);
+    sort_rows(rows, n);
     merge_t m = {.rows = rows, .n = sum_sorted(rows, n)};
     int rc = old_n ? pcs_usage_each(old, old_n, merge_entry, &m, err) : 0;
     while (rc == 0 && m.next < m.n)

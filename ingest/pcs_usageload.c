@@ -22,7 +22,7 @@ struct pcs_usageload {
     pcs_strmap_t *tenant_ids;     /* tenant id -> index */
     const char **tenants;         /* the map's copies, by index */
     size_t n_tenants, cap_tenants;
-    int32_t last;                 /* the tenant of the last row (files come grouped by tenant) */
+    int32_t last, last_workload;  /* those of the last row (files come grouped by tenant) */
     pcs_strmap_t *workload_ids;
     const char **workloads;
     size_t n_workloads, cap_workloads;
@@ -35,7 +35,7 @@ pcs_usageload_t *pcs_usageload_new(void)
     pcs_usageload_t *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
-    u->last = -1;
+    u->last = u->last_workload = -1;
     u->tenant_ids = pcs_strmap_new();
     u->workload_ids = pcs_strmap_new();
     if (!u->tenant_ids || !u->workload_ids)
@@ -83,11 +83,15 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
     int32_t t = u->last;
     if (t < 0 || strncmp(u->tenants[t], tenant, tenant_len) != 0 || u->tenants[t][tenant_len] != '\0')
         t = intern(u->tenant_ids, &u->tenants, &u->n_tenants, &u->cap_tenants, tenant, tenant_len);
-    int32_t w = t < 0 ? -1 : intern(u->workload_ids, &u->workloads, &u->n_workloads, &u->cap_workloads, workload,
-                                    workload_len);
+    if (t < 0)
+        return PCS_ENOMEM;
+    int32_t w = u->last_workload;
+    if (w < 0 || strncmp(u->workloads[w], workload, workload_len) != 0 || u->workloads[w][workload_len])
+        w = intern(u->workload_ids, &u->workloads, &u->n_workloads, &u->cap_workloads, workload, workload_len);
     if (w < 0)
         return PCS_ENOMEM;
     u->last = t;
+    u->last_workload = w;
     if (u->n_rows == u->cap_rows) {
         size_t nc = u->cap_rows ? u->cap_rows * 2 : 4096;
         urow_t *nr = realloc(u->rows, nc * sizeof *nr);

@@ -271,6 +271,21 @@ Test(usage_merge, malformed_stored_text_and_no_rows_are_errors)
     cr_assert_eq(err.code, PCS_EINVAL);
 }
 
+/* Numbers of every width, both signs and the extremes are written as base-10 integers. */
+Test(usage_pack, numbers_of_every_width)
+{
+    pcs_usage_row_t rows[] = {
+        {"azure/x", 1, 0, 9, 10, 99},
+        {"azure/x", 2, 100, 101, 12345, 1000000007},
+        {"azure/x", 3, -1, -10, -999, INT64_MIN},
+        {"azure/x", 10, INT64_MAX, -9223372036854775807LL, 5, 50},
+    };
+    char *s = pcs_usage_pack(rows, 4);
+    cr_assert_str_eq(s, "azure/x\x1d" "1,0,9,10,99\x1f" "2,100,101,12345,1000000007\x1f"
+                        "3,-1,-10,-999,-9223372036854775808\x1f" "10,9223372036854775807,-9223372036854775807,5,50");
+    free(s);
+}
+
 Test(usage_pack, malformed_text_is_an_error_with_its_offset)
 {
     static const char *const bad[] = {
