@@ -1,5 +1,6 @@
 #include "pcs_usageload.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,31 +240,124 @@ static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
     return rc;
 }
 
+/* The tenants new to usage_packed are packed on a thread of their own while this one sends what it
+ * packed: PostgreSQL takes in one chunk while the next is packed. */
+#define PACK_CHUNK (1u << 20)
+#define PACK_QUEUE 4
+
+typedef struct packer {
+    store_t *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pcs_copybuf_t q[PACK_QUEUE];  /* packed chunks not sent yet, q[head] first */
+    int head, count;
+    bool done, stop;              /* the packer finished; the sender gave up */
+    int rc;                       /* the packer's failure, err its message */
+    pcs_err_t err;
+    PGconn *db;                   /* no thread could be started: the packer sends itself */
+} packer_t;
+
+static void *pack_new(void *arg)
+{
+    packer_t *p = arg;
+    store_t *s = p->s;
+    pcs_copybuf_t b = {0};
+    int rc = 0;
+    for (size_t t = 0; t <= s->u->n_tenants && rc == 0; t++) {
+        if (t < s->u->n_tenants) {
+            if (s->stored[t])
+                continue;
+            char *packed = pack_tenant(s, (int32_t)t, NULL, 0, &p->err);
+            if (!packed) {
+                rc = p->err.code ? p->err.code : PCS_ENOMEM;
+                break;
+            }
+            put_line(&b, s->u->tenants[t], packed);
+            free(packed);
+            if (b.n < PACK_CHUNK)
+                continue;
+        }
+        if (b.oom) {
+            rc = pcs_err_set(&p->err, PCS_ENOMEM, 0, 0, "out of memory");
+            break;
+        }
+        if (p->db) {
+            rc = pcs_copy_flush(p->db, &b, &p->err);
+            continue;
+        }
+        pthread_mutex_lock(&p->mu);
+        while (p->count == PACK_QUEUE && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        bool stop = p->stop;
+        if (!stop) {
+            p->q[(p->head + p->count) % PACK_QUEUE] = b;
+            p->count++;
+            b = (pcs_copybuf_t){0};
+        }
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+    }
+    free(b.s);
+    pthread_mutex_lock(&p->mu);
+    p->rc = rc;
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 /* The tenants new to usage_packed, packed and copied straight into it. */
 static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
 {
-    pcs_usageload_t *u = s->u;
-    pcs_copybuf_t b = {0};
+    packer_t p = {.s = s};
     int rc = pcs_copy_begin(db, "COPY usage_packed (tenant_id, data) FROM STDIN", err);
     if (rc < 0)
         return rc;
-    for (size_t t = 0; t < u->n_tenants && rc == 0; t++) {
-        if (s->stored[t])
-            continue;
-        char *packed = pack_tenant(s, (int32_t)t, NULL, 0, err);
-        if (!packed) {
-            rc = err ? err->code : PCS_ENOMEM;
+    pthread_t th;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    bool threaded = pthread_create(&th, NULL, pack_new, &p) == 0;
+    if (!threaded) {   /* pack and send here, one chunk after the other */
+        p.db = db;
+        pack_new(&p);
+    }
+    for (;;) {
+        pthread_mutex_lock(&p.mu);
+        while (threaded && p.count == 0 && !p.done)
+            pthread_cond_wait(&p.cv, &p.mu);
+        if (p.count == 0) {
+            pthread_mutex_unlock(&p.mu);
             break;
         }
-        put_line(&b, u->tenants[t], packed);
-        free(packed);
-        if (b.n > (1u << 20))
+        pcs_copybuf_t b = p.q[p.head];
+        p.head = (p.head + 1) % PACK_QUEUE;
+        p.count--;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        if (rc == 0)
             rc = pcs_copy_flush(db, &b, err);
+        free(b.s);
+        if (rc < 0) {
+            pthread_mutex_lock(&p.mu);
+            p.stop = true;
+            pthread_cond_broadcast(&p.cv);
+            pthread_mutex_unlock(&p.mu);
+        }
     }
-    if (rc == 0)
-        rc = pcs_copy_flush(db, &b, err);
+    if (threaded)
+        pthread_join(th, NULL);
+    for (; p.count > 0; p.count--, p.head = (p.head + 1) % PACK_QUEUE)
+        free(p.q[p.head].s);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    if (rc == 0 && p.rc < 0) {
+        rc = p.rc;
+        if (err)
+            *err = p.err;
+    }
     int rc2 = pcs_copy_end(db, rc == 0 ? err : NULL);
-    free(b.s);
     return rc ? rc : rc2;
 }
 
