@@ -28,9 +28,12 @@ int pcs_valid_id(const char *field, const char *s, size_t n, char *why, size_t w
                                "no '..')";
     if (n == 0 || n > PCS_VALID_ID_MAX || !alnum(s[0]))
         return bad(why, wsize, field, rule, s, n);
-    for (size_t i = 1; i < n; i++)
-        if ((!alnum(s[i]) && !strchr("._-@+:/", s[i])) || (s[i] == '.' && s[i - 1] == '.'))
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        bool punct = c == '.' || c == '_' || c == '-' || c == '@' || c == '+' || c == ':' || c == '/';
+        if ((!alnum(c) && !punct) || (c == '.' && s[i - 1] == '.'))
             return bad(why, wsize, field, rule, s, n);
+    }
     return 0;
 }
 

@@ -38,6 +38,8 @@ Test(valid, ids)
     char why[300];
     cr_assert_eq(pcs_valid_id("x", big, 128, why, sizeof why), 0);
     cr_assert_neq(pcs_valid_id("x", big, 129, why, sizeof why), 0);
+    /* a NUL inside the counted bytes is no id character either */
+    cr_assert_neq(pcs_valid_id("x", "ab\0c", 4, why, sizeof why), 0);
 }
 
 Test(valid, reason_names_the_rule_and_escapes_the_value)
