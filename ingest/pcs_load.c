@@ -772,7 +772,21 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
                 continue;   /* rejected, or skipped and counted */
             row = tr;
         }
+        size_t mark = b.n;
         int bad = stage_row(k, ci, map, &row, true, today, in_copy ? &b : NULL, vals, why, sizeof why);
+        /* workload '-': an export's customer without usage */
+        const char *wl = ul && bad < 0 ? row.fields[map[uc[1]]] : NULL;
+        if (wl && !(wl[0] == '-' && wl[1] == '\0')) {
+            int arc = pcs_usageload_add(ul, row.fields[map[uc[0]]], row.lens[map[uc[0]]], wl, row.lens[map[uc[1]]],
+                                        (int32_t)vals[uc[2]], vals[uc[3]], vals[uc[4]], vals[uc[5]], vals[uc[6]]);
+            if (arc == PCS_ENOMEM)
+                goto nomem;
+            if (arc < 0) {   /* beyond what one file's rows are held in (pcs_usageload.h) */
+                snprintf(why, sizeof why, "workload: more than 65,536 distinct workloads in one file");
+                b.n = mark;
+                bad = map[uc[1]];
+            }
+        }
         if (bad >= 0) {
             if (reject_add(rj, row.line, row.cols[bad], row.raw, row.raw_len, why) < 0)
                 goto nomem;
@@ -781,12 +795,6 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         if (month_col >= 0 && row.lens[map[month_col]])
             note_month(res, (int32_t)vals[month_col]);
         res->loaded++;
-        /* workload '-': an export's customer without usage */
-        const char *wl = ul ? row.fields[map[uc[1]]] : NULL;
-        if (wl && !(wl[0] == '-' && wl[1] == '\0') &&
-            pcs_usageload_add(ul, row.fields[map[uc[0]]], row.lens[map[uc[0]]], wl, row.lens[map[uc[1]]],
-                              (int32_t)vals[uc[2]], vals[uc[3]], vals[uc[4]], vals[uc[5]], vals[uc[6]]) < 0)
-            goto nomem;
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
     }

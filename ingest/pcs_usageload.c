@@ -14,9 +14,12 @@
 /* every merge of usage takes this lock (pcs_usageload.h) */
 #define USAGE_LOCK_SQL "SELECT pg_advisory_xact_lock(727004)"
 
-typedef struct urow {
-    int32_t tenant, workload, month, pad_;
-    int64_t v[4];   /* acr_cents, revenue_cents, paid_units, active_units */
+typedef struct urow {   /* 32 bytes */
+    int32_t tenant;
+    uint16_t workload;
+    int16_t month;
+    int32_t paid_units, active_units;
+    int64_t acr_cents, revenue_cents;
 } urow_t;
 
 struct pcs_usageload {
@@ -91,6 +94,9 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
         w = intern(u->workload_ids, &u->workloads, &u->n_workloads, &u->cap_workloads, workload, workload_len);
     if (w < 0)
         return PCS_ENOMEM;
+    if (w > UINT16_MAX || month < 0 || month > INT16_MAX || paid_units < INT32_MIN || paid_units > INT32_MAX ||
+        active_units < INT32_MIN || active_units > INT32_MAX)
+        return PCS_EINVAL;
     u->last = t;
     u->last_workload = w;
     if (u->n_rows == u->cap_rows) {
@@ -101,7 +107,8 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
         u->rows = nr;
         u->cap_rows = nc;
     }
-    u->rows[u->n_rows++] = (urow_t){t, w, month, 0, {acr_cents, revenue_cents, paid_units, active_units}};
+    u->rows[u->n_rows++] = (urow_t){t, (uint16_t)w, (int16_t)month, (int32_t)paid_units, (int32_t)active_units,
+                                    acr_cents, revenue_cents};
     return 0;
 }
 
@@ -167,7 +174,8 @@ static char *pack_tenant(store_t *s, int32_t t, const char *old, size_t old_n, p
     }
     for (size_t i = 0; i < n; i++) {
         const urow_t *r = &u->rows[s->order[a + i]];
-        s->scratch[i] = (pcs_usage_row_t){u->workloads[r->workload], r->month, r->v[0], r->v[1], r->v[2], r->v[3]};
+        s->scratch[i] = (pcs_usage_row_t){u->workloads[r->workload], r->month, r->acr_cents, r->revenue_cents,
+                                          r->paid_units, r->active_units};
     }
     char *p = pcs_usage_merge(old, old_n, s->scratch, n, err);
     if (!p && err && err->code == PCS_EINVAL) {
@@ -251,6 +259,8 @@ typedef struct packer {
     pthread_cond_t cv;
     pcs_copybuf_t q[PACK_QUEUE];  /* packed chunks not sent yet, q[head] first */
     int head, count;
+    pcs_copybuf_t spare[PACK_QUEUE + 1];  /* sent chunks, emptied, for the packer to fill again */
+    int n_spare;
     bool done, stop;              /* the packer finished; the sender gave up */
     int rc;                       /* the packer's failure, err its message */
     pcs_err_t err;
@@ -292,7 +302,8 @@ static void *pack_new(void *arg)
         if (!stop) {
             p->q[(p->head + p->count) % PACK_QUEUE] = b;
             p->count++;
-            b = (pcs_copybuf_t){0};
+            /* a buffer sent already, so the chunks do not keep asking the kernel for fresh pages */
+            b = p->n_spare ? p->spare[--p->n_spare] : (pcs_copybuf_t){0};
         }
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
@@ -338,7 +349,13 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
         pthread_mutex_unlock(&p.mu);
         if (rc == 0)
             rc = pcs_copy_flush(db, &b, err);
-        free(b.s);
+        b.n = 0;
+        pthread_mutex_lock(&p.mu);
+        if (p.n_spare < PACK_QUEUE + 1)
+            p.spare[p.n_spare++] = b;
+        else
+            free(b.s);
+        pthread_mutex_unlock(&p.mu);
         if (rc < 0) {
             pthread_mutex_lock(&p.mu);
             p.stop = true;
@@ -350,6 +367,8 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
         pthread_join(th, NULL);
     for (; p.count > 0; p.count--, p.head = (p.head + 1) % PACK_QUEUE)
         free(p.q[p.head].s);
+    while (p.n_spare > 0)
+        free(p.spare[--p.n_spare].s);
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
     if (rc == 0 && p.rc < 0) {

@@ -11,8 +11,9 @@
  * with COPY: tenants new to usage_packed straight into it, the others through a temp table and one
  * UPDATE.
  *
- * Memory: 48 bytes a row plus the file's distinct tenant ids (bounded by max_file_rows), and while
- * storing the packed text of the tenants already stored. */
+ * Memory: 32 bytes a row plus the file's distinct tenant ids (bounded by max_file_rows), and while
+ * storing the packed text of the tenants already stored. Storing packs the new tenants on a thread
+ * of its own while the COPY sends what it packed. */
 #ifndef PCS_USAGELOAD_H
 #define PCS_USAGELOAD_H
 
@@ -29,8 +30,9 @@ pcs_usageload_t *pcs_usageload_new(void);
 /* NULL-safe; clears *pu. */
 void pcs_usageload_destroy(pcs_usageload_t **pu);
 
-/* Adds one validated row (tenant and workload copied; month is year * 12 + month - 1; amounts in
- * cents). 0, or PCS_ENOMEM. */
+/* Adds one validated row (pcs_valid.h; tenant and workload copied; month is year * 12 + month - 1;
+ * amounts in cents). 0, PCS_ENOMEM, or PCS_EINVAL beyond what validated rows hold (a month past
+ * INT16_MAX, unit counts beyond 32 bits, more than 65,536 workloads). */
 int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len, const char *workload,
                       size_t workload_len, int32_t month, int64_t acr_cents, int64_t revenue_cents, int64_t paid_units,
                       int64_t active_units);
