@@ -354,6 +354,22 @@ static void put_field(pcs_copybuf_t *b, const char *s, size_t n, bool first)
         pcs_copy_field(b, s, n, first);
 }
 
+/* A parsed month or number: kept in vals[i] (when given) and written to the COPY buffer (when
+ * there is one) as text: the first day of `month` (its "YYYY-MM"), else v in base 10. */
+static void put_value(pcs_copybuf_t *b, int64_t *vals, int i, int64_t v, const char *month, bool first)
+{
+    if (vals)
+        vals[i] = v;
+    if (!b)
+        return;
+    char t[32];
+    if (month)
+        snprintf(t, sizeof t, "%.7s-01", month);
+    else
+        snprintf(t, sizeof t, "%lld", (long long)v);
+    pcs_copy_field(b, t, strlen(t), first);
+}
+
 /* Validates one CSV record of a canonical kind (ci from col_infos) and appends it to the COPY
  * buffer b, or returns the index of the bad field and a reason. b may be NULL: then vals[i]
  * receives the value of each month (year * 12 + month - 1), amount (cents) and unit column i. */
@@ -392,13 +408,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
                 }
                 if (pcs_valid_month(col, d, today, why, wsize) < 0)
                     goto bad;
-                if (vals)
-                    vals[i] = d;
-                if (b) {
-                    char ds[16];
-                    snprintf(ds, sizeof ds, "%.7s-01", f);
-                    pcs_copy_field(b, ds, strlen(ds), first);
-                }
+                put_value(b, vals, i, d, f, first);
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
@@ -430,13 +440,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
                          money ? "at most 100,000,000,000 USD either way" : "at most 1,000,000,000 units", f);
                 goto bad;
             }
-            if (vals)
-                vals[i] = v;
-            if (b) {
-                char num[32];
-                snprintf(num, sizeof num, "%lld", v);
-                pcs_copy_field(b, num, strlen(num), first);
-            }
+            put_value(b, vals, i, v, NULL, first);
             continue;
         }
         case COL_ASSOC_TYPE:
