@@ -28,6 +28,9 @@ got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_ce
                                                 ARRAY[1, 2, 3, 4]::bigint[], ARRAY[5, 6, 7, 8]::bigint[], ARRAY[0, 0, 0, 9]::bigint[], ARRAY[-1, 0, 0, 0]::bigint[]))")
 check "pcs_usage_pack and pcs_usage_unpack round trip, one key adds up ($got)" \
     '[ "$got" = "azure/sql 2025-12-01 3 7 0 0;azure/sql 2026-02-01 6 14 9 0;m365/teams 2026-01-01 1 5 0 -1" ]'
+got=$(q "EXPLAIN SELECT * FROM usage WHERE tenant_id = 'x'" | grep -o 'rows=[0-9]*' | sort -t= -k2 -n | tail -n 1)
+check "a tenant's read of the usage view is planned as a few rows, not a million (JIT): largest estimate $got" \
+    '[ -n "$got" ] && [ "${got#rows=}" -lt 1000 ]'
 got=$(q "SELECT has_table_privilege('pcs_ingest', 'rejected_rows', 'SELECT')")
 check "ingest role cannot read rejected rows back" '[ "$got" = f ]'
 got=$(q "SELECT has_table_privilege('pcs_scorer', 'usage', 'INSERT')")
