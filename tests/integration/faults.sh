@@ -11,7 +11,7 @@ NAME=faults PIDS="pid cpid"
 IN=$T/spool/incoming
 # small caps so the bomb stays cheap; everything else at the defaults
 # the daemon connects as its own role (sql/0002 + 0010), as in production
-{ ingest_conf | sed "s/^db = .*/db = \"dbname=$DB user=pcs_ingest\"/"
+{ ingest_conf pcs_ingest
   printf 'settle_ms = 1000\nmax_file_bytes = 16777216\nmax_file_rows = 100000\n'; } >"$T/ingest.conf"
 "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & pid=$!
 for _ in $(seq 1 50); do [ -d "$IN" ] && break; sleep 0.1; done

@@ -30,11 +30,12 @@ trap cleanup EXIT
 psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
 "$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
 
-# ingest_conf: the pcs-ingest configuration of the test (spool and ipc sockets in $T)
+# ingest_conf [ROLE]: the pcs-ingest configuration of the test (spool and ipc sockets in $T),
+# connecting as ROLE when given (the daemon's own role, sql/0002 + 0010, as in production)
 ingest_conf() {
     cat <<CONF
 # test configuration
-db = "dbname=$DB"
+db = "dbname=$DB${1:+ user=$1}"
 spool_dir = $T/spool
 intake_endpoint = ipc://$T/intake
 push_endpoint = ipc://$T/push
@@ -42,11 +43,12 @@ scan_interval_ms = 200
 CONF
 }
 
-# scorer_endpoints: the database and ipc sockets of the test's pcs-scorer (the rest is the test's)
+# scorer_endpoints [ROLE]: the database (as ROLE when given) and ipc sockets of the test's pcs-scorer
+# (the rest is the test's)
 scorer_endpoints() {
     cat <<CONF
 # test configuration
-db = "dbname=$DB"
+db = "dbname=$DB${1:+ user=$1}"
 pull_endpoint = ipc://$T/push
 control_endpoint = ipc://$T/control
 pub_endpoint = ipc://$T/pub
@@ -75,8 +77,8 @@ load_cases() {
 start_sample_stack() {
     local f
     ingest_conf >"$T/ingest.conf"
-    printf 'db = "dbname=%s"\npull_endpoint = ipc://%s/push\ncontrol_endpoint = ipc://%s/control\npub_endpoint = ipc://%s/pub\nrule_sets = pcs-2026\ntoday = %s\nrefresh_day = 0\noutbox_poll_ms = 300\n' \
-        "$DB" "$T" "$T" "$T" "$1" >"$T/scorer.conf"
+    { scorer_endpoints; printf 'rule_sets = pcs-2026\ntoday = %s\nrefresh_day = 0\noutbox_poll_ms = 300\n' "$1"; } \
+        >"$T/scorer.conf"
     printf 'db = "dbname=%s"\nsub_endpoint = ipc://%s/pub\ntoday = %s\ncatch_up_ms = 300\n%b\n' "$DB" "$T" "$1" "$2" >"$T/notifier.conf"
     "$INGEST" --config "$T/ingest.conf" 2>>"$T/ingest.log" & ipid=$!
     "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!

@@ -27,13 +27,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port)
 SMTP_PORT=$(free_port)
 
-ingest_conf | sed "s/^db = .*/db = \"dbname=$DB user=pcs_ingest\"/" >"$T/ingest.conf"
+ingest_conf pcs_ingest >"$T/ingest.conf"
 scorer_conf() { # scorer_conf OUTBOX_POLL_MS
+    scorer_endpoints pcs_scorer
     cat <<EOF
-db = "dbname=$DB user=pcs_scorer"
-pull_endpoint = ipc://$T/push
-control_endpoint = ipc://$T/control
-pub_endpoint = ipc://$T/pub
 rule_sets = pcs-2026
 today = 2025-07-20
 refresh_day = 0

@@ -16,18 +16,15 @@ NAME=notifier_race PIDS="ipid spid npid"
 . "$(dirname "$0")/lib.sh"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
 
-ingest_conf | sed "s/^db = .*/db = \"dbname=$DB user=pcs_ingest\"/" >"$T/ingest.conf"
-cat >"$T/scorer.conf" <<EOF
-db = "dbname=$DB user=pcs_scorer"
-pull_endpoint = ipc://$T/push
-control_endpoint = ipc://$T/control
-pub_endpoint = ipc://$T/pub
+ingest_conf pcs_ingest >"$T/ingest.conf"
+{ scorer_endpoints pcs_scorer; cat <<EOF
 rule_sets = pcs-2026
 today = 2025-07-20
 refresh_day = 0
 outbox_poll_ms = 300
 coalesce_ms = 5
 EOF
+} >"$T/scorer.conf"
 cat >"$T/notifier.conf" <<EOF
 db = "dbname=$DB user=pcs_notifier"
 sub_endpoint = ipc://$T/pub

@@ -15,18 +15,15 @@ NAME=notifier_settle PIDS="ipid spid npid"
 export PCS_DB="dbname=$DB" PCS_SCORER="ipc://$T/control"
 TODAY=2026-11-20   # the demo's today (deploy/pcs-local)
 
-ingest_conf | sed "s/^db = .*/db = \"dbname=$DB user=pcs_ingest\"/" >"$T/ingest.conf"
-cat >"$T/scorer.conf" <<EOF
-db = "dbname=$DB user=pcs_scorer"
-pull_endpoint = ipc://$T/push
-control_endpoint = ipc://$T/control
-pub_endpoint = ipc://$T/pub
+ingest_conf pcs_ingest >"$T/ingest.conf"
+{ scorer_endpoints pcs_scorer; cat <<EOF
 rule_sets = pcs-2026
 today = $TODAY
 refresh_day = 0
 outbox_poll_ms = 300
 coalesce_ms = 20
 EOF
+} >"$T/scorer.conf"
 cat >"$T/notifier.conf" <<EOF
 db = "dbname=$DB user=pcs_notifier"
 sub_endpoint = ipc://$T/pub
