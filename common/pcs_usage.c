@@ -1,5 +1,7 @@
 #include "pcs_usage.h"
 
+#include "pcs_sat.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +90,6 @@ static void sort_rows(pcs_usage_row_t *rows, size_t n)
         }
 }
 
-static int64_t sat_add(int64_t a, int64_t b)
-{
-    int64_t r;
-    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
-}
 
 /* base 10 at s + len (room for 20 characters); returns the new length */
 static size_t put_int(char *s, size_t len, int64_t v)
@@ -129,10 +126,10 @@ static size_t sum_sorted(pcs_usage_row_t *rows, size_t n)
     for (size_t i = 0; i < n;) {
         pcs_usage_row_t r = rows[i];
         for (i++; i < n && rows[i].month == r.month && strcmp(rows[i].workload, r.workload) == 0; i++) {
-            r.acr_cents = sat_add(r.acr_cents, rows[i].acr_cents);
-            r.revenue_cents = sat_add(r.revenue_cents, rows[i].revenue_cents);
-            r.paid_units = sat_add(r.paid_units, rows[i].paid_units);
-            r.active_units = sat_add(r.active_units, rows[i].active_units);
+            r.acr_cents = pcs_sat_add(r.acr_cents, rows[i].acr_cents);
+            r.revenue_cents = pcs_sat_add(r.revenue_cents, rows[i].revenue_cents);
+            r.paid_units = pcs_sat_add(r.paid_units, rows[i].paid_units);
+            r.active_units = pcs_sat_add(r.active_units, rows[i].active_units);
         }
         rows[out++] = r;
     }
