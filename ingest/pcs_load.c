@@ -347,16 +347,16 @@ static bool one_of(const char *s, const char *const *set)
     return pcs_vocab_index(set, s) >= 0;
 }
 
-/* One field into the COPY buffer, when there is one. */
-static void put_field(pcs_copybuf_t *b, const char *s, size_t n, bool first)
+/* One field into the COPY buffer, when there is one (never the first: the line number is). */
+static void put_field(pcs_copybuf_t *b, const char *s, size_t n)
 {
     if (b)
-        pcs_copy_field(b, s, n, first);
+        pcs_copy_field(b, s, n, false);
 }
 
 /* A parsed month or number: kept in vals[i] (when given) and written to the COPY buffer (when
  * there is one) as text: the first day of `month` (its "YYYY-MM"), else v in base 10. */
-static void put_value(pcs_copybuf_t *b, int64_t *vals, int i, int64_t v, const char *month, bool first)
+static void put_value(pcs_copybuf_t *b, int64_t *vals, int i, int64_t v, const char *month)
 {
     if (vals)
         vals[i] = v;
@@ -367,17 +367,17 @@ static void put_value(pcs_copybuf_t *b, int64_t *vals, int i, int64_t v, const c
         snprintf(t, sizeof t, "%.7s-01", month);
     else
         snprintf(t, sizeof t, "%lld", (long long)v);
-    pcs_copy_field(b, t, strlen(t), first);
+    put_field(b, t, strlen(t));
 }
 
-/* Validates one CSV record of a canonical kind (ci from col_infos) and appends it to the COPY
- * buffer b, or returns the index of the bad field and a reason. b may be NULL: then vals[i]
+/* Validates one CSV record of a canonical kind (ci from col_infos) and appends it, after its line
+ * number, to the COPY buffer b, or returns the index of the bad field and a reason. b may be NULL: then vals[i]
  * receives the value of each month (year * 12 + month - 1), amount (cents) and unit column i. */
 static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, const pcs_csv_row_t *row,
-                     bool with_line, int32_t today, pcs_copybuf_t *b, int64_t *vals, char *why, size_t wsize)
+                     int32_t today, pcs_copybuf_t *b, int64_t *vals, char *why, size_t wsize)
 {
     size_t mark = b ? b->n : 0;   /* on a bad field the buffer is rolled back to here */
-    if (with_line && b) {
+    if (b) {
         char linebuf[32];
         snprintf(linebuf, sizeof linebuf, "%lld", (long long)row->line);
         pcs_copy_field(b, linebuf, strlen(linebuf), true);
@@ -387,7 +387,6 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
         const char *f = row->fields[map[i]];
         size_t n = row->lens[map[i]];
         const char *col = k->cols[i];
-        bool first = i == 0 && !with_line;
         if (n == 0 && !ci[i].optional) {
             snprintf(why, wsize, "%s: empty", col);
             goto bad;
@@ -398,7 +397,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
         case COL_DATE: {
             int32_t d;
             if (n == 0) {
-                put_field(b, NULL, 0, first);
+                put_field(b, NULL, 0);
                 continue;
             }
             if (ci[i].kind == COL_MONTH) {
@@ -408,7 +407,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
                 }
                 if (pcs_valid_month(col, d, today, why, wsize) < 0)
                     goto bad;
-                put_value(b, vals, i, d, f, first);
+                put_value(b, vals, i, d, f);
             } else {
                 if (pcs_day_parse(f, &d) < 0) {
                     snprintf(why, wsize, "%s: not a date YYYY-MM-DD: '%.40s'", col, f);
@@ -422,7 +421,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
                     snprintf(why, wsize, "%s: %.10s is before %s", col, f, ci[i].end_date ? "start_date" : "enrolled_date");
                     goto bad;
                 }
-                put_field(b, f, n, first);
+                put_field(b, f, n);
             }
             continue;
         }
@@ -440,7 +439,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
                          money ? "at most 100,000,000,000 USD either way" : "at most 1,000,000,000 units", f);
                 goto bad;
             }
-            put_value(b, vals, i, v, NULL, first);
+            put_value(b, vals, i, v, NULL);
             continue;
         }
         case COL_ASSOC_TYPE:
@@ -465,7 +464,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
             if (n && pcs_valid_id(col, f, n, why, wsize) < 0)
                 goto bad;
             if (n == 0 && ci[i].customer_id) {   /* missing customer id = tenant id */
-                put_field(b, row->fields[map[1]], row->lens[map[1]], first);
+                put_field(b, row->fields[map[1]], row->lens[map[1]]);
                 continue;
             }
             break;
@@ -485,7 +484,7 @@ static int stage_row(const kind_def_t *k, const col_info_t *ci, const int *map, 
             snprintf(why, wsize, "%s: longer than 200 bytes", col);
             goto bad;
         }
-        put_field(b, n || !ci[i].optional ? f : NULL, n, first);
+        put_field(b, n || !ci[i].optional ? f : NULL, n);
     }
     if (b)
         pcs_copy_put(b, "\n", 1);
@@ -777,7 +776,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             row = tr;
         }
         size_t mark = b.n;
-        int bad = stage_row(k, ci, map, &row, true, today, in_copy ? &b : NULL, vals, why, sizeof why);
+        int bad = stage_row(k, ci, map, &row, today, in_copy ? &b : NULL, vals, why, sizeof why);
         /* workload '-': an export's customer without usage */
         const char *wl = ul && bad < 0 ? row.fields[map[uc[1]]] : NULL;
         if (wl && !(wl[0] == '-' && wl[1] == '\0')) {
