@@ -1,12 +1,18 @@
 /* pcs-bench: scores many generated partners in one process and prints partners/s, usage rows/s
  * and peak RSS. The generator is seeded, so every run scores the same partners.
  *
- *   pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full]
+ *   pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full|docs]
  *             [--emit DIR]   (write the partner documents as JSON instead of scoring them)
  *
  * --mode current scores what the scorer daemon computes when stored history exists (no status
  * window or history recomputed from the input); full also recomputes the six history months and
- * the status window from the input, as `pcs score` does. Generation is not timed. */
+ * the status window from the input, as `pcs score` does. Generation is not timed.
+ *
+ * --mode docs times the result output instead of the engine: each partner is scored as in full
+ * (every part of the document filled) and its result goes through pcs_batch_add, the scorer's
+ * COPY text of the result document and its snapshot rows; the batch is emptied every 250 partners
+ * as a refresh slice does. Only pcs_batch_add is timed, in CPU seconds of this process; a checksum
+ * of every COPY byte produced compares two builds for identical output. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +25,7 @@
 #include "pcs_date.h"
 #include "pcs_engine.h"
 #include "pcs_file.h"
+#include "pcs_refresh.h"
 #include "pcs_rules.h"
 
 static uint64_t rng_state;
@@ -167,11 +174,94 @@ static void emit(FILE *f, const pcs_rules_t *r, const partner_t *p, int idx, int
     fprintf(f, "]}\n");
 }
 
-static double now_s(void)
+static void free_partner(partner_t *p)
+{
+    free(p->rows); free(p->assoc_type); free(p->assoc_family); free(p->assoc_start);
+    free(p->smb); free(p->cert); free(p->cert_person); free(p->cert_earned);
+}
+
+static void free_input(partner_t *all, long partners, partner_t *scratch)
+{
+    for (long i = 0; i < partners; i++)
+        free_partner(&all[i]);
+    free(all);
+    free_partner(scratch);
+}
+
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+/* FNV-1a over the COPY bytes of a batch (not timed): equal output of two builds, equal checksums. */
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+typedef struct {
+    uint64_t sum;
+    double bytes;
+} copy_total_t;
+
+static void batch_drain(pcs_batch_t *b, copy_total_t *t)
+{
+    t->sum = fnv1a(fnv1a(t->sum, b->res.s, b->res.n), b->snap.s, b->snap.n);
+    t->bytes += (double)(b->res.n + b->snap.n);
+    pcs_batch_reset(b);
+}
+
+/* --mode docs: the result output of the scorer (pcs_batch_add) for every partner. */
+static int bench_docs(pcs_rules_t *r, const partner_t *all, long partners, long total_rows, int32_t D,
+                      unsigned long seed)
+{
+    pcs_engine_t *e = pcs_engine_new(r);
+    pcs_score_opts_t o = {.no_history = false};
+    pcs_batch_t b = {0};
+    copy_total_t tot = {.sum = 0xcbf29ce484222325ull};
+    double cpu = 0, t0 = now_s();
+    long docs = 0;
+    for (long i = 0; i < partners; i++) {
+        if (feed(e, r, &all[i], (int)i) < 0) {
+            fprintf(stderr, "pcs-bench: feeding partner %ld failed\n", i);
+            return 1;
+        }
+        const pcs_result_t *res = pcs_engine_score(e, D, &o);
+        if (!res) {
+            fprintf(stderr, "pcs-bench: out of memory\n");
+            return 1;
+        }
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+        int rc = pcs_batch_add(&b, r, res, "refresh:bench");
+        cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        if (rc < 0) {
+            fprintf(stderr, "pcs-bench: out of memory adding partner %ld\n", i);
+            return 1;
+        }
+        docs++;
+        if (docs % 250 == 0)
+            batch_drain(&b, &tot);
+    }
+    batch_drain(&b, &tot);
+    double dt = now_s() - t0;
+    printf("rules %s, mode docs, seed %lu\n", r->name, seed);
+    printf("partners %ld, usage rows %ld, seconds (scoring and output) %.3f\n", partners, total_rows, dt);
+    printf("COPY text MB %.1f (%.0f bytes per partner)\n", tot.bytes / 1e6, tot.bytes / (double)partners);
+    printf("pcs_batch_add CPU seconds %.3f (%.1f us per partner, %.1f MB/s)\n", cpu, cpu * 1e6 / (double)partners,
+           tot.bytes / 1e6 / cpu);
+    printf("checksum of COPY bytes %016llx\n", (unsigned long long)tot.sum);
+    pcs_batch_free(&b);
+    pcs_engine_destroy(&e);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -193,7 +283,7 @@ int main(int argc, char **argv)
         case 'm': mode = optarg; break;
         case 'e': emit_dir = optarg; break;
         default:
-            fprintf(stderr, "usage: pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full] [--emit DIR]\n");
+            fprintf(stderr, "usage: pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full|docs] [--emit DIR]\n");
             return 2;
         }
     }
@@ -253,6 +343,12 @@ int main(int argc, char **argv)
         printf("wrote %ld partner documents (%ld usage rows) to %s\n", partners, total_rows, path);
         return 0;
     }
+    if (strcmp(mode, "docs") == 0) {
+        int rc = bench_docs(r, all, partners, total_rows, D, seed);
+        free_input(all, partners, &p);
+        pcs_rules_destroy(&r);
+        return rc;
+    }
     pcs_engine_t *e = pcs_engine_new(r);
     pcs_score_opts_t o = {.no_history = strcmp(mode, "full") != 0};
     double checksum = 0;
@@ -284,13 +380,7 @@ int main(int argc, char **argv)
            (double)(ru.ru_maxrss - ru0.ru_maxrss) / 1024.0);
     printf("checksum of area totals %.4f\n", checksum);
     pcs_engine_destroy(&e);
-    for (long i = 0; i < partners; i++) {
-        free(all[i].rows); free(all[i].assoc_type); free(all[i].assoc_family); free(all[i].assoc_start);
-        free(all[i].smb); free(all[i].cert); free(all[i].cert_person); free(all[i].cert_earned);
-    }
-    free(all);
-    free(p.rows); free(p.assoc_type); free(p.assoc_family); free(p.assoc_start); free(p.smb);
-    free(p.cert); free(p.cert_person); free(p.cert_earned);
+    free_input(all, partners, &p);
     pcs_rules_destroy(&r);
     return 0;
 }
