@@ -6,6 +6,36 @@
 
 #include "pcs_date.h"
 
+/* The tree is built with jansson's setters (json_pack parsed its format strings for every object,
+ * 10 % of a refresh). Keys and the engine's identifiers are constants (no UTF-8 check); text from
+ * the partner's data or the rule set is checked. Every value goes through put()/push(): one that
+ * could not be made (out of memory) marks the build, so a document is whole or NULL. */
+typedef struct {
+    const pcs_rules_t *R;
+    const pcs_result_t *res;
+    bool oom;
+} jb_t;
+
+static json_t *put(jb_t *b, json_t *o, const char *key, json_t *v)
+{
+    if (json_object_set_new_nocheck(o, key, v) < 0)
+        b->oom = true;
+    return o;
+}
+
+static json_t *push(jb_t *b, json_t *a, json_t *v)
+{
+    if (json_array_append_new(a, v) < 0)
+        b->oom = true;
+    return a;
+}
+
+/* a constant identifier of the engine (pcs_*_ids) or a formatted day or month */
+static json_t *cid(const char *s)
+{
+    return json_string_nocheck(s);
+}
+
 /* Integral values print as integers ("30", not "30.0"); readers compare numerically. */
 static json_t *num(double x)
 {
@@ -24,64 +54,81 @@ static json_t *r2(double x)
 static json_t *day(int32_t d)
 {
     char b[11];
-    return d == INT32_MAX ? json_null() : json_string(pcs_day_format(d, b));
+    return d == INT32_MAX ? json_null() : cid(pcs_day_format(d, b));
 }
 
 static json_t *month(int32_t m)
 {
     char b[8];
-    return json_string(pcs_month_format(m, b));
+    return cid(pcs_month_format(m, b));
 }
 
-static json_t *sub_array(const pcs_metric_result_t *m)
+static json_t *window(jb_t *b, const pcs_area_result_t *ar)
+{
+    json_t *w = json_object();
+    put(b, w, "start", day(ar->window_start));
+    return put(b, w, "end", day(ar->window_end));
+}
+
+static json_t *sub_array(jb_t *b, const pcs_metric_result_t *m)
 {
     json_t *arr = json_array();
     for (int i = 0; i < m->n_subs; i++) {
         const pcs_sub_result_t *s = &m->subs[i];
-        json_t *o = json_pack("{s:s, s:o, s:o}", "name", s->name ? s->name : "", "units", num(s->units), "points",
-                              r2(s->points));
-        if (o && s->prerequisite_failed)
-            json_object_set_new(o, "prerequisite_failed", json_string(s->prerequisite_failed));
-        json_array_append_new(arr, o);
+        json_t *o = json_object();
+        put(b, o, "name", json_string(s->name ? s->name : ""));
+        put(b, o, "units", num(s->units));
+        put(b, o, "points", r2(s->points));
+        if (s->prerequisite_failed)
+            put(b, o, "prerequisite_failed", json_string(s->prerequisite_failed));
+        push(b, arr, o);
     }
     return arr;
 }
 
-static json_t *track_json(const pcs_rules_t *R, int area, int t, const pcs_track_result_t *tr)
+static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr)
 {
     json_t *ms = json_array();
     for (int k = 0; k < PCS_METRIC_N; k++) {
         const pcs_metric_result_t *m = &tr->m[k];
-        json_t *o = json_pack("{s:s, s:b}", "metric", pcs_metric_ids[k], "applicable", m->applicable);
+        json_t *o = json_object();
+        put(b, o, "metric", cid(pcs_metric_ids[k]));
+        put(b, o, "applicable", json_boolean(m->applicable));
         if (m->applicable) {
-            json_object_set_new(o, "max", num(m->max));
-            json_object_set_new(o, "units", num(m->units));
-            json_object_set_new(o, "points", r2(m->points));
+            put(b, o, "max", num(m->max));
+            put(b, o, "units", num(m->units));
+            put(b, o, "points", r2(m->points));
             if (m->prerequisite_failed)
-                json_object_set_new(o, "prerequisite_failed", json_string(m->prerequisite_failed));
-            const pcs_metric_t *rm = R->areas[area].metrics[t][k];
+                put(b, o, "prerequisite_failed", json_string(m->prerequisite_failed));
+            const pcs_metric_t *rm = b->R->areas[area].metrics[t][k];
             if (rm && rm->kind == PCS_K_PARTS)
-                json_object_set_new(o, "parts", sub_array(m));
+                put(b, o, "parts", sub_array(b, m));
             if (rm && rm->kind == PCS_K_OPTIONS) {
-                json_object_set_new(o, "options", sub_array(m));
-                json_object_set_new(o, "winner", json_string(m->subs[m->winner].name));
+                put(b, o, "options", sub_array(b, m));
+                put(b, o, "winner", json_string(m->subs[m->winner].name));
             }
         }
-        json_array_append_new(ms, o);
+        push(b, ms, o);
     }
-    return json_pack("{s:s, s:o, s:b, s:o}", "track", pcs_track_ids[t], "total", r2(tr->total), "qualified",
-                     tr->qualified, "metrics", ms);
+    json_t *o = json_object();
+    put(b, o, "track", cid(pcs_track_ids[t]));
+    put(b, o, "total", r2(tr->total));
+    put(b, o, "qualified", json_boolean(tr->qualified));
+    return put(b, o, "metrics", ms);
 }
 
-static json_t *metrics_contract(const pcs_track_result_t *tr)
+static json_t *metrics_contract(jb_t *b, const pcs_track_result_t *tr)
 {
     json_t *ms = json_array();
     for (int k = 0; k < PCS_METRIC_N; k++) {
         const pcs_metric_result_t *m = &tr->m[k];
         if (!m->applicable)
             continue;
-        json_array_append_new(ms, json_pack("{s:s, s:o, s:o, s:o}", "metric", pcs_metric_ids[k], "value",
-                                            num(m->units), "points", r2(m->points), "max", num(m->max)));
+        json_t *o = json_object();
+        put(b, o, "metric", cid(pcs_metric_ids[k]));
+        put(b, o, "value", num(m->units));
+        put(b, o, "points", r2(m->points));
+        push(b, ms, put(b, o, "max", num(m->max)));
     }
     return ms;
 }
@@ -152,222 +199,261 @@ static json_t *criterion(const pcs_rules_t *R, const pcs_elig_row_t *row, int32_
     return json_string(buf);
 }
 
-static json_t *elig_json(const pcs_rules_t *R, const pcs_result_t *res, const pcs_elig_row_t *row)
+static json_t *elig_json(jb_t *b, const pcs_elig_row_t *row)
 {
+    const pcs_rules_t *R = b->R;
+    const pcs_result_t *res = b->res;
     const pcs_metric_t *m = R->areas[row->area].metrics[row->track][row->metric];
     const char *sub = row->sub >= 0 && m ? m->subs[row->sub].name : NULL;
     bool is_part = m && m->kind == PCS_K_PARTS;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "area",
-                          pcs_area_ids[row->area], "track", pcs_track_ids[row->track], "metric",
-                          pcs_metric_ids[row->metric], "part", is_part && sub ? json_string(sub) : json_null(),
-                          "option", !is_part && sub ? json_string(sub) : json_null(), "tenant_id",
-                          row->tenant >= 0 ? json_string(res->tenant_ids[row->tenant]) : json_null(),
-                          "customer_id",
-                          row->tenant >= 0 && res->customer_of_tenant[row->tenant]
-                              ? json_string(res->customer_of_tenant[row->tenant])
-                              : json_null(),
-                          "status", status_ids[row->status], "effect", num(row->effect), "current_value",
-                          num(row->current), "comparison_value", num(row->comparison), "criterion",
-                          criterion(R, row, res->data_month));
-    if (o && row->excluded_already_deployed)
-        json_object_set_new(o, "excluded_already_deployed", json_true());
-    if (o && row->prerequisite)
-        json_object_set_new(o, "prerequisite_failed", json_string(row->prerequisite));
+    json_t *o = json_object();
+    put(b, o, "area", cid(pcs_area_ids[row->area]));
+    put(b, o, "track", cid(pcs_track_ids[row->track]));
+    put(b, o, "metric", cid(pcs_metric_ids[row->metric]));
+    put(b, o, "part", is_part && sub ? json_string(sub) : json_null());
+    put(b, o, "option", !is_part && sub ? json_string(sub) : json_null());
+    put(b, o, "tenant_id", row->tenant >= 0 ? json_string(res->tenant_ids[row->tenant]) : json_null());
+    put(b, o, "customer_id",
+        row->tenant >= 0 && res->customer_of_tenant[row->tenant] ? json_string(res->customer_of_tenant[row->tenant])
+                                                                 : json_null());
+    put(b, o, "status", cid(status_ids[row->status]));
+    put(b, o, "effect", num(row->effect));
+    put(b, o, "current_value", num(row->current));
+    put(b, o, "comparison_value", num(row->comparison));
+    put(b, o, "criterion", criterion(R, row, res->data_month));
+    if (row->excluded_already_deployed)
+        put(b, o, "excluded_already_deployed", json_true());
+    if (row->prerequisite)
+        put(b, o, "prerequisite_failed", json_string(row->prerequisite));
     return o;
 }
 
-static json_t *skill_json(const pcs_rules_t *R, const pcs_result_t *res, const pcs_skill_row_t *row)
+static json_t *skill_json(jb_t *b, const pcs_skill_row_t *row)
 {
+    const pcs_rules_t *R = b->R;
     json_t *certs = json_array();
     for (int c = 0; c < R->n_certs; c++)
         if (row->counted_certs.w[c / 64] >> (c % 64) & 1)
-            json_array_append_new(certs, json_string(R->certs[c].id));
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:b}", "area", pcs_area_ids[row->area], "track",
-                     pcs_track_ids[row->track], "metric", pcs_metric_ids[row->metric], "step", row->step + 1,
-                     "person_id", res->person_ids[row->person], "certs_counted", certs, "counted", row->counted);
+            push(b, certs, json_string(R->certs[c].id));
+    json_t *o = json_object();
+    put(b, o, "area", cid(pcs_area_ids[row->area]));
+    put(b, o, "track", cid(pcs_track_ids[row->track]));
+    put(b, o, "metric", cid(pcs_metric_ids[row->metric]));
+    put(b, o, "step", json_integer(row->step + 1));
+    put(b, o, "person_id", json_string(b->res->person_ids[row->person]));
+    put(b, o, "certs_counted", certs);
+    return put(b, o, "counted", json_boolean(row->counted));
 }
 
-static json_t *zero_metrics(const pcs_track_result_t *tr)
+static json_t *zero_metrics(jb_t *b, const pcs_track_result_t *tr)
 {
     json_t *z = json_array();
     for (int k = 0; k < PCS_METRIC_N; k++)
         if (tr->m[k].applicable && tr->m[k].points <= 1e-9)
-            json_array_append_new(z, json_string(pcs_metric_ids[k]));
+            push(b, z, cid(pcs_metric_ids[k]));
     return z;
 }
 
-static json_t *event_json(const pcs_rules_t *R, const pcs_result_t *res, const pcs_area_result_t *ar,
-                          const pcs_event_t *ev)
+static json_t *event_json(jb_t *b, const pcs_area_result_t *ar, const pcs_event_t *ev)
 {
+    const pcs_rules_t *R = b->R;
+    const pcs_result_t *res = b->res;
     const pcs_track_result_t *sel = &ar->tracks[ar->selected];
     json_t *p = json_object();
     switch (ev->type) {
     case PCS_EV_CERT_EXPIRING:
-        json_object_set_new(p, "person_id", json_string(res->person_ids[ev->person]));
-        json_object_set_new(p, "cert", json_string(R->certs[ev->cert].id));
-        json_object_set_new(p, "last_valid_day", day(ev->day));
-        json_object_set_new(p, "days_left", json_integer(ev->days_left));
-        json_object_set_new(p, "metric", ev->metric >= 0 ? json_string(pcs_metric_ids[ev->metric]) : json_null());
-        json_object_set_new(p, "points_before", r2(ev->points_now));
-        json_object_set_new(p, "points_after", r2(ev->points_after));
+        put(b, p, "person_id", json_string(res->person_ids[ev->person]));
+        put(b, p, "cert", json_string(R->certs[ev->cert].id));
+        put(b, p, "last_valid_day", day(ev->day));
+        put(b, p, "days_left", json_integer(ev->days_left));
+        put(b, p, "metric", ev->metric >= 0 ? cid(pcs_metric_ids[ev->metric]) : json_null());
+        put(b, p, "points_before", r2(ev->points_now));
+        put(b, p, "points_after", r2(ev->points_after));
         break;
     case PCS_EV_CERTS_EXPIRING_COMBINED: {
         json_t *certs = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(certs, json_pack("{s:s, s:s, s:i, s:o}", "person_id", res->person_ids[it->cert.person],
-                                                   "cert", R->certs[it->cert.cert].id, "days_left", it->cert.days_left,
-                                                   "last_valid_day", day(it->cert.last_valid_day)));
+            json_t *o = json_object();
+            put(b, o, "person_id", json_string(res->person_ids[it->cert.person]));
+            put(b, o, "cert", json_string(R->certs[it->cert.cert].id));
+            put(b, o, "days_left", json_integer(it->cert.days_left));
+            push(b, certs, put(b, o, "last_valid_day", day(it->cert.last_valid_day)));
         }
-        json_object_set_new(p, "certs", certs);
+        put(b, p, "certs", certs);
         break;
     }
     case PCS_EV_NCA_AT_RISK: {
-        json_object_set_new(p, "units_now", num(ev->units_now));
-        json_object_set_new(p, "points_now", r2(ev->points_now));
-        json_object_set_new(p, "projected_units", num(ev->units_after));
-        json_object_set_new(p, "projected_points", r2(ev->points_after));
+        put(b, p, "units_now", num(ev->units_now));
+        put(b, p, "points_now", r2(ev->points_now));
+        put(b, p, "projected_units", num(ev->units_after));
+        put(b, p, "projected_points", r2(ev->points_after));
         json_t *ts = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(ts, json_pack("{s:s, s:s, s:o, s:o}", "tenant_id", res->tenant_ids[it->tenant.tenant],
-                                                "reason", it->tenant.reason == PCS_NCA_ENTERS_COMPARISON
-                                                              ? "enters_comparison_window"
-                                                              : "leaves_current_window",
-                                                "effect_now", num(it->tenant.effect_now), "effect_projected",
-                                                num(it->tenant.effect_projected)));
+            json_t *o = json_object();
+            put(b, o, "tenant_id", json_string(res->tenant_ids[it->tenant.tenant]));
+            put(b, o, "reason",
+                cid(it->tenant.reason == PCS_NCA_ENTERS_COMPARISON ? "enters_comparison_window" : "leaves_current_window"));
+            put(b, o, "effect_now", num(it->tenant.effect_now));
+            push(b, ts, put(b, o, "effect_projected", num(it->tenant.effect_projected)));
         }
-        json_object_set_new(p, "tenants", ts);
+        put(b, p, "tenants", ts);
         break;
     }
     case PCS_EV_METRIC_ZERO_BLOCKING: {
         json_t *ms = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
-            json_array_append_new(ms, json_pack("{s:s, s:o, s:o}", "metric", pcs_metric_ids[it->metric.metric], "units",
-                                                num(it->metric.units), "units_needed",
-                                                it->metric.units_needed >= 0 ? num(it->metric.units_needed)
-                                                                             : json_null()));
+            json_t *o = json_object();
+            put(b, o, "metric", cid(pcs_metric_ids[it->metric.metric]));
+            put(b, o, "units", num(it->metric.units));
+            push(b, ms, put(b, o, "units_needed", it->metric.units_needed >= 0 ? num(it->metric.units_needed) : json_null()));
         }
-        json_object_set_new(p, "metrics", ms);
-        json_object_set_new(p, "total", r2(ev->total_before));
+        put(b, p, "metrics", ms);
+        put(b, p, "total", r2(ev->total_before));
         break;
     }
     case PCS_EV_NEAR_THRESHOLD: {
-        json_object_set_new(p, "total", r2(ev->total_before));
-        json_object_set_new(p, "gap", r2(70 - ev->total_before));
+        put(b, p, "total", r2(ev->total_before));
+        put(b, p, "gap", r2(70 - ev->total_before));
         json_t *h = json_object();
         for (int k = 0; k < PCS_METRIC_N; k++)
             if (sel->m[k].applicable)
-                json_object_set_new(h, pcs_metric_ids[k], r2(sel->m[k].max - sel->m[k].points));
-        json_object_set_new(p, "headroom", h);
-        json_object_set_new(p, "zero_metrics", zero_metrics(sel));
+                put(b, h, pcs_metric_ids[k], r2(sel->m[k].max - sel->m[k].points));
+        put(b, p, "headroom", h);
+        put(b, p, "zero_metrics", zero_metrics(b, sel));
         break;
     }
     case PCS_EV_RENEWAL_REMINDER:
-        json_object_set_new(p, "anniversary", day(ev->day));
-        json_object_set_new(p, "days_left", json_integer(ev->days_left));
-        json_object_set_new(p, "threshold", json_integer(ev->threshold));
-        json_object_set_new(p, "window", json_pack("{s:o, s:o}", "start", day(ar->window_start), "end",
-                                                    day(ar->window_end)));
-        json_object_set_new(p, "total", r2(ev->total_before));
+        put(b, p, "anniversary", day(ev->day));
+        put(b, p, "days_left", json_integer(ev->days_left));
+        put(b, p, "threshold", json_integer(ev->threshold));
+        put(b, p, "window", window(b, ar));
+        put(b, p, "total", r2(ev->total_before));
         break;
     case PCS_EV_DESIGNATION_AT_RISK: {
-        json_object_set_new(p, "anniversary", day(ev->day));
-        json_object_set_new(p, "days_left", json_integer(ev->days_left));
-        json_object_set_new(p, "total", r2(ev->total_before));
+        put(b, p, "anniversary", day(ev->day));
+        put(b, p, "days_left", json_integer(ev->days_left));
+        put(b, p, "total", r2(ev->total_before));
         json_t *reasons = json_array();
         if (ev->total_before < 70 - 1e-9)
-            json_array_append_new(reasons, json_string("below_70"));
+            push(b, reasons, cid("below_70"));
         for (int k = 0; k < PCS_METRIC_N; k++)
             if (sel->m[k].applicable && sel->m[k].points <= 1e-9) {
-                char b[64];
-                snprintf(b, sizeof b, "zero:%s", pcs_metric_ids[k]);
-                json_array_append_new(reasons, json_string(b));
+                char z[64];
+                snprintf(z, sizeof z, "zero:%s", pcs_metric_ids[k]);
+                push(b, reasons, cid(z));
             }
-        json_object_set_new(p, "reasons", reasons);
+        put(b, p, "reasons", reasons);
         break;
     }
     case PCS_EV_OTHER_TRACK_QUALIFIES:
-        json_object_set_new(p, "track", json_string(pcs_track_ids[ar->selected]));
-        json_object_set_new(p, "total", r2(ev->total_before));
-        json_object_set_new(p, "other_track", json_string(pcs_track_ids[ev->other_track]));
-        json_object_set_new(p, "other_total", r2(ev->total_after));
-        json_object_set_new(p, "blocking_metrics", zero_metrics(sel));
+        put(b, p, "track", cid(pcs_track_ids[ar->selected]));
+        put(b, p, "total", r2(ev->total_before));
+        put(b, p, "other_track", cid(pcs_track_ids[ev->other_track]));
+        put(b, p, "other_total", r2(ev->total_after));
+        put(b, p, "blocking_metrics", zero_metrics(b, sel));
         break;
     default:
         break;
     }
     if (ev->type == PCS_EV_CERT_EXPIRING || ev->type == PCS_EV_CERTS_EXPIRING_COMBINED ||
         ev->type == PCS_EV_NCA_AT_RISK) {
-        json_object_set_new(p, "total_before", r2(ev->total_before));
-        json_object_set_new(p, "total_after", r2(ev->total_after));
-        json_object_set_new(p, "area_becomes_unqualified", json_boolean(ev->becomes_unqualified));
+        put(b, p, "total_before", r2(ev->total_before));
+        put(b, p, "total_after", r2(ev->total_after));
+        put(b, p, "area_becomes_unqualified", json_boolean(ev->becomes_unqualified));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o}", "event", pcs_event_ids[ev->type], "partner_id",
-                     res->partner_id, "area", pcs_area_ids[ev->area], "track", pcs_track_ids[ev->track], "as_of",
-                     day(res->as_of), "severity", pcs_severity_ids[ev->severity], "dedup_key", ev->dedup_key,
-                     "payload", p);
+    json_t *o = json_object();
+    put(b, o, "event", cid(pcs_event_ids[ev->type]));
+    put(b, o, "partner_id", json_string(res->partner_id));
+    put(b, o, "area", cid(pcs_area_ids[ev->area]));
+    put(b, o, "track", cid(pcs_track_ids[ev->track]));
+    put(b, o, "as_of", day(res->as_of));
+    put(b, o, "severity", cid(pcs_severity_ids[ev->severity]));
+    put(b, o, "dedup_key", json_string(ev->dedup_key));
+    return put(b, o, "payload", p);
 }
 
-static json_t *area_json(const pcs_rules_t *R, const pcs_result_t *res, const pcs_area_result_t *ar, bool explain)
+static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
 {
+    const pcs_result_t *res = b->res;
     const pcs_track_result_t *sel = &ar->tracks[ar->selected];
     json_t *alts = json_array(), *tracks = json_array();
     for (int t = 0; t < PCS_TRACK_N; t++) {
         if (!ar->tracks[t].evaluated)
             continue;
-        json_array_append_new(tracks, track_json(R, ar->area, t, &ar->tracks[t]));
-        if (t != ar->selected)
-            json_array_append_new(alts, json_pack("{s:s, s:o, s:b}", "track", pcs_track_ids[t], "score",
-                                                  r2(ar->tracks[t].total), "qualified", ar->tracks[t].qualified));
+        push(b, tracks, track_json(b, ar->area, t, &ar->tracks[t]));
+        if (t != ar->selected) {
+            json_t *alt = json_object();
+            put(b, alt, "track", cid(pcs_track_ids[t]));
+            put(b, alt, "score", r2(ar->tracks[t].total));
+            push(b, alts, put(b, alt, "qualified", json_boolean(ar->tracks[t].qualified)));
+        }
     }
-    json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:o, s:o}", "area", pcs_area_ids[ar->area], "track",
-                          pcs_track_ids[ar->selected], "score", r2(ar->total), "qualified", ar->qualified_now, "status",
-                          pcs_status_ids[ar->status], "metrics", metrics_contract(sel), "alternatives", alts);
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "qualified_now", json_boolean(ar->qualified_now));
-    json_object_set_new(o, "window", json_pack("{s:o, s:o}", "start", day(ar->window_start), "end", day(ar->window_end)));
-    json_object_set_new(o, "qualified_in_window", json_boolean(ar->qualified_in_window));
+    json_t *o = json_object();
+    put(b, o, "area", cid(pcs_area_ids[ar->area]));
+    put(b, o, "track", cid(pcs_track_ids[ar->selected]));
+    put(b, o, "score", r2(ar->total));
+    put(b, o, "qualified", json_boolean(ar->qualified_now));
+    put(b, o, "status", cid(pcs_status_ids[ar->status]));
+    put(b, o, "metrics", metrics_contract(b, sel));
+    put(b, o, "alternatives", alts);
+    put(b, o, "qualified_now", json_boolean(ar->qualified_now));
+    put(b, o, "window", window(b, ar));
+    put(b, o, "qualified_in_window", json_boolean(ar->qualified_in_window));
     if (ar->status == PCS_ST_RENEWAL_DUE)
-        json_object_set_new(o, "can_renew", json_boolean(ar->can_renew));
+        put(b, o, "can_renew", json_boolean(ar->can_renew));
     if (ar->has_enrollment)
-        json_object_set_new(o, "anniversary", day(ar->anniversary));
-    json_object_set_new(o, "auto_enroll_eligible", json_boolean(ar->auto_enroll_eligible));
-    json_object_set_new(o, "tracks", tracks);
+        put(b, o, "anniversary", day(ar->anniversary));
+    put(b, o, "auto_enroll_eligible", json_boolean(ar->auto_enroll_eligible));
+    put(b, o, "tracks", tracks);
     json_t *hist = json_array();
     for (int i = 0; i < 6 && ar->history[i].as_of; i++) {
         const pcs_history_row_t *h = &ar->history[i];
-        json_array_append_new(hist, json_pack("{s:o, s:o, s:o, s:s, s:b}", "month", month(h->month), "as_of",
-                                              day(h->as_of), "score", r2(h->total), "track", pcs_track_ids[h->track],
-                                              "qualified", h->qualified));
+        json_t *r = json_object();
+        put(b, r, "month", month(h->month));
+        put(b, r, "as_of", day(h->as_of));
+        put(b, r, "score", r2(h->total));
+        put(b, r, "track", cid(pcs_track_ids[h->track]));
+        push(b, hist, put(b, r, "qualified", json_boolean(h->qualified)));
     }
-    json_object_set_new(o, "history", hist);
+    put(b, o, "history", hist);
     json_t *evs = json_array();
     for (int i = 0; i < ar->n_events; i++)
-        json_array_append_new(evs, event_json(R, res, ar, &res->events[ar->first_event + i]));
-    json_object_set_new(o, "events", evs);
+        push(b, evs, event_json(b, ar, &res->events[ar->first_event + i]));
+    put(b, o, "events", evs);
     if (explain) {
         json_t *el = json_array(), *sk = json_array();
         for (int i = 0; i < ar->n_elig; i++)
-            json_array_append_new(el, elig_json(R, res, &res->elig[ar->first_elig + i]));
+            push(b, el, elig_json(b, &res->elig[ar->first_elig + i]));
         for (int i = 0; i < ar->n_skill; i++)
-            json_array_append_new(sk, skill_json(R, res, &res->skill[ar->first_skill + i]));
-        json_object_set_new(o, "eligibility", el);
-        json_object_set_new(o, "skilling", sk);
+            push(b, sk, skill_json(b, &res->skill[ar->first_skill + i]));
+        put(b, o, "eligibility", el);
+        put(b, o, "skilling", sk);
     }
     return o;
 }
 
 json_t *pcs_result_to_json(const pcs_rules_t *R, const pcs_result_t *res, bool explain)
 {
+    jb_t b = {.R = R, .res = res};
     json_t *areas = json_array(), *warnings = json_array();
     for (int a = 0; a < PCS_AREA_N; a++)
         if (res->areas[a].scored)
-            json_array_append_new(areas, area_json(R, res, &res->areas[a], explain));
+            push(&b, areas, area_json(&b, &res->areas[a], explain));
     for (int i = 0; i < res->n_warnings; i++)
-        json_array_append_new(warnings, json_string(res->warnings[i]));
-    return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "partner_id", res->partner_id, "as_of", day(res->as_of),
-                     "data_month", month(res->data_month), "rules", res->rules, "areas", areas, "warnings", warnings);
+        push(&b, warnings, json_string(res->warnings[i]));
+    json_t *o = json_object();
+    put(&b, o, "partner_id", json_string(res->partner_id));
+    put(&b, o, "as_of", day(res->as_of));
+    put(&b, o, "data_month", month(res->data_month));
+    put(&b, o, "rules", json_string(res->rules));
+    put(&b, o, "areas", areas);
+    put(&b, o, "warnings", warnings);
+    if (b.oom) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
