@@ -41,6 +41,8 @@ typedef struct pcs_copybuf {
     bool oom;
 } pcs_copybuf_t;
 
+/* Room for n more bytes (and a NUL) without moving b->s; false (b->oom set) when out of memory. */
+bool pcs_copy_reserve(pcs_copybuf_t *b, size_t n);
 void pcs_copy_put(pcs_copybuf_t *b, const char *s, size_t n);
 /* One field in COPY text format (backslash escapes, NULL as \N), after a tab unless first. */
 void pcs_copy_field(pcs_copybuf_t *b, const char *s, size_t n, bool first);

@@ -505,9 +505,16 @@ static uint64_t fmix64(uint64_t k)
     return k;
 }
 
+static void hex64(uint64_t x, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, x >>= 4)
+        out[i] = digits[x & 15];
+}
+
 /* A 128-bit digest of what is stored, to skip rewriting equal content. Only change detection:
  * two independent 64-bit lanes, eight bytes at a time (SHA-256 took 8 % of a refresh). */
-static void hex_digest(const char *text, size_t n, char out[65])
+static void hex_digest(const char *text, size_t n, char out[33])
 {
     uint64_t h1 = 0x9e3779b97f4a7c15ULL ^ n, h2 = 0xc2b2ae3d27d4eb4fULL + n;
     size_t i = 0;
@@ -521,70 +528,136 @@ static void hex_digest(const char *text, size_t n, char out[65])
     memcpy(&w, text + i, n - i);
     h1 = fmix64(h1 ^ w ^ h2);
     h2 = fmix64(h2 ^ rotl64(w, 17) ^ h1);
-    snprintf(out, 65, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    hex64(h1, out);
+    hex64(h2, out + 16);
+    out[32] = '\0';
+}
+
+/* json_dump_callback into the batch's scratch text (kept from document to document). */
+static int dump_put(const char *s, size_t n, void *data)
+{
+    pcs_copybuf_t *w = data;
+    if (w->n + n < w->cap) {
+        memcpy(w->s + w->n, s, n);
+        w->n += n;
+        return 0;
+    }
+    pcs_copy_put(w, s, n);
+    return w->oom ? -1 : 0;
+}
+
+/* A track object's place in a document while the rest of it is dumped: a string of one NUL byte,
+ * dumped as PLACEHOLDER. No other value can dump so: every string of a result document is made
+ * from a C string (pcs_result_json.c), which holds no NUL, and jansson escapes a NUL as \u0000. */
+static const char PLACEHOLDER[] = "\"\\u0000\"";
+#define PLACEHOLDER_LEN (sizeof PLACEHOLDER - 1)
+
+/* The next PLACEHOLDER in w->s[from, to) (a backslash opens every escape, and they are rare). */
+static const char *next_placeholder(const pcs_copybuf_t *w, size_t from, size_t to)
+{
+    for (const char *p = w->s + from + 1, *end = w->s + to; p < end && (p = memchr(p, '\\', (size_t)(end - p))); p++)
+        if (p[-1] == '"' && (size_t)(end - p) >= PLACEHOLDER_LEN - 1 && memcmp(p - 1, PLACEHOLDER, PLACEHOLDER_LEN) == 0)
+            return p - 1;
+    return NULL;
+}
+
+/* Dump once: first every track object alone (they are the snapshots' details), then the document
+ * with each of them replaced by a placeholder, then the document's text with the placeholders
+ * spliced back: the bytes json_dumps(doc) gives (test_batch.c compares them over generated
+ * results), and the tracks were dumped once instead of twice. */
+int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, pcs_span_t *tracks, int max_tracks, int *n_tracks, pcs_span_t *text)
+{
+    int nt = 0;
+    w->n = 0;
+    json_t *area, *tj;
+    size_t ai, ti;
+    json_array_foreach(json_object_get(doc, "areas"), ai, area) {
+        json_t *arr = json_object_get(area, "tracks");
+        json_array_foreach(arr, ti, tj) {
+            if (nt == max_tracks)
+                return -1;
+            tracks[nt].off = w->n;
+            if (json_dump_callback(tj, dump_put, w, PCS_JSON_DUMP_FLAGS) < 0 ||
+                json_array_set_new(arr, ti, json_stringn_nocheck("", 1)) < 0)
+                return -1;
+            tracks[nt].len = w->n - tracks[nt].off;
+            nt++;
+        }
+    }
+    size_t skel = w->n;
+    if (json_dump_callback(doc, dump_put, w, PCS_JSON_DUMP_FLAGS) < 0)
+        return -1;
+    size_t skel_end = w->n, len = skel_end - skel - (size_t)nt * PLACEHOLDER_LEN;
+    for (int k = 0; k < nt; k++)
+        len += tracks[k].len;
+    if (!pcs_copy_reserve(w, len))
+        return -1;
+    text->off = w->n;
+    text->len = len;
+    size_t from = skel;
+    for (int k = 0; k < nt; k++) {
+        const char *ph = next_placeholder(w, from, skel_end);
+        if (!ph)
+            return -1;
+        size_t at = (size_t)(ph - w->s);
+        memcpy(w->s + w->n, w->s + from, at - from);
+        w->n += at - from;
+        memcpy(w->s + w->n, w->s + tracks[k].off, tracks[k].len);
+        w->n += tracks[k].len;
+        from = at + PLACEHOLDER_LEN;
+    }
+    if (next_placeholder(w, from, skel_end))
+        return -1;
+    memcpy(w->s + w->n, w->s + from, skel_end - from);
+    w->n += skel_end - from;
+    *n_tracks = nt;
+    return 0;
 }
 
 int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger)
 {
+    pcs_copybuf_t *w = &b->text;
+    pcs_span_t tracks[PCS_AREA_N * PCS_TRACK_N], doc_text;
+    int nt = 0, k = 0, rc = -1;
     json_t *doc = pcs_result_to_json(rules, res, false);
-    char *text = doc ? json_dumps(doc, PCS_JSON_DUMP_FLAGS) : NULL;
-    if (!text) {
-        json_decref(doc);
-        return -1;
-    }
-    char day[16], digest[65];
+    if (!doc || pcs_batch_dump(w, doc, tracks, PCS_AREA_N * PCS_TRACK_N, &nt, &doc_text) < 0)
+        goto out;
+    char day[16], digest[33];
     pcs_day_format(res->as_of, day);
-    hex_digest(text, strlen(text), digest);
+    hex_digest(w->s + doc_text.off, doc_text.len, digest);
     field(&b->res, res->partner_id, true);
     field(&b->res, res->rules, false);
     field(&b->res, day, false);
-    field(&b->res, text, false);
+    pcs_copy_field(&b->res, w->s + doc_text.off, doc_text.len, false);
     field(&b->res, digest, false);
     field(&b->res, trigger, false);
     pcs_copy_put(&b->res, "\n", 1);
-    free(text);
 
-    /* one snapshot per evaluated track; the area objects come in the order of the scored areas */
-    json_t *areas = json_object_get(doc, "areas");
-    size_t ai = 0;
+    /* one snapshot per evaluated track, in the order of the document's track objects */
     for (int a = 0; a < PCS_AREA_N; a++) {
         const pcs_area_result_t *ar = &res->areas[a];
         if (!ar->scored)
             continue;
-        json_t *tracks = json_object_get(json_array_get(areas, ai++), "tracks");
         for (int t = 0; t < PCS_TRACK_N; t++) {
             const pcs_track_result_t *tr = &ar->tracks[t];
             if (!tr->evaluated)
                 continue;
-            json_t *tj = NULL, *v;
-            size_t i;
-            json_array_foreach(tracks, i, v) {
-                if (strcmp(json_string_value(json_object_get(v, "track")) ? json_string_value(json_object_get(v, "track")) : "",
-                           pcs_track_ids[t]) == 0)
-                    tj = v;
-            }
-            char *detail = tj ? json_dumps(tj, PCS_JSON_DUMP_FLAGS) : NULL;
-            if (!detail) {
-                json_decref(doc);
-                return -1;
-            }
-            char total[40], line[4096];
+            if (k == nt)
+                goto out;
+            const pcs_span_t *d = &tracks[k++];
+            char total[40], line[128];
             snprintf(total, sizeof total, "%.17g", tr->total);
             const char *status = pcs_status_ids[ar->status];
             bool sel = t == ar->selected;
-            /* the digest covers everything stored for the key */
-            snprintf(line, sizeof line, "%s|%d|%d|%s|", total, tr->qualified, sel, status);
-            size_t ln = strlen(line), dn = strlen(detail);
-            char *all = malloc(ln + dn + 1);
-            if (!all) {
-                free(detail);
-                json_decref(doc);
-                return -1;
-            }
-            memcpy(all, line, ln);
-            memcpy(all + ln, detail, dn + 1);
-            hex_digest(all, ln + dn, digest);
-            free(all);
+            /* the digest covers everything stored for the key: line and detail, one after the other */
+            int ln = snprintf(line, sizeof line, "%s|%d|%d|%s|", total, tr->qualified, sel, status);
+            size_t mark = w->n;
+            if (!pcs_copy_reserve(w, (size_t)ln + d->len))
+                goto out;
+            pcs_copy_put(w, line, (size_t)ln);
+            pcs_copy_put(w, w->s + d->off, d->len);
+            hex_digest(w->s + mark, w->n - mark, digest);
+            w->n = mark;
             field(&b->snap, res->partner_id, true);
             field(&b->snap, pcs_area_ids[a], false);
             field(&b->snap, pcs_track_ids[t], false);
@@ -594,15 +667,18 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
             field(&b->snap, tr->qualified ? "t" : "f", false);
             field(&b->snap, sel ? "t" : "f", false);
             field(&b->snap, status, false);
-            field(&b->snap, detail, false);
+            pcs_copy_field(&b->snap, w->s + d->off, d->len, false);
             field(&b->snap, digest, false);
             pcs_copy_put(&b->snap, "\n", 1);
-            free(detail);
         }
     }
-    json_decref(doc);
+    if (k != nt)
+        goto out;
     b->documents++;
-    return b->res.oom || b->snap.oom ? -1 : 0;
+    rc = b->res.oom || b->snap.oom ? -1 : 0;
+out:
+    json_decref(doc);
+    return rc;
 }
 
 void pcs_batch_reset(pcs_batch_t *b)
@@ -616,6 +692,7 @@ void pcs_batch_free(pcs_batch_t *b)
 {
     free(b->res.s);
     free(b->snap.s);
+    free(b->text.s);
     memset(b, 0, sizeof *b);
 }
 

@@ -72,6 +72,7 @@ void pcs_fstream_close(pcs_fstream_t *s);
 
 typedef struct pcs_batch {
     pcs_copybuf_t res, snap;
+    pcs_copybuf_t text;   /* scratch: the text of the document being added */
     int partners, documents;
 } pcs_batch_t;
 
@@ -79,6 +80,19 @@ typedef struct pcs_batch {
 int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger);
 void pcs_batch_reset(pcs_batch_t *b);
 void pcs_batch_free(pcs_batch_t *b);
+
+/* Bytes off..off+len of a buffer. */
+typedef struct pcs_span {
+    size_t off, len;
+} pcs_span_t;
+
+/* The compact text of a result document (pcs_result_to_json, PCS_JSON_DUMP_FLAGS) into w, which
+ * is emptied first, with each track object dumped once: *text is the document's text (the bytes
+ * json_dumps gives), tracks[0..*n_tracks) each track object's text (a snapshot's detail), in
+ * document order. doc is changed (its track objects are replaced). -1 when out of memory or more
+ * than max_tracks. */
+int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, pcs_span_t *tracks, int max_tracks, int *n_tracks,
+                   pcs_span_t *text);
 
 /* The two steps of pcs_batch_write, for a caller that sends the upserts without waiting:
  * pcs_batch_stage() copies the batch into session staging tables (inside the caller's transaction)
