@@ -1,0 +1,291 @@
+/* The scorer's result output (scorer/pcs_refresh.c, pcs_batch_add): the document text spliced from
+ * track objects dumped once is byte for byte json_dumps of the whole document, the snapshot details
+ * are json_dumps of each track object, and the COPY text unescapes to them; over the golden
+ * partners scored on many days and over generated partners with hostile text (tabs, newlines,
+ * backslashes, quotes, non-ASCII) in every string the document carries. pcs_copy_field against a
+ * byte-by-byte escaper. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcs_date.h"
+#include "pcs_db.h"
+#include "pcs_doc.h"
+#include "pcs_file.h"
+#include "pcs_refresh.h"
+#include "pcs_result_json.h"
+#include "pcs_rules.h"
+
+#define MAX_TRACKS (PCS_AREA_N * PCS_TRACK_N)
+
+static pcs_rules_t *load_rules(const char *name)
+{
+    char path[4096], *text;
+    size_t len;
+    pcs_err_t err = {0};
+    snprintf(path, sizeof path, "%s/rules/%s.json", PCS_SOURCE_DIR, name);
+    cr_assert_eq(pcs_file_read(path, 1u << 26, &text, &len, &err), 0, "%s", err.msg);
+    pcs_rules_t *r = pcs_rules_load(text, len, &err);
+    free(text);
+    cr_assert(r, "%s", err.msg);
+    return r;
+}
+
+/* One COPY row (without its newline) split at tabs and unescaped in place; the field count. */
+static int split_row(char *row, char **f, int max)
+{
+    int n = 0;
+    for (char *save = NULL, *p = strtok_r(row, "\t", &save); p && n < max; p = strtok_r(NULL, "\t", &save))
+        f[n++] = pcs_copy_unescape(p);
+    return n;
+}
+
+typedef struct {
+    pcs_batch_t batch;
+    pcs_copybuf_t w;
+    long docs, tracks, bytes;
+} checker_t;
+
+/* Everything the refresh writes for res, against jansson's own dumps of the document. */
+static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t *res)
+{
+    json_t *doc = pcs_result_to_json(R, res, false), *copy = pcs_result_to_json(R, res, false);
+    cr_assert(doc && copy);
+    char *want = json_dumps(doc, PCS_JSON_DUMP_FLAGS), *want_tracks[MAX_TRACKS];
+    cr_assert(want);
+    int nw = 0;
+    json_t *area, *tj;
+    size_t ai, ti;
+    json_array_foreach(json_object_get(doc, "areas"), ai, area) json_array_foreach(json_object_get(area, "tracks"), ti, tj)
+    {
+        cr_assert_lt(nw, MAX_TRACKS);
+        want_tracks[nw++] = json_dumps(tj, PCS_JSON_DUMP_FLAGS);
+    }
+
+    /* the splice */
+    pcs_span_t tracks[MAX_TRACKS], text;
+    int nt = -1;
+    cr_assert_eq(pcs_batch_dump(&c->w, copy, tracks, MAX_TRACKS, &nt, &text), 0);
+    cr_assert_eq(nt, nw);
+    cr_assert_eq(text.len, strlen(want), "%s: %zu bytes spliced, json_dumps %zu", res->partner_id, text.len,
+                 strlen(want));
+    cr_assert(memcmp(c->w.s + text.off, want, text.len) == 0, "%s: spliced text differs from json_dumps",
+              res->partner_id);
+    for (int k = 0; k < nt; k++)
+        cr_assert(tracks[k].len == strlen(want_tracks[k]) &&
+                      memcmp(c->w.s + tracks[k].off, want_tracks[k], tracks[k].len) == 0,
+                  "%s: track %d", res->partner_id, k);
+
+    /* the COPY rows of pcs_batch_add */
+    pcs_batch_reset(&c->batch);
+    cr_assert_eq(pcs_batch_add(&c->batch, R, res, "refresh:test"), 0);
+    cr_assert_eq(c->batch.documents, 1);
+    pcs_copy_put(&c->batch.res, "", 0);
+    pcs_copy_put(&c->batch.snap, "", 0);
+    c->batch.res.s[c->batch.res.n] = c->batch.snap.s[c->batch.snap.n] = '\0';
+    char *f[16], *save = NULL;
+    cr_assert_eq(c->batch.res.s[c->batch.res.n - 1], '\n');
+    cr_assert_eq(split_row(strtok_r(c->batch.res.s, "\n", &save), f, 16), 6);
+    cr_assert_null(strtok_r(NULL, "\n", &save), "one result row");
+    char day[11];
+    cr_assert_str_eq(f[0], res->partner_id);
+    cr_assert_str_eq(f[1], res->rules);
+    cr_assert_str_eq(f[2], pcs_day_format(res->as_of, day));
+    cr_assert_str_eq(f[3], want);
+    cr_assert(strlen(f[4]) == 32 && strspn(f[4], "0123456789abcdef") == 32, "digest %s", f[4]);
+    cr_assert_str_eq(f[5], "refresh:test");
+    int rows = 0;
+    save = NULL;
+    for (char *row = strtok_r(c->batch.snap.s, "\n", &save); row; row = strtok_r(NULL, "\n", &save), rows++) {
+        cr_assert_lt(rows, nt);
+        cr_assert_eq(split_row(row, f, 16), 11);
+        cr_assert_str_eq(f[0], res->partner_id);
+        cr_assert_str_eq(f[9], want_tracks[rows], "%s: detail %d", res->partner_id, rows);
+        json_t *d = json_loads(f[9], 0, NULL);
+        cr_assert_str_eq(f[2], json_string_value(json_object_get(d, "track")));
+        json_decref(d);
+        cr_assert(strlen(f[10]) == 32 && strspn(f[10], "0123456789abcdef") == 32);
+    }
+    cr_assert_eq(rows, nt);
+    c->docs++;
+    c->tracks += nt;
+    c->bytes += (long)text.len;
+    for (int k = 0; k < nw; k++)
+        free(want_tracks[k]);
+    free(want);
+    json_decref(doc);
+    json_decref(copy);
+}
+
+static void checker_free(checker_t *c)
+{
+    pcs_batch_free(&c->batch);
+    free(c->w.s);
+}
+
+/* The golden partners (events of every kind, history, enrolments), each scored on 24 days. */
+Test(batch, golden_partners_splice_exactly)
+{
+    pcs_rules_t *rules[2] = {load_rules("pcs-2026"), load_rules("pcs-2023")};
+    checker_t c = {0};
+    char dir[1024], path[1400];
+    snprintf(dir, sizeof dir, "%s/tests/data", PCS_SOURCE_DIR);
+    DIR *dh = opendir(dir);
+    cr_assert(dh);
+    int partners = 0;
+    for (struct dirent *de; (de = readdir(dh));) {
+        snprintf(path, sizeof path, "%s/%s/input.json", dir, de->d_name);
+        char *text;
+        size_t len;
+        pcs_err_t err = {0};
+        if (de->d_name[0] == '.' || pcs_file_read(path, 1u << 26, &text, &len, &err) < 0)
+            continue;
+        for (int ri = 0; ri < 2; ri++) {
+            json_t *doc = NULL;
+            pcs_engine_t *e = pcs_engine_new(rules[ri]);
+            int32_t d;
+            if (pcs_doc_parse(text, len, &doc, &err) < 0 || pcs_doc_load(e, doc, text, len, &d, &err) < 0) {
+                json_decref(doc);
+                pcs_engine_destroy(&e);
+                continue;   /* a case of bad input */
+            }
+            partners += ri == 0;
+            for (int k = 0; k < 24; k++) {
+                pcs_score_opts_t o = {.no_history = k % 3 == 2};
+                const pcs_result_t *res = pcs_engine_score(e, d - 400 + k * 29, &o);
+                cr_assert(res);
+                check_result(&c, rules[ri], res);
+            }
+            json_decref(doc);
+            pcs_engine_destroy(&e);
+        }
+        free(text);
+    }
+    closedir(dh);
+    cr_log_info("golden: %d partners, %ld documents, %ld tracks, %ld bytes", partners, c.docs, c.tracks, c.bytes);
+    cr_assert_geq(partners, 15);
+    cr_assert_geq(c.tracks, c.docs, "the documents have tracks to splice");
+    checker_free(&c);
+    pcs_rules_destroy(&rules[0]);
+    pcs_rules_destroy(&rules[1]);
+}
+
+static unsigned rnd(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)(*s >> 33);
+}
+
+/* Text with the bytes COPY and JSON escape, and UTF-8 of two, three and four bytes. */
+static void hostile(unsigned long long *s, char *out, size_t cap, const char *prefix)
+{
+    static const char *const bits[] = {"\t", "\n", "\r", "\\", "\"", "/", "é", "€", "😀", "\\u0000", "x", "N",
+                                       "\"\\u0000\"", "\b", "\x1f"};
+    size_t n = (size_t)snprintf(out, cap, "%s", prefix);
+    for (unsigned k = rnd(s) % 8 + 1; k > 0 && n + 16 < cap; k--)
+        n += (size_t)snprintf(out + n, cap - n, "%s", bits[rnd(s) % (sizeof bits / sizeof *bits)]);
+}
+
+/* Generated partners: hostile ids for the partner, tenants, customers and people, hostile
+ * warnings; usage over 25 months in the three workload families, certifications. */
+Test(batch, generated_partners_splice_exactly)
+{
+    static const char *const wl[] = {"azure/sql_database", "azure/app_service", "azure/virtual_machines",
+                                     "m365/teams",         "m365/intune",       "m365/exchange_online",
+                                     "bizapps/sales",      "bizapps/power_bi"};
+    static const char *const types[] = {"PAL", "DPOR", "CSP_T1", "CSP_T2", "CPOR"};
+    pcs_rules_t *R = load_rules("pcs-2026");
+    pcs_engine_t *e = pcs_engine_new(R);
+    checker_t c = {0};
+    unsigned long long s = 13;
+    int32_t D;
+    cr_assert_eq(pcs_day_parse("2026-11-20", &D), 0);
+    int32_t M = pcs_month_of_day(D) - 1;
+    for (int p = 0; p < 150; p++) {
+        char id[128], tenant[128], person[128];
+        pcs_err_t err = {0};
+        hostile(&s, id, sizeof id, p % 2 ? "P" : "");
+        snprintf(id + strlen(id), sizeof id - strlen(id), "#%d", p);
+        cr_assert_eq(pcs_engine_begin(e, id, &err), 0, "%s", err.msg);
+        int tenants = 1 + (int)(rnd(&s) % 12);
+        for (int t = 0; t < tenants; t++) {
+            hostile(&s, tenant, sizeof tenant, "t");
+            snprintf(tenant + strlen(tenant), sizeof tenant - strlen(tenant), "#%d", t);
+            char customer[128];
+            hostile(&s, customer, sizeof customer, "c");
+            cr_assert_eq(pcs_engine_add_customer(e, tenant, rnd(&s) % 2 ? customer : NULL, rnd(&s) % 2, &err), 0,
+                         "%s", err.msg);
+            cr_assert_eq(pcs_engine_add_association(e, tenant, (pcs_assoc_type_t)pcs_assoc_type_index(types[rnd(&s) % 5]),
+                                                    "*", pcs_month_first_day(M - (int)(rnd(&s) % 30)), PCS_DAY_NONE, &err),
+                         0, "%s", err.msg);
+            const char *w = wl[rnd(&s) % 8];
+            double scale = 100.0 * (1 + rnd(&s) % 50);
+            for (int m = 0; m < 25; m++)
+                cr_assert_eq(pcs_engine_add_usage(e, tenant, w, M - 24 + m, scale * (rnd(&s) % 1000) / 997.0,
+                                                  scale * (rnd(&s) % 1000) / 331.0, 5 + rnd(&s) % 500,
+                                                  rnd(&s) % 300, &err),
+                             0, "%s", err.msg);
+        }
+        for (int i = 0, people = 1 + (int)(rnd(&s) % 10); i < people; i++) {
+            hostile(&s, person, sizeof person, "p");
+            snprintf(person + strlen(person), sizeof person - strlen(person), "#%d", i);
+            int32_t earned = pcs_month_first_day(M - (int)(rnd(&s) % 20)) + (int32_t)(rnd(&s) % 28);
+            cr_assert_eq(pcs_engine_add_cert(e, person, R->certs[rnd(&s) % (unsigned)R->n_certs].id, earned,
+                                             earned + 365, &err),
+                         0, "%s", err.msg);
+        }
+        char warning[128];
+        hostile(&s, warning, sizeof warning, "w");
+        pcs_engine_warn(e, "%s", warning);
+        for (int k = 0; k < 3; k++) {
+            pcs_score_opts_t o = {.no_history = k == 1};
+            const pcs_result_t *res = pcs_engine_score(e, D + k * 40, &o);
+            cr_assert(res);
+            check_result(&c, R, res);
+        }
+    }
+    cr_log_info("generated: %ld documents, %ld tracks, %ld bytes", c.docs, c.tracks, c.bytes);
+    cr_assert_eq(c.docs, 450);
+    cr_assert_geq(c.tracks, c.docs);
+    checker_free(&c);
+    pcs_engine_destroy(&e);
+    pcs_rules_destroy(&R);
+}
+
+/* pcs_copy_field scans eight bytes at a time: special bytes at every offset and alignment. */
+Test(batch, copy_field_matches_bytewise_escaping)
+{
+    unsigned long long s = 7;
+    static const char pool[] = "ab\\\t\n\r\"z\x01\xc3\xa9";
+    pcs_copybuf_t got = {0}, want = {0};
+    for (int iter = 0; iter < 20000; iter++) {
+        char src[80];
+        size_t n = rnd(&s) % sizeof src;
+        for (size_t i = 0; i < n; i++)
+            src[i] = rnd(&s) % 4 ? 'a' + (char)(rnd(&s) % 26) : pool[rnd(&s) % (sizeof pool - 1)];
+        size_t off = rnd(&s) % 8;   /* another alignment of the same bytes */
+        char shifted[96];
+        memcpy(shifted + off, src, n);
+        got.n = want.n = 0;
+        pcs_copy_field(&got, shifted + off, n, iter % 2);
+        if (iter % 2 == 0)
+            pcs_copy_put(&want, "\t", 1);
+        for (size_t i = 0; i < n; i++) {
+            const char *esc = src[i] == '\\' ? "\\\\" : src[i] == '\t' ? "\\t" : src[i] == '\n' ? "\\n" : src[i] == '\r' ? "\\r" : NULL;
+            pcs_copy_put(&want, esc ? esc : &src[i], esc ? 2 : 1);
+        }
+        cr_assert(got.n == want.n && memcmp(got.s, want.s, got.n) == 0, "iteration %d", iter);
+        /* and back */
+        pcs_copy_put(&got, "", 0);
+        got.s[got.n] = '\0';
+        char *back = pcs_copy_unescape(got.s + (iter % 2 ? 0 : 1));
+        cr_assert(back && strlen(back) == n && memcmp(back, src, n) == 0, "round trip %d", iter);
+    }
+    got.n = 0;
+    pcs_copy_field(&got, NULL, 0, false);
+    cr_assert(got.n == 3 && memcmp(got.s, "\t\\N", 3) == 0, "NULL is \\N");
+    free(got.s);
+    free(want.s);
+}
