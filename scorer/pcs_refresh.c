@@ -624,7 +624,9 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
     pcs_copybuf_t *w = &b->text;
     pcs_span_t tracks[PCS_AREA_N * PCS_TRACK_N], doc_text;
     int nt = 0, k = 0, rc = -1;
-    json_t *doc = pcs_result_to_json(rules, res, false);
+    if (!b->json && !(b->json = pcs_json_cache_new()))
+        return -1;
+    json_t *doc = pcs_result_to_json_cached(b->json, rules, res, false);
     if (!doc || pcs_batch_dump(w, doc, tracks, PCS_AREA_N * PCS_TRACK_N, &nt, &doc_text) < 0)
         goto out;
     char day[16], digest[33];
@@ -698,6 +700,7 @@ void pcs_batch_free(pcs_batch_t *b)
     free(b->res.s);
     free(b->snap.s);
     free(b->text.s);
+    pcs_json_cache_free(&b->json);
     memset(b, 0, sizeof *b);
 }
 

@@ -72,7 +72,8 @@ void pcs_fstream_close(pcs_fstream_t *s);
 
 typedef struct pcs_batch {
     pcs_copybuf_t res, snap;
-    pcs_copybuf_t text;   /* scratch: the text of the document being added */
+    pcs_copybuf_t text;              /* scratch: the text of the document being added */
+    struct pcs_json_cache *json;     /* values the documents share (made by the first pcs_batch_add) */
     int partners, documents;
 } pcs_batch_t;
 

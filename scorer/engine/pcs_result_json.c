@@ -1,6 +1,8 @@
 #include "pcs_result_json.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 typedef struct {
     const pcs_rules_t *R;
     const pcs_result_t *res;
+    pcs_json_cache_t *cache;   /* NULL: every value made anew */
     bool oom;
 } jb_t;
 
@@ -30,44 +33,122 @@ static json_t *push(jb_t *b, json_t *a, json_t *v)
     return a;
 }
 
-/* a constant identifier of the engine (pcs_*_ids) or a formatted day or month */
-static json_t *cid(const char *s)
+#define CACHE_IDS 128
+#define CACHE_INT_MIN (-64)
+#define CACHE_INT_MAX 1024
+#define CACHE_DAYS 256
+
+/* Immutable values that documents share by reference: the engine's identifiers (keyed by the
+ * address of their static text), small integers, days and months. A document holds a reference
+ * to each value it uses; the cache holds one more until it is freed. */
+struct pcs_json_cache {
+    const char *id_key[CACHE_IDS];
+    json_t *id[CACHE_IDS];
+    json_t *ints[CACHE_INT_MAX - CACHE_INT_MIN];
+    int32_t day_key[CACHE_DAYS], month_key[CACHE_DAYS];
+    json_t *day[CACHE_DAYS], *month[CACHE_DAYS];
+};
+
+pcs_json_cache_t *pcs_json_cache_new(void)
 {
+    return calloc(1, sizeof(pcs_json_cache_t));
+}
+
+void pcs_json_cache_free(pcs_json_cache_t **pc)
+{
+    pcs_json_cache_t *c = *pc;
+    if (!c)
+        return;
+    for (int i = 0; i < CACHE_IDS; i++)
+        json_decref(c->id[i]);
+    for (int i = 0; i < CACHE_INT_MAX - CACHE_INT_MIN; i++)
+        json_decref(c->ints[i]);
+    for (int i = 0; i < CACHE_DAYS; i++) {
+        json_decref(c->day[i]);
+        json_decref(c->month[i]);
+    }
+    free(c);
+    *pc = NULL;
+}
+
+/* A constant identifier of the engine (static text: pcs_*_ids, literals): shared by address. */
+static json_t *cid(jb_t *b, const char *s)
+{
+    pcs_json_cache_t *c = b->cache;
+    if (!c)
+        return json_string_nocheck(s);
+    for (unsigned i = (unsigned)((uintptr_t)s >> 3) % CACHE_IDS, n = 0; n < CACHE_IDS; n++, i = (i + 1) % CACHE_IDS) {
+        if (c->id_key[i] == s && c->id[i])
+            return json_incref(c->id[i]);
+        if (!c->id[i]) {
+            c->id_key[i] = s;
+            c->id[i] = json_string_nocheck(s);
+            return json_incref(c->id[i]);
+        }
+    }
     return json_string_nocheck(s);
 }
 
 /* Integral values print as integers ("30", not "30.0"); readers compare numerically. */
-static json_t *num(double x)
+static json_t *num(jb_t *b, double x)
 {
     if (x == 0)
         x = 0;   /* no "-0" */
-    if (fabs(x) < 1e15 && x == floor(x))
-        return json_integer((json_int_t)x);
+    if (fabs(x) < 1e15 && x == floor(x)) {
+        if (!b->cache || x < CACHE_INT_MIN || x >= CACHE_INT_MAX)
+            return json_integer((json_int_t)x);
+        json_t **slot = &b->cache->ints[(int)x - CACHE_INT_MIN];
+        if (!*slot)
+            *slot = json_integer((json_int_t)x);
+        return json_incref(*slot);
+    }
     return json_real(x);
 }
 
-static json_t *r2(double x)
+static json_t *r2(jb_t *b, double x)
 {
-    return num(pcs_round2(x));
+    return num(b, pcs_round2(x));
 }
 
-static json_t *day(int32_t d)
+/* A day or month text, shared through a direct-mapped slot (replaced on a collision). */
+static json_t *dated(jb_t *b, int32_t v, bool is_day)
 {
-    char b[11];
-    return d == INT32_MAX ? json_null() : cid(pcs_day_format(d, b));
+    char t[11];
+    if (is_day)
+        pcs_day_format(v, t);
+    else
+        pcs_month_format(v, t);
+    if (!b->cache)
+        return json_string_nocheck(t);
+    unsigned i = (uint32_t)v % CACHE_DAYS;
+    int32_t *key = is_day ? &b->cache->day_key[i] : &b->cache->month_key[i];
+    json_t **slot = is_day ? &b->cache->day[i] : &b->cache->month[i];
+    if (*slot && *key != v) {
+        json_decref(*slot);
+        *slot = NULL;
+    }
+    if (!*slot) {
+        *key = v;
+        *slot = json_string_nocheck(t);
+    }
+    return json_incref(*slot);
 }
 
-static json_t *month(int32_t m)
+static json_t *day(jb_t *b, int32_t d)
 {
-    char b[8];
-    return cid(pcs_month_format(m, b));
+    return d == INT32_MAX ? json_null() : dated(b, d, true);
+}
+
+static json_t *month(jb_t *b, int32_t m)
+{
+    return dated(b, m, false);
 }
 
 static json_t *window(jb_t *b, const pcs_area_result_t *ar)
 {
     json_t *w = json_object();
-    put(b, w, "start", day(ar->window_start));
-    return put(b, w, "end", day(ar->window_end));
+    put(b, w, "start", day(b, ar->window_start));
+    return put(b, w, "end", day(b, ar->window_end));
 }
 
 static json_t *sub_array(jb_t *b, const pcs_metric_result_t *m)
@@ -77,8 +158,8 @@ static json_t *sub_array(jb_t *b, const pcs_metric_result_t *m)
         const pcs_sub_result_t *s = &m->subs[i];
         json_t *o = json_object();
         put(b, o, "name", json_string(s->name ? s->name : ""));
-        put(b, o, "units", num(s->units));
-        put(b, o, "points", r2(s->points));
+        put(b, o, "units", num(b, s->units));
+        put(b, o, "points", r2(b, s->points));
         if (s->prerequisite_failed)
             put(b, o, "prerequisite_failed", json_string(s->prerequisite_failed));
         push(b, arr, o);
@@ -92,12 +173,12 @@ static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr
     for (int k = 0; k < PCS_METRIC_N; k++) {
         const pcs_metric_result_t *m = &tr->m[k];
         json_t *o = json_object();
-        put(b, o, "metric", cid(pcs_metric_ids[k]));
+        put(b, o, "metric", cid(b, pcs_metric_ids[k]));
         put(b, o, "applicable", json_boolean(m->applicable));
         if (m->applicable) {
-            put(b, o, "max", num(m->max));
-            put(b, o, "units", num(m->units));
-            put(b, o, "points", r2(m->points));
+            put(b, o, "max", num(b, m->max));
+            put(b, o, "units", num(b, m->units));
+            put(b, o, "points", r2(b, m->points));
             if (m->prerequisite_failed)
                 put(b, o, "prerequisite_failed", json_string(m->prerequisite_failed));
             const pcs_metric_t *rm = b->R->areas[area].metrics[t][k];
@@ -111,8 +192,8 @@ static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr
         push(b, ms, o);
     }
     json_t *o = json_object();
-    put(b, o, "track", cid(pcs_track_ids[t]));
-    put(b, o, "total", r2(tr->total));
+    put(b, o, "track", cid(b, pcs_track_ids[t]));
+    put(b, o, "total", r2(b, tr->total));
     put(b, o, "qualified", json_boolean(tr->qualified));
     return put(b, o, "metrics", ms);
 }
@@ -125,10 +206,10 @@ static json_t *metrics_contract(jb_t *b, const pcs_track_result_t *tr)
         if (!m->applicable)
             continue;
         json_t *o = json_object();
-        put(b, o, "metric", cid(pcs_metric_ids[k]));
-        put(b, o, "value", num(m->units));
-        put(b, o, "points", r2(m->points));
-        push(b, ms, put(b, o, "max", num(m->max)));
+        put(b, o, "metric", cid(b, pcs_metric_ids[k]));
+        put(b, o, "value", num(b, m->units));
+        put(b, o, "points", r2(b, m->points));
+        push(b, ms, put(b, o, "max", num(b, m->max)));
     }
     return ms;
 }
@@ -207,19 +288,19 @@ static json_t *elig_json(jb_t *b, const pcs_elig_row_t *row)
     const char *sub = row->sub >= 0 && m ? m->subs[row->sub].name : NULL;
     bool is_part = m && m->kind == PCS_K_PARTS;
     json_t *o = json_object();
-    put(b, o, "area", cid(pcs_area_ids[row->area]));
-    put(b, o, "track", cid(pcs_track_ids[row->track]));
-    put(b, o, "metric", cid(pcs_metric_ids[row->metric]));
+    put(b, o, "area", cid(b, pcs_area_ids[row->area]));
+    put(b, o, "track", cid(b, pcs_track_ids[row->track]));
+    put(b, o, "metric", cid(b, pcs_metric_ids[row->metric]));
     put(b, o, "part", is_part && sub ? json_string(sub) : json_null());
     put(b, o, "option", !is_part && sub ? json_string(sub) : json_null());
     put(b, o, "tenant_id", row->tenant >= 0 ? json_string(res->tenant_ids[row->tenant]) : json_null());
     put(b, o, "customer_id",
         row->tenant >= 0 && res->customer_of_tenant[row->tenant] ? json_string(res->customer_of_tenant[row->tenant])
                                                                  : json_null());
-    put(b, o, "status", cid(status_ids[row->status]));
-    put(b, o, "effect", num(row->effect));
-    put(b, o, "current_value", num(row->current));
-    put(b, o, "comparison_value", num(row->comparison));
+    put(b, o, "status", cid(b, status_ids[row->status]));
+    put(b, o, "effect", num(b, row->effect));
+    put(b, o, "current_value", num(b, row->current));
+    put(b, o, "comparison_value", num(b, row->comparison));
     put(b, o, "criterion", criterion(R, row, res->data_month));
     if (row->excluded_already_deployed)
         put(b, o, "excluded_already_deployed", json_true());
@@ -236,9 +317,9 @@ static json_t *skill_json(jb_t *b, const pcs_skill_row_t *row)
         if (row->counted_certs.w[c / 64] >> (c % 64) & 1)
             push(b, certs, json_string(R->certs[c].id));
     json_t *o = json_object();
-    put(b, o, "area", cid(pcs_area_ids[row->area]));
-    put(b, o, "track", cid(pcs_track_ids[row->track]));
-    put(b, o, "metric", cid(pcs_metric_ids[row->metric]));
+    put(b, o, "area", cid(b, pcs_area_ids[row->area]));
+    put(b, o, "track", cid(b, pcs_track_ids[row->track]));
+    put(b, o, "metric", cid(b, pcs_metric_ids[row->metric]));
     put(b, o, "step", json_integer(row->step + 1));
     put(b, o, "person_id", json_string(b->res->person_ids[row->person]));
     put(b, o, "certs_counted", certs);
@@ -250,7 +331,7 @@ static json_t *zero_metrics(jb_t *b, const pcs_track_result_t *tr)
     json_t *z = json_array();
     for (int k = 0; k < PCS_METRIC_N; k++)
         if (tr->m[k].applicable && tr->m[k].points <= 1e-9)
-            push(b, z, cid(pcs_metric_ids[k]));
+            push(b, z, cid(b, pcs_metric_ids[k]));
     return z;
 }
 
@@ -264,11 +345,11 @@ static json_t *event_json(jb_t *b, const pcs_area_result_t *ar, const pcs_event_
     case PCS_EV_CERT_EXPIRING:
         put(b, p, "person_id", json_string(res->person_ids[ev->person]));
         put(b, p, "cert", json_string(R->certs[ev->cert].id));
-        put(b, p, "last_valid_day", day(ev->day));
+        put(b, p, "last_valid_day", day(b, ev->day));
         put(b, p, "days_left", json_integer(ev->days_left));
-        put(b, p, "metric", ev->metric >= 0 ? cid(pcs_metric_ids[ev->metric]) : json_null());
-        put(b, p, "points_before", r2(ev->points_now));
-        put(b, p, "points_after", r2(ev->points_after));
+        put(b, p, "metric", ev->metric >= 0 ? cid(b, pcs_metric_ids[ev->metric]) : json_null());
+        put(b, p, "points_before", r2(b, ev->points_now));
+        put(b, p, "points_after", r2(b, ev->points_after));
         break;
     case PCS_EV_CERTS_EXPIRING_COMBINED: {
         json_t *certs = json_array();
@@ -278,25 +359,25 @@ static json_t *event_json(jb_t *b, const pcs_area_result_t *ar, const pcs_event_
             put(b, o, "person_id", json_string(res->person_ids[it->cert.person]));
             put(b, o, "cert", json_string(R->certs[it->cert.cert].id));
             put(b, o, "days_left", json_integer(it->cert.days_left));
-            push(b, certs, put(b, o, "last_valid_day", day(it->cert.last_valid_day)));
+            push(b, certs, put(b, o, "last_valid_day", day(b, it->cert.last_valid_day)));
         }
         put(b, p, "certs", certs);
         break;
     }
     case PCS_EV_NCA_AT_RISK: {
-        put(b, p, "units_now", num(ev->units_now));
-        put(b, p, "points_now", r2(ev->points_now));
-        put(b, p, "projected_units", num(ev->units_after));
-        put(b, p, "projected_points", r2(ev->points_after));
+        put(b, p, "units_now", num(b, ev->units_now));
+        put(b, p, "points_now", r2(b, ev->points_now));
+        put(b, p, "projected_units", num(b, ev->units_after));
+        put(b, p, "projected_points", r2(b, ev->points_after));
         json_t *ts = json_array();
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
             json_t *o = json_object();
             put(b, o, "tenant_id", json_string(res->tenant_ids[it->tenant.tenant]));
             put(b, o, "reason",
-                cid(it->tenant.reason == PCS_NCA_ENTERS_COMPARISON ? "enters_comparison_window" : "leaves_current_window"));
-            put(b, o, "effect_now", num(it->tenant.effect_now));
-            push(b, ts, put(b, o, "effect_projected", num(it->tenant.effect_projected)));
+                cid(b, it->tenant.reason == PCS_NCA_ENTERS_COMPARISON ? "enters_comparison_window" : "leaves_current_window"));
+            put(b, o, "effect_now", num(b, it->tenant.effect_now));
+            push(b, ts, put(b, o, "effect_projected", num(b, it->tenant.effect_projected)));
         }
         put(b, p, "tenants", ts);
         break;
@@ -306,53 +387,53 @@ static json_t *event_json(jb_t *b, const pcs_area_result_t *ar, const pcs_event_
         for (int i = 0; i < ev->n_items; i++) {
             const pcs_event_item_t *it = &res->items[ev->first_item + i];
             json_t *o = json_object();
-            put(b, o, "metric", cid(pcs_metric_ids[it->metric.metric]));
-            put(b, o, "units", num(it->metric.units));
-            push(b, ms, put(b, o, "units_needed", it->metric.units_needed >= 0 ? num(it->metric.units_needed) : json_null()));
+            put(b, o, "metric", cid(b, pcs_metric_ids[it->metric.metric]));
+            put(b, o, "units", num(b, it->metric.units));
+            push(b, ms, put(b, o, "units_needed", it->metric.units_needed >= 0 ? num(b, it->metric.units_needed) : json_null()));
         }
         put(b, p, "metrics", ms);
-        put(b, p, "total", r2(ev->total_before));
+        put(b, p, "total", r2(b, ev->total_before));
         break;
     }
     case PCS_EV_NEAR_THRESHOLD: {
-        put(b, p, "total", r2(ev->total_before));
-        put(b, p, "gap", r2(70 - ev->total_before));
+        put(b, p, "total", r2(b, ev->total_before));
+        put(b, p, "gap", r2(b, 70 - ev->total_before));
         json_t *h = json_object();
         for (int k = 0; k < PCS_METRIC_N; k++)
             if (sel->m[k].applicable)
-                put(b, h, pcs_metric_ids[k], r2(sel->m[k].max - sel->m[k].points));
+                put(b, h, pcs_metric_ids[k], r2(b, sel->m[k].max - sel->m[k].points));
         put(b, p, "headroom", h);
         put(b, p, "zero_metrics", zero_metrics(b, sel));
         break;
     }
     case PCS_EV_RENEWAL_REMINDER:
-        put(b, p, "anniversary", day(ev->day));
+        put(b, p, "anniversary", day(b, ev->day));
         put(b, p, "days_left", json_integer(ev->days_left));
         put(b, p, "threshold", json_integer(ev->threshold));
         put(b, p, "window", window(b, ar));
-        put(b, p, "total", r2(ev->total_before));
+        put(b, p, "total", r2(b, ev->total_before));
         break;
     case PCS_EV_DESIGNATION_AT_RISK: {
-        put(b, p, "anniversary", day(ev->day));
+        put(b, p, "anniversary", day(b, ev->day));
         put(b, p, "days_left", json_integer(ev->days_left));
-        put(b, p, "total", r2(ev->total_before));
+        put(b, p, "total", r2(b, ev->total_before));
         json_t *reasons = json_array();
         if (ev->total_before < 70 - 1e-9)
-            push(b, reasons, cid("below_70"));
+            push(b, reasons, cid(b, "below_70"));
         for (int k = 0; k < PCS_METRIC_N; k++)
             if (sel->m[k].applicable && sel->m[k].points <= 1e-9) {
                 char z[64];
                 snprintf(z, sizeof z, "zero:%s", pcs_metric_ids[k]);
-                push(b, reasons, cid(z));
+                push(b, reasons, json_string_nocheck(z));
             }
         put(b, p, "reasons", reasons);
         break;
     }
     case PCS_EV_OTHER_TRACK_QUALIFIES:
-        put(b, p, "track", cid(pcs_track_ids[ar->selected]));
-        put(b, p, "total", r2(ev->total_before));
-        put(b, p, "other_track", cid(pcs_track_ids[ev->other_track]));
-        put(b, p, "other_total", r2(ev->total_after));
+        put(b, p, "track", cid(b, pcs_track_ids[ar->selected]));
+        put(b, p, "total", r2(b, ev->total_before));
+        put(b, p, "other_track", cid(b, pcs_track_ids[ev->other_track]));
+        put(b, p, "other_total", r2(b, ev->total_after));
         put(b, p, "blocking_metrics", zero_metrics(b, sel));
         break;
     default:
@@ -360,17 +441,17 @@ static json_t *event_json(jb_t *b, const pcs_area_result_t *ar, const pcs_event_
     }
     if (ev->type == PCS_EV_CERT_EXPIRING || ev->type == PCS_EV_CERTS_EXPIRING_COMBINED ||
         ev->type == PCS_EV_NCA_AT_RISK) {
-        put(b, p, "total_before", r2(ev->total_before));
-        put(b, p, "total_after", r2(ev->total_after));
+        put(b, p, "total_before", r2(b, ev->total_before));
+        put(b, p, "total_after", r2(b, ev->total_after));
         put(b, p, "area_becomes_unqualified", json_boolean(ev->becomes_unqualified));
     }
     json_t *o = json_object();
-    put(b, o, "event", cid(pcs_event_ids[ev->type]));
+    put(b, o, "event", cid(b, pcs_event_ids[ev->type]));
     put(b, o, "partner_id", json_string(res->partner_id));
-    put(b, o, "area", cid(pcs_area_ids[ev->area]));
-    put(b, o, "track", cid(pcs_track_ids[ev->track]));
-    put(b, o, "as_of", day(res->as_of));
-    put(b, o, "severity", cid(pcs_severity_ids[ev->severity]));
+    put(b, o, "area", cid(b, pcs_area_ids[ev->area]));
+    put(b, o, "track", cid(b, pcs_track_ids[ev->track]));
+    put(b, o, "as_of", day(b, res->as_of));
+    put(b, o, "severity", cid(b, pcs_severity_ids[ev->severity]));
     put(b, o, "dedup_key", json_string(ev->dedup_key));
     return put(b, o, "payload", p);
 }
@@ -386,17 +467,17 @@ static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
         push(b, tracks, track_json(b, ar->area, t, &ar->tracks[t]));
         if (t != ar->selected) {
             json_t *alt = json_object();
-            put(b, alt, "track", cid(pcs_track_ids[t]));
-            put(b, alt, "score", r2(ar->tracks[t].total));
+            put(b, alt, "track", cid(b, pcs_track_ids[t]));
+            put(b, alt, "score", r2(b, ar->tracks[t].total));
             push(b, alts, put(b, alt, "qualified", json_boolean(ar->tracks[t].qualified)));
         }
     }
     json_t *o = json_object();
-    put(b, o, "area", cid(pcs_area_ids[ar->area]));
-    put(b, o, "track", cid(pcs_track_ids[ar->selected]));
-    put(b, o, "score", r2(ar->total));
+    put(b, o, "area", cid(b, pcs_area_ids[ar->area]));
+    put(b, o, "track", cid(b, pcs_track_ids[ar->selected]));
+    put(b, o, "score", r2(b, ar->total));
     put(b, o, "qualified", json_boolean(ar->qualified_now));
-    put(b, o, "status", cid(pcs_status_ids[ar->status]));
+    put(b, o, "status", cid(b, pcs_status_ids[ar->status]));
     put(b, o, "metrics", metrics_contract(b, sel));
     put(b, o, "alternatives", alts);
     put(b, o, "qualified_now", json_boolean(ar->qualified_now));
@@ -405,17 +486,17 @@ static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
     if (ar->status == PCS_ST_RENEWAL_DUE)
         put(b, o, "can_renew", json_boolean(ar->can_renew));
     if (ar->has_enrollment)
-        put(b, o, "anniversary", day(ar->anniversary));
+        put(b, o, "anniversary", day(b, ar->anniversary));
     put(b, o, "auto_enroll_eligible", json_boolean(ar->auto_enroll_eligible));
     put(b, o, "tracks", tracks);
     json_t *hist = json_array();
     for (int i = 0; i < 6 && ar->history[i].as_of; i++) {
         const pcs_history_row_t *h = &ar->history[i];
         json_t *r = json_object();
-        put(b, r, "month", month(h->month));
-        put(b, r, "as_of", day(h->as_of));
-        put(b, r, "score", r2(h->total));
-        put(b, r, "track", cid(pcs_track_ids[h->track]));
+        put(b, r, "month", month(b, h->month));
+        put(b, r, "as_of", day(b, h->as_of));
+        put(b, r, "score", r2(b, h->total));
+        put(b, r, "track", cid(b, pcs_track_ids[h->track]));
         push(b, hist, put(b, r, "qualified", json_boolean(h->qualified)));
     }
     put(b, o, "history", hist);
@@ -437,21 +518,27 @@ static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
 
 json_t *pcs_result_to_json(const pcs_rules_t *R, const pcs_result_t *res, bool explain)
 {
-    jb_t b = {.R = R, .res = res};
+    return pcs_result_to_json_cached(NULL, R, res, explain);
+}
+
+json_t *pcs_result_to_json_cached(pcs_json_cache_t *cache, const pcs_rules_t *R, const pcs_result_t *res,
+                                  bool explain)
+{
+    jb_t st = {.R = R, .res = res, .cache = cache}, *b = &st;
     json_t *areas = json_array(), *warnings = json_array();
     for (int a = 0; a < PCS_AREA_N; a++)
         if (res->areas[a].scored)
-            push(&b, areas, area_json(&b, &res->areas[a], explain));
+            push(b, areas, area_json(b, &res->areas[a], explain));
     for (int i = 0; i < res->n_warnings; i++)
-        push(&b, warnings, json_string(res->warnings[i]));
+        push(b, warnings, json_string(res->warnings[i]));
     json_t *o = json_object();
-    put(&b, o, "partner_id", json_string(res->partner_id));
-    put(&b, o, "as_of", day(res->as_of));
-    put(&b, o, "data_month", month(res->data_month));
-    put(&b, o, "rules", json_string(res->rules));
-    put(&b, o, "areas", areas);
-    put(&b, o, "warnings", warnings);
-    if (b.oom) {
+    put(b, o, "partner_id", json_string(res->partner_id));
+    put(b, o, "as_of", day(b, res->as_of));
+    put(b, o, "data_month", month(b, res->data_month));
+    put(b, o, "rules", json_string(res->rules));
+    put(b, o, "areas", areas);
+    put(b, o, "warnings", warnings);
+    if (b->oom) {
         json_decref(o);
         return NULL;
     }
