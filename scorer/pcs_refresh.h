@@ -87,13 +87,14 @@ typedef struct pcs_span {
     size_t off, len;
 } pcs_span_t;
 
-/* The compact text of a result document (pcs_result_to_json, PCS_JSON_DUMP_FLAGS) into w, which
- * is emptied first, with each track object dumped once: *text is the document's text (the bytes
- * json_dumps gives), tracks[0..*n_tracks) each track object's text (a snapshot's detail), in
- * document order. doc is changed (its track objects are replaced). -1 when out of memory or more
- * than max_tracks. */
-int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, pcs_span_t *tracks, int max_tracks, int *n_tracks,
-                   pcs_span_t *text);
+/* The compact text of a result document (pcs_result_to_json_cached with cache, PCS_JSON_DUMP_FLAGS)
+ * into w, which is emptied first, with each track object dumped once and the cache's placeholders
+ * replaced by the texts they stand for: *text is the document's text (the bytes json_dumps gives
+ * for the document built without a cache), tracks[0..*n_tracks) each track object's text (a
+ * snapshot's detail), in document order. doc is changed (its track objects are replaced). -1 when
+ * out of memory, more than max_tracks, or a placeholder the cache does not know. */
+int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, const struct pcs_json_cache *cache, pcs_span_t *tracks,
+                   int max_tracks, int *n_tracks, pcs_span_t *text);
 
 /* The two steps of pcs_batch_write, for a caller that sends the upserts without waiting:
  * pcs_batch_stage() copies the batch into session staging tables (inside the caller's transaction)

@@ -34,6 +34,8 @@ static json_t *push(jb_t *b, json_t *a, json_t *v)
 }
 
 #define CACHE_IDS 128
+#define MEMO_SLOTS 4096
+#define MEMO_TEXT 192
 #define CACHE_INT_MIN (-64)
 #define CACHE_INT_MAX 1024
 #define CACHE_DAYS 256
@@ -41,12 +43,30 @@ static json_t *push(jb_t *b, json_t *a, json_t *v)
 /* Immutable values that documents share by reference: the engine's identifiers (keyed by the
  * address of their static text), small integers, days and months. A document holds a reference
  * to each value it uses; the cache holds one more until it is freed. */
+/* An object whose text is a function of a few numbers (a metric of a track without parts, options
+ * or prerequisite; a history row): 40 bytes compared bitwise, no padding. */
+typedef struct {
+    int32_t kind, a, b, c;
+    double x, y, z;
+} memo_key_t;
+
+/* The text jansson dumped for a memoised object, and the placeholder that stands for it. */
+typedef struct {
+    memo_key_t key;
+    unsigned gen;   /* the document that last used it; 0: empty */
+    unsigned len;
+    json_t *ph;
+    char text[MEMO_TEXT];
+} memo_t;
+
 struct pcs_json_cache {
     const char *id_key[CACHE_IDS];
     json_t *id[CACHE_IDS];
     json_t *ints[CACHE_INT_MAX - CACHE_INT_MIN];
     int32_t day_key[CACHE_DAYS], month_key[CACHE_DAYS];
     json_t *day[CACHE_DAYS], *month[CACHE_DAYS];
+    unsigned gen;   /* the document being built */
+    memo_t memo[MEMO_SLOTS];
 };
 
 pcs_json_cache_t *pcs_json_cache_new(void)
@@ -67,6 +87,8 @@ void pcs_json_cache_free(pcs_json_cache_t **pc)
         json_decref(c->day[i]);
         json_decref(c->month[i]);
     }
+    for (int i = 0; i < MEMO_SLOTS; i++)
+        json_decref(c->memo[i].ph);
     free(c);
     *pc = NULL;
 }
@@ -144,6 +166,72 @@ static json_t *month(jb_t *b, int32_t m)
     return dated(b, m, false);
 }
 
+/* Memoised objects. A document built with a cache holds, instead of such an object, a placeholder
+ * string "\0M<slot>" (dumped as "\u0000M<slot>": no other string can hold a NUL, see
+ * pcs_refresh.c) standing for the text jansson dumped for an object of the same key: the object is
+ * neither built nor dumped again. A slot a document uses is not given to another key while that
+ * document is built. */
+static memo_t *memo_slot(pcs_json_cache_t *c, const memo_key_t *k)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull, w[5];
+    memcpy(w, k, sizeof w);
+    for (int i = 0; i < 5; i++) {
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return &c->memo[h % MEMO_SLOTS];
+}
+
+/* A placeholder for the object of key k when its text is known, else NULL (build it, then
+ * memo_put). */
+static json_t *memo_get(jb_t *b, const memo_key_t *k)
+{
+    if (!b->cache)
+        return NULL;
+    memo_t *m = memo_slot(b->cache, k);
+    if (!m->gen || memcmp(&m->key, k, sizeof *k) != 0)
+        return NULL;
+    m->gen = b->cache->gen;
+    return json_incref(m->ph);
+}
+
+/* o (just built for key k), or a placeholder for its text when it could be memoised. */
+static json_t *memo_put(jb_t *b, const memo_key_t *k, json_t *o)
+{
+    pcs_json_cache_t *c = b->cache;
+    if (!c || !o)
+        return o;
+    memo_t *m = memo_slot(c, k);
+    if (m->gen == c->gen)
+        return o;   /* another key of this document has it */
+    int slot = (int)(m - c->memo);
+    if (!m->ph) {
+        char ph[16] = {'\0', 'M'};
+        int n = snprintf(ph + 2, sizeof ph - 2, "%d", slot);
+        if (!(m->ph = json_stringn_nocheck(ph, (size_t)n + 2)))
+            return o;
+    }
+    size_t len = json_dumpb(o, m->text, MEMO_TEXT, PCS_JSON_DUMP_FLAGS);
+    if (len == 0 || len > MEMO_TEXT) {
+        m->gen = 0;   /* the text may be partly overwritten */
+        return o;
+    }
+    m->key = *k;
+    m->len = (unsigned)len;
+    m->gen = c->gen;
+    json_decref(o);
+    return json_incref(m->ph);
+}
+
+bool pcs_json_cache_text(const pcs_json_cache_t *c, unsigned slot, const char **text, size_t *len)
+{
+    if (!c || slot >= MEMO_SLOTS || !c->memo[slot].gen)
+        return false;
+    *text = c->memo[slot].text;
+    *len = c->memo[slot].len;
+    return true;
+}
+
 static json_t *window(jb_t *b, const pcs_area_result_t *ar)
 {
     json_t *w = json_object();
@@ -172,7 +260,20 @@ static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr
     json_t *ms = json_array();
     for (int k = 0; k < PCS_METRIC_N; k++) {
         const pcs_metric_result_t *m = &tr->m[k];
-        json_t *o = json_object();
+        const pcs_metric_t *rm = b->R->areas[area].metrics[t][k];
+        bool plain = !m->applicable || (!m->prerequisite_failed && !(rm && (rm->kind == PCS_K_PARTS || rm->kind == PCS_K_OPTIONS)));
+        memo_key_t key = {.kind = 1, .a = k, .b = m->applicable};
+        if (m->applicable) {
+            key.x = m->max;
+            key.y = m->units;
+            key.z = pcs_round2(m->points);
+        }
+        json_t *o = plain ? memo_get(b, &key) : NULL;
+        if (o) {
+            push(b, ms, o);
+            continue;
+        }
+        o = json_object();
         put(b, o, "metric", cid(b, pcs_metric_ids[k]));
         put(b, o, "applicable", json_boolean(m->applicable));
         if (m->applicable) {
@@ -181,7 +282,6 @@ static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr
             put(b, o, "points", r2(b, m->points));
             if (m->prerequisite_failed)
                 put(b, o, "prerequisite_failed", json_string(m->prerequisite_failed));
-            const pcs_metric_t *rm = b->R->areas[area].metrics[t][k];
             if (rm && rm->kind == PCS_K_PARTS)
                 put(b, o, "parts", sub_array(b, m));
             if (rm && rm->kind == PCS_K_OPTIONS) {
@@ -189,7 +289,7 @@ static json_t *track_json(jb_t *b, int area, int t, const pcs_track_result_t *tr
                 put(b, o, "winner", json_string(m->subs[m->winner].name));
             }
         }
-        push(b, ms, o);
+        push(b, ms, plain ? memo_put(b, &key, o) : o);
     }
     json_t *o = json_object();
     put(b, o, "track", cid(b, pcs_track_ids[t]));
@@ -492,12 +592,18 @@ static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
     json_t *hist = json_array();
     for (int i = 0; i < 6 && ar->history[i].as_of; i++) {
         const pcs_history_row_t *h = &ar->history[i];
-        json_t *r = json_object();
-        put(b, r, "month", month(b, h->month));
-        put(b, r, "as_of", day(b, h->as_of));
-        put(b, r, "score", r2(b, h->total));
-        put(b, r, "track", cid(b, pcs_track_ids[h->track]));
-        push(b, hist, put(b, r, "qualified", json_boolean(h->qualified)));
+        memo_key_t key = {.kind = 2, .a = h->month, .b = h->as_of, .c = h->track * 2 + h->qualified,
+                          .x = pcs_round2(h->total)};
+        json_t *r = memo_get(b, &key);
+        if (!r) {
+            r = json_object();
+            put(b, r, "month", month(b, h->month));
+            put(b, r, "as_of", day(b, h->as_of));
+            put(b, r, "score", r2(b, h->total));
+            put(b, r, "track", cid(b, pcs_track_ids[h->track]));
+            r = memo_put(b, &key, put(b, r, "qualified", json_boolean(h->qualified)));
+        }
+        push(b, hist, r);
     }
     put(b, o, "history", hist);
     json_t *evs = json_array();
@@ -525,6 +631,8 @@ json_t *pcs_result_to_json_cached(pcs_json_cache_t *cache, const pcs_rules_t *R,
                                   bool explain)
 {
     jb_t st = {.R = R, .res = res, .cache = cache}, *b = &st;
+    if (cache && ++cache->gen == 0)
+        cache->gen = 1;
     json_t *areas = json_array(), *warnings = json_array();
     for (int a = 0; a < PCS_AREA_N; a++)
         if (res->areas[a].scored)

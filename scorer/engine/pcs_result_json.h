@@ -10,18 +10,24 @@
 /* A new JSON object (caller owns the reference), or NULL when out of memory. */
 json_t *pcs_result_to_json(const pcs_rules_t *rules, const pcs_result_t *res, bool explain);
 
-/* Values that the documents of one writer share instead of making each anew (the engine's
- * identifiers, small integers, days and months; 10 % of making a document): documents built with
- * the cache hold references to its values, which are never changed. The cache is the caller's,
- * for one thread; documents may outlive it. */
+/* Dump flags that print rounded points as people expect (12.13, not 12.130000000000001). */
+#define PCS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(15) | JSON_COMPACT)
+
+/* What the documents of one writer share instead of making each anew: immutable values (the
+ * engine's identifiers, small integers, days, months), and the text of small objects that recur
+ * (a track's metric without parts, options or prerequisite; a history row), which jansson dumped
+ * once. The cache is the caller's, for one thread; documents may outlive it. */
 typedef struct pcs_json_cache pcs_json_cache_t;
 pcs_json_cache_t *pcs_json_cache_new(void);   /* NULL when out of memory */
 void pcs_json_cache_free(pcs_json_cache_t **cache);
-/* pcs_result_to_json with a cache (NULL: none); the same document. */
+
+/* pcs_result_to_json with a cache (NULL: none, the same as pcs_result_to_json). With a cache,
+ * the document holds placeholders: a recurring object is replaced by a string of a NUL byte, 'M'
+ * and a decimal slot number (dumped as "\u0000M<slot>", which no other value of a document can
+ * dump as), standing for the text pcs_json_cache_text(cache, slot) gives until the next document
+ * is built with the cache. pcs_batch_dump (scorer/pcs_refresh.h) splices them. */
 json_t *pcs_result_to_json_cached(pcs_json_cache_t *cache, const pcs_rules_t *rules, const pcs_result_t *res,
                                   bool explain);
-
-/* Dump flags that print rounded points as people expect (12.13, not 12.130000000000001). */
-#define PCS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(15) | JSON_COMPACT)
+bool pcs_json_cache_text(const pcs_json_cache_t *cache, unsigned slot, const char **text, size_t *len);
 
 #endif

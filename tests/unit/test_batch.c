@@ -1,6 +1,8 @@
 /* The scorer's result output (scorer/pcs_refresh.c, pcs_batch_add): the document text spliced from
- * track objects dumped once is byte for byte json_dumps of the whole document, the snapshot details
- * are json_dumps of each track object, and the COPY text unescapes to them; over the golden
+ * track objects dumped once and from the texts a cache holds for recurring objects
+ * (pcs_result_to_json_cached) is byte for byte json_dumps of the whole document built without a
+ * cache, the snapshot details are json_dumps of each track object, and the COPY text unescapes to
+ * them; over the golden
  * partners scored on many days and over generated partners with hostile text (tabs, newlines,
  * backslashes, quotes, non-ASCII) in every string the document carries. pcs_copy_field against a
  * byte-by-byte escaper. */
@@ -45,8 +47,17 @@ static int split_row(char *row, char **f, int max)
 typedef struct {
     pcs_batch_t batch;
     pcs_copybuf_t w;
-    long docs, tracks, bytes;
+    pcs_json_cache_t *cache;
+    long docs, tracks, bytes, memo_placeholders;
 } checker_t;
+
+static long count(const char *s, const char *what)
+{
+    long n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p++)
+        n++;
+    return n;
+}
 
 /* Everything the refresh writes for res, against jansson's own dumps of the document. */
 static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t *res)
@@ -67,7 +78,7 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
     /* the splice */
     pcs_span_t tracks[MAX_TRACKS], text;
     int nt = -1;
-    cr_assert_eq(pcs_batch_dump(&c->w, copy, tracks, MAX_TRACKS, &nt, &text), 0);
+    cr_assert_eq(pcs_batch_dump(&c->w, copy, NULL, tracks, MAX_TRACKS, &nt, &text), 0);
     cr_assert_eq(nt, nw);
     cr_assert_eq(text.len, strlen(want), "%s: %zu bytes spliced, json_dumps %zu", res->partner_id, text.len,
                  strlen(want));
@@ -78,7 +89,25 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
                       memcmp(c->w.s + tracks[k].off, want_tracks[k], tracks[k].len) == 0,
                   "%s: track %d", res->partner_id, k);
 
-    /* the COPY rows of pcs_batch_add */
+    /* built with a cache: placeholders for the recurring objects, spliced back to the same text */
+    if (!c->cache)
+        c->cache = pcs_json_cache_new();
+    json_t *memo = pcs_result_to_json_cached(c->cache, R, res, false);
+    cr_assert(memo);
+    char *raw = json_dumps(memo, PCS_JSON_DUMP_FLAGS);
+    cr_assert(raw);
+    c->memo_placeholders += count(raw, "\"\\u0000M");
+    free(raw);
+    cr_assert_eq(pcs_batch_dump(&c->w, memo, c->cache, tracks, MAX_TRACKS, &nt, &text), 0);
+    cr_assert(nt == nw && text.len == strlen(want) && memcmp(c->w.s + text.off, want, text.len) == 0,
+              "%s: text spliced with the cache differs from json_dumps", res->partner_id);
+    for (int k = 0; k < nt; k++)
+        cr_assert(tracks[k].len == strlen(want_tracks[k]) &&
+                      memcmp(c->w.s + tracks[k].off, want_tracks[k], tracks[k].len) == 0,
+                  "%s: track %d with the cache", res->partner_id, k);
+    json_decref(memo);
+
+    /* the COPY rows of pcs_batch_add (its own cache, kept from document to document) */
     pcs_batch_reset(&c->batch);
     cr_assert_eq(pcs_batch_add(&c->batch, R, res, "refresh:test"), 0);
     cr_assert_eq(c->batch.documents, 1);
@@ -121,6 +150,8 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
 
 static void checker_free(checker_t *c)
 {
+    cr_assert_gt(c->memo_placeholders, c->docs, "documents built with a cache hold placeholders");
+    pcs_json_cache_free(&c->cache);
     pcs_batch_free(&c->batch);
     free(c->w.s);
 }
@@ -164,7 +195,8 @@ Test(batch, golden_partners_splice_exactly)
         free(text);
     }
     closedir(dh);
-    cr_log_info("golden: %d partners, %ld documents, %ld tracks, %ld bytes", partners, c.docs, c.tracks, c.bytes);
+    cr_log_info("golden: %d partners, %ld documents, %ld tracks, %ld bytes, %ld memo placeholders", partners, c.docs,
+                c.tracks, c.bytes, c.memo_placeholders);
     cr_assert_geq(partners, 15);
     cr_assert_geq(c.tracks, c.docs, "the documents have tracks to splice");
     checker_free(&c);
@@ -246,7 +278,8 @@ Test(batch, generated_partners_splice_exactly)
             check_result(&c, R, res);
         }
     }
-    cr_log_info("generated: %ld documents, %ld tracks, %ld bytes", c.docs, c.tracks, c.bytes);
+    cr_log_info("generated: %ld documents, %ld tracks, %ld bytes, %ld memo placeholders", c.docs, c.tracks, c.bytes,
+                c.memo_placeholders);
     cr_assert_eq(c.docs, 450);
     cr_assert_geq(c.tracks, c.docs);
     checker_free(&c);
