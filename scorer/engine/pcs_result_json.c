@@ -35,6 +35,7 @@ static json_t *push(jb_t *b, json_t *a, json_t *v)
 
 #define CACHE_IDS 128
 #define MEMO_SLOTS 4096
+#define MEMO_WAYS 4
 #define MEMO_TEXT 192
 #define CACHE_INT_MIN (-64)
 #define CACHE_INT_MAX 1024
@@ -171,7 +172,7 @@ static json_t *month(jb_t *b, int32_t m)
  * pcs_refresh.c) standing for the text jansson dumped for an object of the same key: the object is
  * neither built nor dumped again. A slot a document uses is not given to another key while that
  * document is built. */
-static memo_t *memo_slot(pcs_json_cache_t *c, const memo_key_t *k)
+static memo_t *memo_set(pcs_json_cache_t *c, const memo_key_t *k)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull, w[5];
     memcpy(w, k, sizeof w);
@@ -179,7 +180,7 @@ static memo_t *memo_slot(pcs_json_cache_t *c, const memo_key_t *k)
         h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    return &c->memo[h % MEMO_SLOTS];
+    return &c->memo[h % (MEMO_SLOTS / MEMO_WAYS) * MEMO_WAYS];
 }
 
 /* A placeholder for the object of key k when its text is known, else NULL (build it, then
@@ -188,22 +189,30 @@ static json_t *memo_get(jb_t *b, const memo_key_t *k)
 {
     if (!b->cache)
         return NULL;
-    memo_t *m = memo_slot(b->cache, k);
-    if (!m->gen || memcmp(&m->key, k, sizeof *k) != 0)
-        return NULL;
-    m->gen = b->cache->gen;
-    return json_incref(m->ph);
+    memo_t *set = memo_set(b->cache, k);
+    for (int i = 0; i < MEMO_WAYS; i++) {
+        memo_t *m = &set[i];
+        if (m->gen && memcmp(&m->key, k, sizeof *k) == 0) {
+            m->gen = b->cache->gen;
+            return json_incref(m->ph);
+        }
+    }
+    return NULL;
 }
 
-/* o (just built for key k), or a placeholder for its text when it could be memoised. */
+/* o (just built for key k), or a placeholder for its text when it could be memoised: in the way
+ * of k's set used longest ago and not by this document. */
 static json_t *memo_put(jb_t *b, const memo_key_t *k, json_t *o)
 {
     pcs_json_cache_t *c = b->cache;
     if (!c || !o)
         return o;
-    memo_t *m = memo_slot(c, k);
-    if (m->gen == c->gen)
-        return o;   /* another key of this document has it */
+    memo_t *set = memo_set(c, k), *m = NULL;
+    for (int i = 0; i < MEMO_WAYS; i++)
+        if (set[i].gen != c->gen && (!m || c->gen - set[i].gen > c->gen - m->gen))
+            m = &set[i];
+    if (!m)
+        return o;   /* other keys of this document have them */
     int slot = (int)(m - c->memo);
     if (!m->ph) {
         char ph[16] = {'\0', 'M'};
@@ -234,9 +243,13 @@ bool pcs_json_cache_text(const pcs_json_cache_t *c, unsigned slot, const char **
 
 static json_t *window(jb_t *b, const pcs_area_result_t *ar)
 {
-    json_t *w = json_object();
+    memo_key_t key = {.kind = 3, .a = ar->window_start, .b = ar->window_end};
+    json_t *w = memo_get(b, &key);
+    if (w)
+        return w;
+    w = json_object();
     put(b, w, "start", day(b, ar->window_start));
-    return put(b, w, "end", day(b, ar->window_end));
+    return memo_put(b, &key, put(b, w, "end", day(b, ar->window_end)));
 }
 
 static json_t *sub_array(jb_t *b, const pcs_metric_result_t *m)
@@ -305,11 +318,16 @@ static json_t *metrics_contract(jb_t *b, const pcs_track_result_t *tr)
         const pcs_metric_result_t *m = &tr->m[k];
         if (!m->applicable)
             continue;
-        json_t *o = json_object();
-        put(b, o, "metric", cid(b, pcs_metric_ids[k]));
-        put(b, o, "value", num(b, m->units));
-        put(b, o, "points", r2(b, m->points));
-        push(b, ms, put(b, o, "max", num(b, m->max)));
+        memo_key_t key = {.kind = 4, .a = k, .x = m->units, .y = pcs_round2(m->points), .z = m->max};
+        json_t *o = memo_get(b, &key);
+        if (!o) {
+            o = json_object();
+            put(b, o, "metric", cid(b, pcs_metric_ids[k]));
+            put(b, o, "value", num(b, m->units));
+            put(b, o, "points", r2(b, m->points));
+            o = memo_put(b, &key, put(b, o, "max", num(b, m->max)));
+        }
+        push(b, ms, o);
     }
     return ms;
 }
@@ -566,10 +584,15 @@ static json_t *area_json(jb_t *b, const pcs_area_result_t *ar, bool explain)
             continue;
         push(b, tracks, track_json(b, ar->area, t, &ar->tracks[t]));
         if (t != ar->selected) {
-            json_t *alt = json_object();
-            put(b, alt, "track", cid(b, pcs_track_ids[t]));
-            put(b, alt, "score", r2(b, ar->tracks[t].total));
-            push(b, alts, put(b, alt, "qualified", json_boolean(ar->tracks[t].qualified)));
+            memo_key_t key = {.kind = 5, .a = t, .b = ar->tracks[t].qualified, .x = pcs_round2(ar->tracks[t].total)};
+            json_t *alt = memo_get(b, &key);
+            if (!alt) {
+                alt = json_object();
+                put(b, alt, "track", cid(b, pcs_track_ids[t]));
+                put(b, alt, "score", r2(b, ar->tracks[t].total));
+                alt = memo_put(b, &key, put(b, alt, "qualified", json_boolean(ar->tracks[t].qualified)));
+            }
+            push(b, alts, alt);
         }
     }
     json_t *o = json_object();
