@@ -1,13 +1,16 @@
 #include "pcs_refresh.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pcs_date.h"
 #include "pcs_log.h"
+#include "pcs_strmap.h"
 #include "pcs_result_json.h"
 #include "pcs_usage.h"
 
@@ -15,16 +18,18 @@
 
 /* The statements are fixed text: the scope travels as parameters of pcs_facts_scope_sql, which
  * puts them into session settings (pcs.facts_*) that the COPY reads with current_setting(), as
- * COPY takes no parameters. Each fact table is read once for the whole scope, through its key
- * (every key starts with partner_id), and the branches are put in partner order by one sort or a
- * merge of the ordered scans; a partner's usage is one row per tenant (usage_packed, sql/0012)
- * found through the tenants of its customers and associations. (Until issue 13 the query looked up
- * every partner's facts one partner at a time, LATERAL, and usage one row per tenant, workload and
- * month: 200,000 index probes and 5 M rows for 10,000 partners.) Seqscans are off for the stream
- * (pcs_fstream_open): right after a bulk load the statistics still say "empty", and a plan built on
- * them scanned whole tables once per partner (issue 18.8). Slice bounds and the cursor compare in
- * the database's collation. The rows of one partner are put in one order by the client, and the
- * usage months outside the scope's window are dropped there. */
+ * COPY takes no parameters. Each fact table is read once for the scope, through its key (every key
+ * starts with partner_id); a partner's usage is one row per tenant (usage_packed, sql/0012) found
+ * through the tenants of its customers and associations, one index lookup each. The rows come in
+ * no particular order: the client files them by partner and puts the partners in the order of
+ * the rank the partner row (kind P) carries, row_number() in the collation of partner_id, which
+ * the slice bounds and the cursor compare in too. (Until issue 13 the query looked up every
+ * partner's facts one partner at a time, LATERAL, with usage one row per tenant, workload and
+ * month; then the server sorted the scope's rows into partner order: 1 s of a 10,000-partner
+ * stream's 2.4 s, and a slice's hash or merge join with usage_packed read the whole table once per
+ * slice.) Seqscans are off for the stream (pcs_fstream_open): right after a bulk load the
+ * statistics still say "empty", and a plan built on them scanned whole tables once per partner
+ * (issue 18.8). The usage months outside the scope's window are dropped by the client. */
 
 /* the scope of each branch: a slice lo <= p < hi after the cursor, the same without an upper
  * bound, or a list of partners after the cursor */
@@ -35,9 +40,9 @@
 
 #define NULLS2 ", NULL::text, NULL::text"
 #define FACTS_COPY(S)                                                                                        \
-    "COPY (SELECT partner_id, k, f1, f2, f3, f4, f5, f6, f7 FROM ("                                           \
-    "SELECT partner_id, 'P'::text AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3, NULL::text AS f4," \
-    " NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners WHERE " S("partner_id")              \
+    "COPY (SELECT partner_id, 'P'::text AS k, (row_number() OVER (ORDER BY partner_id))::text AS f1, NULL::text AS f2," \
+    " NULL::text AS f3, NULL::text AS f4, NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners"  \
+    " WHERE " S("partner_id")                                                                                 \
     " UNION ALL SELECT partner_id, 'C'::text, tenant_id, customer_id, segment" NULLS2 NULLS2                  \
     " FROM customers WHERE " S("partner_id")                                                                  \
     " UNION ALL SELECT partner_id, 'A'::text, tenant_id, association_type, workload, start_date::text,"       \
@@ -54,7 +59,7 @@
     " NULL::text FROM score_snapshots s WHERE " S("partner_id") " AND s.selected"                             \
     " AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
     " AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[])"                                       \
-    ") x ORDER BY partner_id) TO STDOUT"
+    ") TO STDOUT"
 
 /* a range of partners (a refresh slice): lo <= p < hi after the cursor, and lo <= p when hi is '' */
 const char pcs_facts_range_sql[] = FACTS_COPY(SCOPE_RANGE_HI);
@@ -131,18 +136,27 @@ typedef struct frow {
     char *f[NF];
 } frow_t;
 
+/* the rows of one partner: rows[start .. start + n) once grouped */
+typedef struct fgroup {
+    const char *partner;        /* the key in the stream's map */
+    long long rank;             /* its place in the database's order (kind P), or LLONG_MAX */
+    int start, n;
+} fgroup_t;
+
 struct pcs_fstream {
     PGconn *db;
     char *snapshot;              /* pg_current_snapshot() just before the COPY */
     pcs_engine_t *const *eng;
     int n_eng;
-    frow_t pending;             /* the first row of the next partner */
-    bool has_pending;
-    frow_t *rows;               /* the partner in hand */
+    frow_t *rows;               /* every row of the scope, as read, then grouped by partner */
     int n_rows, cap_rows;
-    char partner[512];
+    int *grp;                   /* while reading: the group of each row */
+    fgroup_t *groups;
+    int n_groups, cap_groups;
+    pcs_strmap_t *map;          /* partner -> group */
+    int next;                   /* the next group to feed */
     int32_t m0, m1;             /* the usage months the scope evaluates */
-    bool done, failed;
+    bool done, grouped, failed;
     long long rows_read;
 };
 
@@ -272,52 +286,44 @@ static void feed(pcs_fstream_t *s, char **f)
         pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: %s row skipped: %s", f[0], f[1], err.msg);
 }
 
-/* Session settings of the stream: memory for the partner-order sort; no JIT (compiling the plan
- * costs more than it saves, and an event's small query would pay it every time); no sequential
- * scans, so the plan never trusts "empty" statistics of a table just loaded; index lookups priced
- * as on cached or solid-state storage. A list of partners (an event, a rescoring slice) is read
- * through the keys only (no hash or merge join, which would read whole tables for a few partners).
- * Reset when the stream closes, so the connection's other statements plan as usual. */
+/* Session settings of the stream: no JIT (compiling the plan costs more than it saves, and an
+ * event's small query would pay it every time); no sequential scans, so the plan never trusts
+ * "empty" statistics of a table just loaded; index lookups priced as on cached or solid-state
+ * storage; memory for the hash that puts a partner's tenants together; every scope (a slice, a list of partners) read through the keys only, with no hash or
+ * merge join (which read the whole of usage_packed for every slice) and no parallel workers (a
+ * slice is small; their start-up cost more than they saved, and the other scorer has the other
+ * core). Reset when the stream closes, so the connection's other statements plan as usual. */
 static const char stream_set_sql[] =
-    "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1";
-static const char stream_set_list_sql[] = "SET enable_hashjoin = off; SET enable_mergejoin = off";
+    "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1; SET enable_hashjoin = off;"
+    " SET enable_mergejoin = off; SET max_parallel_workers_per_gather = 0";
 static const char stream_reset_sql[] =
-    "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin;"
-    " RESET enable_mergejoin";
+    "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin; RESET enable_mergejoin;"
+    " RESET max_parallel_workers_per_gather";
 
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err)
 {
     pcs_fstream_t *s = calloc(1, sizeof *s);
-    if (!s) {
-        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        return NULL;
-    }
-    const char *sql = NULL;
-    if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 ||
-        (scope->partners && pcs_db_query(db, stream_set_list_sql, 0, NULL, NULL, err) < 0) ||
-        !(sql = pcs_facts_scope(db, scope, err))) {
-        free(s);
-        return NULL;
-    }
     PGresult *r = NULL;
+    const char *sql = NULL;
+    if (!s || !(s->map = pcs_strmap_new())) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto fail;
+    }
+    if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 || !(sql = pcs_facts_scope(db, scope, err)))
+        goto fail;
     if (scope->snapshot && (pcs_db_query(db, "SELECT pg_current_snapshot()::text", 0, NULL, &r, err) < 0 ||
                             !(s->snapshot = strdup(PQgetvalue(r, 0, 0))))) {
         if (!err->code)
             pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        PQclear(r);
-        free(s);
-        return NULL;
+        goto fail;
     }
     PQclear(r);
     r = PQexec(db, sql);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
         const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
-        PQclear(r);
-        free(s->snapshot);
-        free(s);
-        return NULL;
+        goto fail;
     }
     PQclear(r);
     s->db = db;
@@ -326,20 +332,72 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     s->m1 = pcs_month_of_day(scope->as_of) - 1;   /* the window of pcs_facts_scope */
     s->m0 = s->m1 - 30;
     return s;
+fail:
+    PQclear(r);
+    if (s) {
+        pcs_strmap_destroy(&s->map);
+        free(s->snapshot);
+        free(s);
+    }
+    return NULL;
 }
 
-/* Reads the next row into s->pending. 1: a row; 0: end; -1: error. */
+/* The group of partner (created on first sight), or -1 when out of memory. */
+static int group_of(pcs_fstream_t *s, const char *partner)
+{
+    size_t len = strlen(partner);
+    int32_t g = pcs_strmap_get(s->map, partner, len);
+    if (g >= 0)
+        return g;
+    if (s->n_groups == s->cap_groups) {
+        int nc = s->cap_groups ? 2 * s->cap_groups : 64;
+        fgroup_t *ng = realloc(s->groups, sizeof *ng * (size_t)nc);
+        if (!ng)
+            return -1;
+        s->groups = ng;
+        s->cap_groups = nc;
+    }
+    fgroup_t *gr = &s->groups[s->n_groups];
+    *gr = (fgroup_t){.rank = LLONG_MAX};
+    if (pcs_strmap_put(s->map, partner, len, s->n_groups, &gr->partner) < 0)
+        return -1;
+    return s->n_groups++;
+}
+
+/* Reads the next row of the COPY and files it under its partner. 1: a row; 0: end; -1: error. */
 static int read_row(pcs_fstream_t *s, pcs_err_t *err)
 {
     char *buf = NULL;
     int len = PQgetCopyData(s->db, &buf, 0);
     if (len >= 0) {
         s->rows_read++;
-        if (split(&s->pending, buf, len) < 0) {
+        if (s->n_rows == s->cap_rows) {
+            int nc = s->cap_rows ? 2 * s->cap_rows : 1024;
+            frow_t *nr = realloc(s->rows, sizeof *nr * (size_t)nc);
+            int *ng = nr ? realloc(s->grp, sizeof *ng * (size_t)nc) : NULL;
+            if (nr)
+                s->rows = nr;
+            if (!ng) {
+                PQfreemem(buf);
+                return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
+            }
+            s->grp = ng;
+            s->cap_rows = nc;
+        }
+        frow_t *r = &s->rows[s->n_rows];
+        if (split(r, buf, len) < 0) {
             PQfreemem(buf);
             return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
         }
-        s->has_pending = true;
+        int g = group_of(s, r->f[0]);
+        if (g < 0) {
+            PQfreemem(buf);
+            return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
+        }
+        if (r->f[1][0] == 'P' && r->f[2])
+            s->groups[g].rank = strtoll(r->f[2], NULL, 10);
+        s->groups[g].n++;
+        s->grp[s->n_rows++] = g;
         return 1;
     }
     s->done = true;
@@ -357,28 +415,6 @@ static int read_row(pcs_fstream_t *s, pcs_err_t *err)
     if (rc < 0 && !err->code)
         pcs_err_set(err, PCS_EIO, 0, 0, "facts: %s", PQerrorMessage(s->db));
     return rc;
-}
-
-static int push_pending(pcs_fstream_t *s)
-{
-    if (s->n_rows == s->cap_rows) {
-        int nc = s->cap_rows ? 2 * s->cap_rows : 256;
-        frow_t *nr = realloc(s->rows, sizeof *nr * (size_t)nc);
-        if (!nr)
-            return -1;
-        s->rows = nr;
-        s->cap_rows = nc;
-    }
-    s->rows[s->n_rows++] = s->pending;
-    s->has_pending = false;
-    return 0;
-}
-
-static void free_rows(pcs_fstream_t *s)
-{
-    for (int i = 0; i < s->n_rows; i++)
-        PQfreemem(s->rows[i].buf);
-    s->n_rows = 0;
 }
 
 static int cmp_field(const char *a, const char *b)
@@ -400,41 +436,102 @@ static int cmp_rows(const void *pa, const void *pb)
     return 0;
 }
 
-int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
+/* Partners in the database's order: the rank its row of kind P carries (row_number() over the
+ * scope in the collation of partner_id, which the slice bounds and the cursor compare in too). A
+ * partner without one cannot occur (every fact table references partners, and the COPY reads
+ * one snapshot); it would come last, by its bytes. */
+static int cmp_groups(const void *pa, const void *pb)
+{
+    const fgroup_t *a = pa, *b = pb;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return strcmp(a->partner, b->partner);
+}
+
+/* Every row read: puts the groups in partner order, their rows side by side (counting sort), each
+ * group's rows in one order. */
+static int group_rows(pcs_fstream_t *s, pcs_err_t *err)
+{
+    int *pos = malloc(sizeof *pos * ((size_t)s->n_groups + 1));
+    frow_t *sorted = malloc(sizeof *sorted * ((size_t)s->n_rows + 1));
+    if (!pos || !sorted) {
+        free(pos);
+        free(sorted);
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    }
+    /* the rows name their group by its index before the sort: start keeps it through the sort */
+    for (int g = 0; g < s->n_groups; g++)
+        s->groups[g].start = g;
+    if (s->n_groups > 1)
+        qsort(s->groups, (size_t)s->n_groups, sizeof *s->groups, cmp_groups);
+    int at = 0;
+    for (int g = 0; g < s->n_groups; g++) {
+        pos[s->groups[g].start] = at;
+        s->groups[g].start = at;
+        at += s->groups[g].n;
+    }
+    for (int i = 0; i < s->n_rows; i++)
+        sorted[pos[s->grp[i]]++] = s->rows[i];
+    free(pos);
+    free(s->rows);
+    s->rows = sorted;
+    s->cap_rows = s->n_rows + 1;
+    for (int g = 0; g < s->n_groups; g++)
+        qsort(s->rows + s->groups[g].start, (size_t)s->groups[g].n, sizeof *s->rows, cmp_rows);
+    free(s->grp);
+    s->grp = NULL;
+    s->grouped = true;
+    return 0;
+}
+
+int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
 {
     if (s->failed)
         return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
-    free_rows(s);
-    if (!s->has_pending) {
-        if (s->done)
-            return 0;
-        int rc = read_row(s, err);
-        if (rc <= 0) {
-            s->failed = rc < 0;
-            return rc;
-        }
-    }
-    snprintf(s->partner, sizeof s->partner, "%s", s->pending.f[0]);
-    if (push_pending(s) < 0)
-        return s->failed = true, pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
-    for (;;) {
-        int rc = read_row(s, err);
-        if (rc < 0) {
+    if (s->grouped)
+        return 1;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long k = 1; !s->done; k++) {
+        if (read_row(s, err) < 0) {
             s->failed = true;
             return -1;
         }
-        if (rc == 0 || strcmp(s->pending.f[0], s->partner) != 0)
-            break;          /* the next partner's first row stays pending */
-        if (push_pending(s) < 0)
-            return s->failed = true, pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
+        if (budget_s > 0 && (k & 255) == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= budget_s)
+                return 0;
+        }
     }
-    qsort(s->rows, (size_t)s->n_rows, sizeof *s->rows, cmp_rows);
+    if (group_rows(s, err) < 0) {
+        s->failed = true;
+        return -1;
+    }
+    return 1;
+}
+
+static void free_group(pcs_fstream_t *s, int g)
+{
+    for (int i = s->groups[g].start; i < s->groups[g].start + s->groups[g].n; i++)
+        PQfreemem(s->rows[i].buf);
+    s->groups[g].n = 0;
+}
+
+int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
+{
+    if (pcs_fstream_load(s, 0, err) < 0)
+        return -1;
+    if (s->next > 0)
+        free_group(s, s->next - 1);   /* the partner scored since the last call */
+    if (s->next == s->n_groups)
+        return 0;
+    const fgroup_t *g = &s->groups[s->next++];
     for (int i = 0; i < s->n_eng; i++)
-        if (pcs_engine_begin(s->eng[i], s->partner, err) < 0)
+        if (pcs_engine_begin(s->eng[i], g->partner, err) < 0)
             return s->failed = true, -1;
-    for (int i = 0; i < s->n_rows; i++)
+    for (int i = g->start; i < g->start + g->n; i++)
         feed(s, s->rows[i].f);
-    *partner = s->partner;
+    *partner = g->partner;
     return 1;
 }
 
@@ -458,10 +555,17 @@ void pcs_fstream_close(pcs_fstream_t *s)
 {
     if (!s)
         return;
-    free_rows(s);
+    if (s->grouped) {
+        for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
+            free_group(s, g);
+    } else {
+        for (int i = 0; i < s->n_rows; i++)
+            PQfreemem(s->rows[i].buf);
+    }
     free(s->rows);
-    if (s->has_pending)
-        PQfreemem(s->pending.buf);
+    free(s->grp);
+    free(s->groups);
+    pcs_strmap_destroy(&s->map);
     if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
         /* abandon the COPY: cancel it and read what is left */
         PGcancel *c = PQgetCancel(s->db);

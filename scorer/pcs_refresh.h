@@ -38,9 +38,9 @@ typedef struct pcs_fscope {
 
 /* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT statements (a bounded
  * range of partners, a range open at the end, a list of partners), one row per fact: partner_id,
- * kind (P partner, C customer, A association, U a tenant's usage: tenant and its packed text
- * (pcs_usage.h), X certification record, E enrollment, S stored snapshot) and seven text fields,
- * in partner order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
+ * kind (P partner: its rank in the scope in the database's order of partner_id; C customer, A
+ * association, U a tenant's usage: tenant and its packed text (pcs_usage.h), X certification
+ * record, E enrollment, S stored snapshot) and seven text fields, in no particular order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
  * session settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
  * text), or NULL with err. Shared by the scorer, the benchmark and any reader of a partner's facts. */
 extern const char pcs_facts_range_sql[];
@@ -51,10 +51,15 @@ const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err);
 
 typedef struct pcs_fstream pcs_fstream_t;
 
-/* Starts streaming the facts of scope. The engines are begun and fed by pcs_fstream_next(). */
+/* Starts streaming the facts of scope. The engines are begun and fed by pcs_fstream_next(). The
+ * stream holds the rows of the whole scope (a slice, a list) before the first partner is fed: they
+ * come unordered, and are put in partner order by the client. */
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err);
-/* Feeds the next partner's facts to every engine. 1: *partner holds the partner (valid until the
+/* Reads the scope's rows for about budget_s seconds (0: to the end). 1: every row is in, grouped by
+ * partner; 0: more to read, call again (an event loop's turn stays short); -1: error (err). */
+int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err);
+/* Feeds the next partner's facts to every engine (reading the rest of the scope first if needed). 1: *partner holds the partner (valid until the
  * next call), score it now; 0: end of stream; -1: error (err). Rows the engine refuses are logged
  * and skipped. */
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);

@@ -205,6 +205,11 @@ static void publish(scorer_t *s, json_t *changes)
 
 /* ---- refresh runs and slices ---------------------------------------------------------------------- */
 
+/* f(k, lo): slice k of the partners, slice_partners ($N) each in the database's order, from lo */
+#define SLICES(N)                                                                                          \
+    "WITH b AS (SELECT partner_id AS p, (row_number() OVER (ORDER BY partner_id) - 1) / $" N "::bigint AS k" \
+    " FROM partners), f AS (SELECT k, min(p) AS lo FROM b GROUP BY k)"
+
 static void backoff(scorer_t *s);
 static void start_work(scorer_t *s);
 static void schedule_drain(scorer_t *s, uint64_t delay);
@@ -243,10 +248,7 @@ static long long create_run(scorer_t *s, int32_t as_of, const char *kind, int *s
     /* slice k covers the partners from its first (lo) up to the next slice's first (hi); the
      * first and the last are open, so partners that appear later are covered too */
     if (pcs_db_query(db,
-                     "WITH b AS (SELECT partner_id AS p,"
-                     "  (row_number() OVER (ORDER BY partner_id) - 1) / $2::bigint AS k FROM partners),"
-                     " f AS (SELECT k, min(p) AS lo FROM b GROUP BY k)"
-                     " INSERT INTO refresh_slices (run_id, slice, lo, hi)"
+                     SLICES("2") " INSERT INTO refresh_slices (run_id, slice, lo, hi)"
                      " SELECT $1::bigint, k::int, CASE WHEN k = 0 THEN NULL ELSE lo END, lead(lo) OVER (ORDER BY k) FROM f"
                      " UNION ALL SELECT $1::bigint, 0, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM partners)",
                      2, q, &r, err) < 0)
@@ -600,12 +602,16 @@ static void on_work(uv_idle_t *h)
             return;
         }
     }
-    /* a bounded amount of work per turn of the loop (64 partners, or 20 ms when they are large),
-     * so signals, sockets and control requests are served */
+    /* a bounded amount of work per turn of the loop (reading the slice's rows 10 ms at a time, then
+     * 64 partners or 20 ms when they are large), so signals, sockets and control requests are
+     * served */
+    int ld = pcs_fstream_load(s->sl.fs, 0.01, &err);
+    if (ld == 0)
+        return;
     double turn = mono_s();
     for (int k = 0; k < 64 && mono_s() - turn < 0.02; k++) {
         const char *partner;
-        int rc = pcs_fstream_next(s->sl.fs, &partner, &err);
+        int rc = ld < 0 ? -1 : pcs_fstream_next(s->sl.fs, &partner, &err);
         if (rc < 0) {
             set_error(s, "refresh", &err);
             abandon_slice(s);
@@ -1174,11 +1180,14 @@ static void stop(void *app)
     free_rules(s);
 }
 
-/* --stream-facts / --score-facts: what a refresh does minus the writes, for the benchmarks. */
+/* --stream-facts / --score-facts: what a refresh does minus the writes, for the benchmarks: the
+ * facts of every partner as of the date, streamed slice by slice (slice_partners each) as a refresh
+ * reads them, in one process. */
 static int stream_facts(scorer_t *s, const char *as_of, bool score)
 {
     int32_t d;
     pcs_err_t err = {0};
+    PGresult *b = NULL;
     if (load_rules(s, &s->cfg) < 0)
         return 2;
     PGconn *db = pcs_db_connect(s->cfg.db, &err);
@@ -1189,21 +1198,32 @@ static int stream_facts(scorer_t *s, const char *as_of, bool score)
         return 2;
     }
     double t0 = mono_s();
-    pcs_fscope_t sc = {.as_of = d, .rule_sets = s->rule_names, .n_rule_sets = s->n_rules};
-    pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
-    long long partners = 0;
-    int rc = fs ? 0 : -1;
+    char size[32];
+    snprintf(size, sizeof size, "%lld", (long long)s->cfg.slice_partners);
+    const char *q[1] = {size};
+    int rc = pcs_db_query(db, SLICES("1") " SELECT lo FROM f ORDER BY k", 1, q, &b, &err);
+    long long partners = 0, rows = 0;
     static const pcs_score_opts_t opts = {0};
-    const char *partner;
-    while (rc == 0 && (rc = pcs_fstream_next(fs, &partner, &err)) == 1) {
-        partners++;
-        rc = 0;
-        for (int i = 0; score && i < s->n_rules; i++)
-            if (!pcs_engine_score(s->eng[i], d, &opts))
-                rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
+    for (int k = 0; rc == 0 && k < (PQntuples(b) ? PQntuples(b) : 1); k++) {
+        pcs_fscope_t sc = {.as_of = d,
+                           .lo = k > 0 ? PQgetvalue(b, k, 0) : NULL,
+                           .hi = k + 1 < PQntuples(b) ? PQgetvalue(b, k + 1, 0) : NULL,
+                           .rule_sets = s->rule_names,
+                           .n_rule_sets = s->n_rules};
+        pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
+        const char *partner;
+        rc = fs ? 0 : -1;
+        while (rc == 0 && (rc = pcs_fstream_next(fs, &partner, &err)) == 1) {
+            partners++;
+            rc = 0;
+            for (int i = 0; score && i < s->n_rules; i++)
+                if (!pcs_engine_score(s->eng[i], d, &opts))
+                    rc = pcs_err_set(&err, PCS_ENOMEM, 0, 0, "out of memory");
+        }
+        rows += fs ? pcs_fstream_rows(fs) : 0;
+        pcs_fstream_close(fs);
     }
-    long long rows = fs ? pcs_fstream_rows(fs) : 0;
-    pcs_fstream_close(fs);
+    PQclear(b);
     PQfinish(db);
     free_rules(s);
     if (rc < 0) {

@@ -65,6 +65,31 @@ check "without a facts snapshot every row may be written ($got)" '[ "$got" = "w-
 got=$(after "$(q "SELECT pg_current_snapshot()")")
 check "a snapshot taken after both writes sees them both ($got)" '[ "$got" = "w-after=false,w-before=false" ]'
 
+# 0014: scoring_certs as one left join gives the rows of 0003's join plus anti-join, over every
+# combination of earned/expiry dates against 0, 1 or 2 link periods (open or closed), generated
+q "INSERT INTO partners (partner_id) VALUES ('lk')" >/dev/null
+q "INSERT INTO certifications (partner_id, person_id, certification, earned, expires)
+   SELECT 'lk', 'p' || per, 'c' || e || '-' || coalesce(x::text, 'n'), date '2026-01-01' + e * 10,
+          CASE WHEN x IS NULL THEN NULL ELSE date '2026-01-01' + e * 10 + x * 15 END
+     FROM generate_series(0, 8) per, generate_series(0, 6) e, (VALUES (NULL::int), (1), (3), (6), (12)) v(x)" >/dev/null
+q "INSERT INTO person_links (partner_id, person_id, linked, unlinked) VALUES
+   ('lk', 'p1', '2026-01-15', NULL), ('lk', 'p2', '2026-01-15', '2026-02-10'), ('lk', 'p3', '2025-06-01', '2026-01-01'),
+   ('lk', 'p4', '2026-01-01', '2026-01-20'), ('lk', 'p4', '2026-02-01', NULL), ('lk', 'p5', '2026-03-01', '2026-03-01'),
+   ('lk', 'p6', '2026-02-20', '2026-04-01'), ('lk', 'p6', '2026-05-01', '2026-06-01'), ('lk', 'p7', '2027-01-01', NULL)" >/dev/null
+old_view="SELECT c.partner_id, c.person_id, c.certification, greatest(c.earned, l.linked) AS earned,
+       CASE WHEN l.unlinked IS NULL THEN c.expires WHEN c.expires IS NULL OR c.expires >= l.unlinked THEN l.unlinked - 1
+            ELSE c.expires END AS expires
+  FROM certifications c JOIN person_links l ON l.partner_id = c.partner_id AND l.person_id = c.person_id
+ WHERE (l.unlinked IS NULL OR l.unlinked > greatest(c.earned, l.linked)) AND (c.expires IS NULL OR c.expires >= l.linked)
+UNION ALL
+SELECT c.partner_id, c.person_id, c.certification, c.earned, c.expires FROM certifications c
+ WHERE NOT EXISTS (SELECT 1 FROM person_links l WHERE l.partner_id = c.partner_id AND l.person_id = c.person_id)"
+got=$(q "SELECT (SELECT count(*) FROM ($old_view) o) || '|' || (SELECT count(*) FROM scoring_certs)
+          || '|' || (SELECT count(*) FROM (($old_view) EXCEPT ALL SELECT * FROM scoring_certs) x)
+          || '|' || (SELECT count(*) FROM (SELECT * FROM scoring_certs EXCEPT ALL ($old_view)) y)")
+check "scoring_certs (one left join) has exactly the rows of the join plus anti-join (old|new|missing|extra: $got)" \
+    '[ "${got%%|*}" -gt 100 ] && [ "$got" = "${got%%|*}|${got%%|*}|0|0" ]'
+
 out=$("$PCS" migrate --db "dbname=no_such_db_$$" 2>&1); rc=$?
 check "unreachable database is a clear error" '[ $rc -eq 1 ] && [[ "$out" == "pcs: migrate: cannot connect to PostgreSQL"* ]]'
 
