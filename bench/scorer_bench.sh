@@ -4,9 +4,9 @@
 #   1. a full refresh by SCORERS real pcs-scorer processes (default 2, one per core; `pcs refresh
 #      --wait`), and their peak RSS;
 #   2. PostgreSQL's own scan of the same usage rows kept as a keyed table (usage_rows: SELECT count(*), sum(...));
-#   3. the facts stream alone (`pcs-scorer --stream-facts`: the refresh's COPY, parsed and grouped by
-#      partner) and the stream with the engine (`--score-facts`: everything a refresh does but the
-#      writes), each in one process;
+#   3. the facts stream alone (`pcs-scorer --stream-facts`: the refresh's COPY, slice by slice,
+#      parsed and grouped by partner) and the stream with the engine (`--score-facts`: everything a
+#      refresh does but the writes), each in one process;
 #   4. the pure-SQL baseline a careful user would write for the Azure areas (net customer adds,
 #      usage growth, deployments; hash aggregates), and optionally the natural count(DISTINCT) form;
 #   5. certification event -> stored snapshot latency over EVENTS events sent to pcs-ingest one by
