@@ -2,6 +2,7 @@
 #   NAME   the test's name: temp dir /tmp/pcs-NAME-test.*, database pcs_NAME_PID
 #   PIDS   the names of the variables that hold the pids of the daemons the test starts
 #   PCS    the pcs binary (migrates the database)
+#   DB_OPTS (optional) options of its CREATE DATABASE
 # It creates and migrates the database, removes both at exit (PCS_TEST_KEEP=1 keeps them for a
 # look), and gives check, q, wait_for, ingest_conf, load_cases and finish.
 : "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
@@ -27,7 +28,8 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null || { echo "cannot create database"; exit 1; }
+# DB_OPTS (set by the test before sourcing): options of CREATE DATABASE, e.g. another collation
+psql -qAt -d postgres -c "CREATE DATABASE $DB ${DB_OPTS:-}" >/dev/null || { echo "cannot create database"; exit 1; }
 "$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
 
 # ingest_conf [ROLE]: the pcs-ingest configuration of the test (spool and ipc sockets in $T),
