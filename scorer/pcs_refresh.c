@@ -158,6 +158,10 @@ struct pcs_fstream {
     int32_t m0, m1;             /* the usage months the scope evaluates */
     bool done, grouped, failed;
     long long rows_read;
+    /* a range read chunk by chunk (chunk partners each) in one REPEATABLE READ transaction */
+    int chunk;                  /* 0: the scope in one COPY */
+    bool in_tx, last_chunk;
+    char *lo, *hi, *after;      /* the range ("" for none) and the last partner of the chunk before */
 };
 
 static int split(frow_t *r, char *row, int len)
@@ -289,16 +293,63 @@ static void feed(pcs_fstream_t *s, char **f)
 /* Session settings of the stream: no JIT (compiling the plan costs more than it saves, and an
  * event's small query would pay it every time); no sequential scans, so the plan never trusts
  * "empty" statistics of a table just loaded; index lookups priced as on cached or solid-state
- * storage; memory for the hash that puts a partner's tenants together; every scope (a slice, a list of partners) read through the keys only, with no hash or
- * merge join (which read the whole of usage_packed for every slice) and no parallel workers (a
- * slice is small; their start-up cost more than they saved, and the other scorer has the other
- * core). Reset when the stream closes, so the connection's other statements plan as usual. */
+ * storage; memory for the hash that puts a partner's tenants together; every scope (a slice, a
+ * list of partners) read through the keys only, with no hash or merge join (which read the whole of
+ * usage_packed for every slice) and no parallel workers (a slice is small; their start-up cost more
+ * than they saved, and the other scorer has the other core). Reset when the stream closes, so the
+ * connection's other statements plan as usual. */
 static const char stream_set_sql[] =
     "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1; SET enable_hashjoin = off;"
     " SET enable_mergejoin = off; SET max_parallel_workers_per_gather = 0";
 static const char stream_reset_sql[] =
     "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin; RESET enable_mergejoin;"
     " RESET max_parallel_workers_per_gather";
+
+static const char chunk_end_sql[] =
+    "SELECT partner_id FROM partners WHERE partner_id >= $1 AND partner_id > $2 AND ($3 = '' OR partner_id < $3)"
+    " ORDER BY partner_id OFFSET $4::int LIMIT 1";
+static const char chunk_set_sql[] =
+    "SELECT set_config('pcs.facts_hi', $1, false), set_config('pcs.facts_after', $2, false)";
+
+/* Starts the COPY of the next chunk of a chunked range: its end is the partner chunk places after
+ * the cursor (or the range's end), its start the partner after the cursor. */
+static int start_chunk(pcs_fstream_t *s, pcs_err_t *err)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", s->chunk);
+    const char *p[4] = {s->lo, s->after, s->hi, n};
+    PGresult *r;
+    if (pcs_db_query(s->db, chunk_end_sql, 4, p, &r, err) < 0)
+        return -1;
+    s->last_chunk = PQntuples(r) == 0;
+    const char *end = s->last_chunk ? s->hi : PQgetvalue(r, 0, 0);
+    const char *q[2] = {end, s->after};
+    int rc = pcs_db_query(s->db, chunk_set_sql, 2, q, NULL, err);
+    const char *sql = end[0] ? pcs_facts_range_sql : pcs_facts_open_sql;
+    PQclear(r);
+    if (rc < 0)
+        return -1;
+    r = PQexec(s->db, sql);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(s->db);
+        pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    s->done = false;
+    return 0;
+}
+
+static void free_stream(pcs_fstream_t *s)
+{
+    pcs_strmap_destroy(&s->map);
+    free(s->snapshot);
+    free(s->lo);
+    free(s->hi);
+    free(s->after);
+    free(s);
+}
 
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err)
@@ -310,6 +361,19 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
         goto fail;
     }
+    s->db = db;
+    s->chunk = scope->partners ? 0 : scope->chunk_partners;
+    if (s->chunk > 0 && (!(s->lo = strdup(scope->lo ? scope->lo : "")) ||
+                         !(s->hi = strdup(scope->hi ? scope->hi : "")) ||
+                         !(s->after = strdup(scope->after ? scope->after : "")))) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto fail;
+    }
+    if (s->chunk > 0) {
+        if (pcs_db_query(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL, NULL, err) < 0)
+            goto fail;
+        s->in_tx = true;
+    }
     if (pcs_db_query(db, stream_set_sql, 0, NULL, NULL, err) < 0 || !(sql = pcs_facts_scope(db, scope, err)))
         goto fail;
     if (scope->snapshot && (pcs_db_query(db, "SELECT pg_current_snapshot()::text", 0, NULL, &r, err) < 0 ||
@@ -319,14 +383,20 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
         goto fail;
     }
     PQclear(r);
-    r = PQexec(db, sql);
-    if (PQresultStatus(r) != PGRES_COPY_OUT) {
-        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
-        pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
-        goto fail;
+    r = NULL;
+    if (s->chunk > 0) {
+        if (start_chunk(s, err) < 0)
+            goto fail;
+    } else {
+        r = PQexec(db, sql);
+        if (PQresultStatus(r) != PGRES_COPY_OUT) {
+            const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
+            pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
+            goto fail;
+        }
+        PQclear(r);
+        s->last_chunk = true;
     }
-    PQclear(r);
-    s->db = db;
     s->eng = eng;
     s->n_eng = n_eng;
     s->m1 = pcs_month_of_day(scope->as_of) - 1;   /* the window of pcs_facts_scope */
@@ -335,9 +405,11 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
 fail:
     PQclear(r);
     if (s) {
-        pcs_strmap_destroy(&s->map);
-        free(s->snapshot);
-        free(s);
+        if (s->in_tx && PQstatus(db) == CONNECTION_OK)
+            pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
+        if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE)
+            pcs_db_query(db, stream_reset_sql, 0, NULL, NULL, NULL);
+        free_stream(s);
     }
     return NULL;
 }
@@ -484,37 +556,62 @@ static int group_rows(pcs_fstream_t *s, pcs_err_t *err)
     return 0;
 }
 
-int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
-{
-    if (s->failed)
-        return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
-    if (s->grouped)
-        return 1;
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (long k = 1; !s->done; k++) {
-        if (read_row(s, err) < 0) {
-            s->failed = true;
-            return -1;
-        }
-        if (budget_s > 0 && (k & 255) == 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= budget_s)
-                return 0;
-        }
-    }
-    if (group_rows(s, err) < 0) {
-        s->failed = true;
-        return -1;
-    }
-    return 1;
-}
-
 static void free_group(pcs_fstream_t *s, int g)
 {
     for (int i = s->groups[g].start; i < s->groups[g].start + s->groups[g].n; i++)
         PQfreemem(s->rows[i].buf);
     s->groups[g].n = 0;
+}
+
+/* Every partner of the chunk fed: forgets it, keeps its last partner as the cursor, starts the next. */
+static int next_chunk(pcs_fstream_t *s, pcs_err_t *err)
+{
+    char *after = strdup(s->groups[s->n_groups - 1].partner);
+    if (!after)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    free(s->after);
+    s->after = after;
+    for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
+        free_group(s, g);
+    free(s->rows);
+    s->rows = NULL;
+    s->n_rows = s->cap_rows = s->n_groups = s->next = 0;
+    pcs_strmap_reset(s->map);
+    s->grouped = false;
+    return start_chunk(s, err);
+}
+
+int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
+{
+    if (s->failed)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (s->grouped) {
+            if (s->next < s->n_groups || s->last_chunk || s->n_groups == 0)
+                return 1;
+            if (next_chunk(s, err) < 0) {
+                s->failed = true;
+                return -1;
+            }
+        }
+        for (long k = 1; !s->done; k++) {
+            if (read_row(s, err) < 0) {
+                s->failed = true;
+                return -1;
+            }
+            if (budget_s > 0 && (k & 255) == 0) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= budget_s)
+                    return 0;
+            }
+        }
+        if (group_rows(s, err) < 0) {
+            s->failed = true;
+            return -1;
+        }
+    }
 }
 
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
@@ -565,7 +662,6 @@ void pcs_fstream_close(pcs_fstream_t *s)
     free(s->rows);
     free(s->grp);
     free(s->groups);
-    pcs_strmap_destroy(&s->map);
     if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
         /* abandon the COPY: cancel it and read what is left */
         PGcancel *c = PQgetCancel(s->db);
@@ -581,10 +677,11 @@ void pcs_fstream_close(pcs_fstream_t *s)
         while ((r = PQgetResult(s->db)))
             PQclear(r);
     }
+    if (s->in_tx && PQstatus(s->db) == CONNECTION_OK)
+        pcs_db_query(s->db, "ROLLBACK", 0, NULL, NULL, NULL);   /* it only read */
     if (PQstatus(s->db) == CONNECTION_OK && PQtransactionStatus(s->db) != PQTRANS_INERROR)
         pcs_db_query(s->db, stream_reset_sql, 0, NULL, NULL, NULL);
-    free(s->snapshot);
-    free(s);
+    free_stream(s);
 }
 
 /* ---- results ---------------------------------------------------------------------------------------- */

@@ -34,6 +34,10 @@ typedef struct pcs_fscope {
     /* take the snapshot the facts are read in (pcs_fstream_snapshot): a refresh slice needs it to
      * leave newer results alone; an event's rescoring writes last and skips the round trip */
     bool snapshot;
+    /* a range (no list) is read chunk_partners partners at a time, each chunk a COPY, all of them in
+     * one REPEATABLE READ transaction of the stream's connection (the snapshot above holds for
+     * every chunk): the stream holds one chunk's facts. 0: the whole scope in one COPY. */
+    int chunk_partners;
 } pcs_fscope_t;
 
 /* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT statements (a bounded
@@ -52,16 +56,17 @@ const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err);
 typedef struct pcs_fstream pcs_fstream_t;
 
 /* Starts streaming the facts of scope. The engines are begun and fed by pcs_fstream_next(). The
- * stream holds the rows of the whole scope (a slice, a list) before the first partner is fed: they
- * come unordered, and are put in partner order by the client. */
+ * stream holds the rows of the whole scope (a list) or of one chunk of it (a range) before the first
+ * of its partners is fed: they come unordered, and are put in partner order by the client. */
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err);
-/* Reads the scope's rows for about budget_s seconds (0: to the end). 1: every row is in, grouped by
- * partner; 0: more to read, call again (an event loop's turn stays short); -1: error (err). */
+/* Reads rows for about budget_s seconds (0: until done). 1: the next partner is ready to feed (or the
+ * stream has ended); 0: more to read, call again (an event loop's turn stays short); -1: error
+ * (err). Starts the next chunk when the one in hand is fed. */
 int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err);
-/* Feeds the next partner's facts to every engine (reading the rest of the scope first if needed). 1: *partner holds the partner (valid until the
- * next call), score it now; 0: end of stream; -1: error (err). Rows the engine refuses are logged
- * and skipped. */
+/* Feeds the next partner's facts to every engine (reading what it needs first). 1: *partner holds
+ * the partner (valid until the next call of pcs_fstream_next or pcs_fstream_load), score it now;
+ * 0: end of stream; -1: error (err). Rows the engine refuses are logged and skipped. */
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);
 long long pcs_fstream_rows(const pcs_fstream_t *s);
 /* The snapshot (pg_current_snapshot() text) taken just before the stream's COPY when the scope asked

@@ -571,7 +571,8 @@ static int claim_slice(scorer_t *s)
                        .n_partners = s->sl.n_names,
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules,
-                       .snapshot = true};
+                       .snapshot = true,
+                       .chunk_partners = (int)s->cfg.batch_partners};
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err)) ||
         !(s->sl.snapshot = strdup(pcs_fstream_snapshot(s->sl.fs)))) {
         if (!err.code)
@@ -602,15 +603,14 @@ static void on_work(uv_idle_t *h)
             return;
         }
     }
-    /* a bounded amount of work per turn of the loop (reading the slice's rows 10 ms at a time, then
-     * 64 partners or 20 ms when they are large), so signals, sockets and control requests are
-     * served */
-    int ld = pcs_fstream_load(s->sl.fs, 0.01, &err);
-    if (ld == 0)
-        return;
+    /* a bounded amount of work per turn of the loop (reading a chunk's rows 10 ms at a time, 64
+     * partners, or 20 ms when they are large), so signals, sockets and control requests are served */
     double turn = mono_s();
     for (int k = 0; k < 64 && mono_s() - turn < 0.02; k++) {
         const char *partner;
+        int ld = pcs_fstream_load(s->sl.fs, 0.01, &err);
+        if (ld == 0)
+            return;
         int rc = ld < 0 ? -1 : pcs_fstream_next(s->sl.fs, &partner, &err);
         if (rc < 0) {
             set_error(s, "refresh", &err);
@@ -1209,7 +1209,8 @@ static int stream_facts(scorer_t *s, const char *as_of, bool score)
                            .lo = k > 0 ? PQgetvalue(b, k, 0) : NULL,
                            .hi = k + 1 < PQntuples(b) ? PQgetvalue(b, k + 1, 0) : NULL,
                            .rule_sets = s->rule_names,
-                           .n_rule_sets = s->n_rules};
+                           .n_rule_sets = s->n_rules,
+                           .chunk_partners = (int)s->cfg.batch_partners};
         pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
         const char *partner;
         rc = fs ? 0 : -1;
