@@ -41,6 +41,7 @@ typedef struct config {
     int64_t refresh_day;
     int64_t slice_partners;
     int64_t batch_partners;
+    int64_t read_partners;
     int64_t outbox_poll_ms;
     int64_t coalesce_ms;
 } config_t;
@@ -58,6 +59,7 @@ static const pcs_cfg_key_t config_keys[] = {
     PCS_CFG_INTEGER(config_t, refresh_day, "20", 0, 28, R),
     PCS_CFG_INTEGER(config_t, slice_partners, "2000", 1, 100000000, R),
     PCS_CFG_INTEGER(config_t, batch_partners, "250", 1, 100000, R),
+    PCS_CFG_INTEGER(config_t, read_partners, "1000", 1, 100000000, R),
     PCS_CFG_INTEGER(config_t, outbox_poll_ms, "60000", 50, 3600000, R),
     PCS_CFG_INTEGER(config_t, coalesce_ms, "50", 0, 60000, R),
 };
@@ -572,7 +574,7 @@ static int claim_slice(scorer_t *s)
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules,
                        .snapshot = true,
-                       .chunk_partners = (int)s->cfg.batch_partners};
+                       .chunk_partners = (int)s->cfg.read_partners};
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err)) ||
         !(s->sl.snapshot = strdup(pcs_fstream_snapshot(s->sl.fs)))) {
         if (!err.code)
@@ -1210,7 +1212,7 @@ static int stream_facts(scorer_t *s, const char *as_of, bool score)
                            .hi = k + 1 < PQntuples(b) ? PQgetvalue(b, k + 1, 0) : NULL,
                            .rule_sets = s->rule_names,
                            .n_rule_sets = s->n_rules,
-                           .chunk_partners = (int)s->cfg.batch_partners};
+                           .chunk_partners = (int)s->cfg.read_partners};
         pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
         const char *partner;
         rc = fs ? 0 : -1;
