@@ -245,6 +245,20 @@ static int reference_docs(const pcs_rules_t *r, const pcs_result_t *res, double 
     return rc;
 }
 
+/* Feeds partner i to the engine and scores it as of D; NULL (with a message) on failure. */
+static const pcs_result_t *score_one(pcs_engine_t *e, const pcs_rules_t *r, const partner_t *all, long i, int32_t D,
+                                     const pcs_score_opts_t *o)
+{
+    if (feed(e, r, &all[i], (int)i) < 0) {
+        fprintf(stderr, "pcs-bench: feeding partner %ld failed\n", i);
+        return NULL;
+    }
+    const pcs_result_t *res = pcs_engine_score(e, D, o);
+    if (!res)
+        fprintf(stderr, "pcs-bench: out of memory\n");
+    return res;
+}
+
 /* --mode docs: the result output of the scorer (pcs_batch_add) for every partner. */
 static int bench_docs(pcs_rules_t *r, const partner_t *all, long partners, long total_rows, int32_t D,
                       unsigned long seed)
@@ -256,15 +270,9 @@ static int bench_docs(pcs_rules_t *r, const partner_t *all, long partners, long 
     double cpu = 0, ref_cpu = 0, ref_bytes = 0, t0 = now_s();
     long docs = 0;
     for (long i = 0; i < partners; i++) {
-        if (feed(e, r, &all[i], (int)i) < 0) {
-            fprintf(stderr, "pcs-bench: feeding partner %ld failed\n", i);
+        const pcs_result_t *res = score_one(e, r, all, i, D, &o);
+        if (!res)
             return 1;
-        }
-        const pcs_result_t *res = pcs_engine_score(e, D, &o);
-        if (!res) {
-            fprintf(stderr, "pcs-bench: out of memory\n");
-            return 1;
-        }
         double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         int rc = pcs_batch_add(&b, r, res, "refresh:bench");
         double c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -388,15 +396,9 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru0);
     double t0 = now_s();
     for (long i = 0; i < partners; i++) {
-        if (feed(e, r, &all[i], (int)i) < 0) {
-            fprintf(stderr, "pcs-bench: feeding partner %ld failed\n", i);
+        const pcs_result_t *res = score_one(e, r, all, i, D, &o);
+        if (!res)
             return 1;
-        }
-        const pcs_result_t *res = pcs_engine_score(e, D, &o);
-        if (!res) {
-            fprintf(stderr, "pcs-bench: out of memory\n");
-            return 1;
-        }
         for (int a = 0; a < PCS_AREA_N; a++)
             checksum += res->areas[a].total;
     }
