@@ -274,12 +274,23 @@ int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
     return 0;
 }
 
-int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
+static int copy_start(PGconn *db, const char *sql, ExecStatusType want, pcs_err_t *err)
 {
     PGresult *r = PQexec(db, sql);
-    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
+    int rc = PQresultStatus(r) == want ? 0
+                                       : pcs_err_set(err, PCS_EIO, 0, 0, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(db));
     PQclear(r);
     return rc;
+}
+
+int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err)
+{
+    return copy_start(db, sql, PGRES_COPY_IN, err);
+}
+
+int pcs_copy_out_begin(PGconn *db, const char *sql, pcs_err_t *err)
+{
+    return copy_start(db, sql, PGRES_COPY_OUT, err);
 }
 
 int pcs_copy_end(PGconn *db, pcs_err_t *err)

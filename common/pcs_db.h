@@ -50,6 +50,8 @@ void pcs_copy_field(pcs_copybuf_t *b, const char *s, size_t n, bool first);
 int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err);
 /* Starts a COPY ... FROM STDIN. */
 int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err);
+/* Starts a COPY ... TO STDOUT (rows then come with PQgetCopyData). */
+int pcs_copy_out_begin(PGconn *db, const char *sql, pcs_err_t *err);
 /* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_EEXIST; other failures PCS_EIO. */
 int pcs_copy_end(PGconn *db, pcs_err_t *err);
 /* Unescapes one COPY text field in place (\N gives NULL). */

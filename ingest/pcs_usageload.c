@@ -199,10 +199,8 @@ static void put_line(pcs_copybuf_t *b, const char *tenant, const char *data)
 /* Reads the stored rows of the file's tenants and packs each with its rows into s->upd. */
 static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
 {
-    PGresult *r = PQexec(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s USING (tenant_id))"
-                             " TO STDOUT");
-    int rc = PQresultStatus(r) == PGRES_COPY_OUT ? 0 : pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
-    PQclear(r);
+    int rc = pcs_copy_out_begin(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s"
+                                    " USING (tenant_id)) TO STDOUT", err);
     if (rc < 0)
         return rc;
     char *line;
@@ -238,6 +236,7 @@ static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
     }
     if (len == -2 && rc == 0)
         rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: %s", PQerrorMessage(db));
+    PGresult *r;
     while ((r = PQgetResult(db))) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
             rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));

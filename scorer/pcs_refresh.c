@@ -311,6 +311,18 @@ static const char chunk_end_sql[] =
 static const char chunk_set_sql[] =
     "SELECT set_config('pcs.facts_hi', $1, false), set_config('pcs.facts_after', $2, false)";
 
+/* Starts the stream's COPY of sql; the reason of a failure is its first line, after "facts: ". */
+static int start_copy(pcs_fstream_t *s, const char *sql, pcs_err_t *err)
+{
+    if (pcs_copy_out_begin(s->db, sql, err) == 0) {
+        s->done = false;
+        return 0;
+    }
+    char m[sizeof err->msg];
+    snprintf(m, sizeof m, "%s", err->msg);
+    return pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
+}
+
 /* Starts the COPY of the next chunk of a chunked range: its end is the partner chunk places after
  * the cursor (or the range's end), its start the partner after the cursor. */
 static int start_chunk(pcs_fstream_t *s, pcs_err_t *err)
@@ -327,18 +339,7 @@ static int start_chunk(pcs_fstream_t *s, pcs_err_t *err)
     int rc = pcs_db_query(s->db, chunk_set_sql, 2, q, NULL, err);
     const char *sql = end[0] ? pcs_facts_range_sql : pcs_facts_open_sql;
     PQclear(r);
-    if (rc < 0)
-        return -1;
-    r = PQexec(s->db, sql);
-    if (PQresultStatus(r) != PGRES_COPY_OUT) {
-        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(s->db);
-        pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-    s->done = false;
-    return 0;
+    return rc < 0 ? -1 : start_copy(s, sql, err);
 }
 
 static void free_stream(pcs_fstream_t *s)
@@ -384,19 +385,9 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     }
     PQclear(r);
     r = NULL;
-    if (s->chunk > 0) {
-        if (start_chunk(s, err) < 0)
-            goto fail;
-    } else {
-        r = PQexec(db, sql);
-        if (PQresultStatus(r) != PGRES_COPY_OUT) {
-            const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db);
-            pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
-            goto fail;
-        }
-        PQclear(r);
-        s->last_chunk = true;
-    }
+    s->last_chunk = s->chunk == 0;
+    if ((s->chunk > 0 ? start_chunk(s, err) : start_copy(s, sql, err)) < 0)
+        goto fail;
     s->eng = eng;
     s->n_eng = n_eng;
     s->m1 = pcs_month_of_day(scope->as_of) - 1;   /* the window of pcs_facts_scope */
@@ -563,6 +554,13 @@ static void free_group(pcs_fstream_t *s, int g)
     s->groups[g].n = 0;
 }
 
+/* The rows still held: the partner fed last and those not fed yet. */
+static void free_groups_left(pcs_fstream_t *s)
+{
+    for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
+        free_group(s, g);
+}
+
 /* Every partner of the chunk fed: forgets it, keeps its last partner as the cursor, starts the next. */
 static int next_chunk(pcs_fstream_t *s, pcs_err_t *err)
 {
@@ -571,8 +569,7 @@ static int next_chunk(pcs_fstream_t *s, pcs_err_t *err)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     free(s->after);
     s->after = after;
-    for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
-        free_group(s, g);
+    free_groups_left(s);
     free(s->rows);
     s->rows = NULL;
     s->n_rows = s->cap_rows = s->n_groups = s->next = 0;
@@ -653,8 +650,7 @@ void pcs_fstream_close(pcs_fstream_t *s)
     if (!s)
         return;
     if (s->grouped) {
-        for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
-            free_group(s, g);
+        free_groups_left(s);
     } else {
         for (int i = 0; i < s->n_rows; i++)
             PQfreemem(s->rows[i].buf);
