@@ -265,7 +265,7 @@ printf "pure-SQL baseline, hash aggregates:     %8.2f s  (Azure NCA, usage growt
 printf "goal: baseline / refresh                %8.2f x  (aim >= 1, 2 with two cores)\n" "$(ratio "$tuned_s" "$refresh_s")"
 printf "goal: refresh / (stream + engine)       %8.2f x  (aim <= 1.5)\n" "$(ratio "$refresh_s" "$engine_s")"
 printf "goal: stream / scan                     %8.2f x  (aim <= 3)\n" "$(ratio "$stream_s" "$scan_s")"
-printf "scorer peak RSS:                        %8.1f MiB (read_partners' facts plus a batch of results)\n" "$(echo "$rss_kb / 1024" | bc -l)"
+printf "scorer peak RSS:                        %8.1f MiB (one partner's facts plus a batch of results)\n" "$(echo "$rss_kb / 1024" | bc -l)"
 if [ "$EVENTS" -gt 0 ]; then
 printf "certification event -> stored snapshot, one every 20 ms: p50 %s ms, p99 %s ms, max %s ms over %s events\n" \
     "$p50" "$p99" "$maxms" "$nev"

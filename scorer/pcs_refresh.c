@@ -1,6 +1,5 @@
 #include "pcs_refresh.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +9,6 @@
 
 #include "pcs_date.h"
 #include "pcs_log.h"
-#include "pcs_strmap.h"
 #include "pcs_result_json.h"
 #include "pcs_usage.h"
 
@@ -21,45 +19,52 @@
  * COPY takes no parameters. Each fact table is read once for the scope, through its key (every key
  * starts with partner_id); a partner's usage is one row per tenant (usage_packed, sql/0012) found
  * through the tenants of its customers and associations, one index lookup each. The rows come in
- * no particular order: the client files them by partner and puts the partners in the order of
- * the rank the partner row (kind P) carries, row_number() in the collation of partner_id, which
- * the slice bounds and the cursor compare in too. (Until issue 13 the query looked up every
- * partner's facts one partner at a time, LATERAL, with usage one row per tenant, workload and
- * month; then the server sorted the scope's rows into partner order: 1 s of a 10,000-partner
- * stream's 2.4 s, and a slice's hash or merge join with usage_packed read the whole table once per
- * slice.) Seqscans are off for the stream (pcs_fstream_open): right after a bulk load the
- * statistics still say "empty", and a plan built on them scanned whole tables once per partner
- * (issue 18.8). The usage months outside the scope's window are dropped by the client. */
+ * partner order (ORDER BY partner_id, the collation the slice bounds and the cursor compare in),
+ * and the plan produces that order without sorting: every branch reads its table through a key
+ * that starts with partner_id, and a Merge Append interleaves the branches. So the client holds
+ * one partner's rows at a time and scores a partner while the server reads the next.
+ *
+ * The shape matters to the planner (PostgreSQL 15): the scope is one condition on the whole union,
+ * which it pushes into every branch; a branch with a join or a filter of its own carries its own
+ * ORDER BY partner_id (its index order, no sort), without which the planner sorts the union. The
+ * session settings of the stream (stream_set_sql) price sorts, hashes and sequential scans out.
+ * (Until issue 13 the query looked up every partner's facts one partner at a time, LATERAL, and the
+ * server sorted the scope's rows: 1 s of a 10,000-partner stream's 2.4 s; then for a while the rows
+ * came unordered and the client grouped them, holding up to a thousand partners' rows.) Seqscans
+ * stay off because right after a bulk load the statistics still say "empty", and a plan built on
+ * them scanned whole tables once per partner (issue 18.8). The usage months outside the scope's
+ * window are dropped by the client. */
 
-/* the scope of each branch: a slice lo <= p < hi after the cursor, the same without an upper
- * bound, or a list of partners after the cursor */
-#define SCOPE_RANGE(c) c " >= current_setting('pcs.facts_lo') AND " c " > current_setting('pcs.facts_after')"
-#define SCOPE_RANGE_HI(c) SCOPE_RANGE(c) " AND " c " < current_setting('pcs.facts_hi')"
-#define SCOPE_LIST(c)                                                                                       \
-    c " = ANY(current_setting('pcs.facts_partners')::text[]) AND " c " > current_setting('pcs.facts_after')"
+/* the scope: a slice lo <= p < hi after the cursor, the same without an upper bound, or a list of
+ * partners after the cursor */
+#define SCOPE_RANGE "partner_id >= current_setting('pcs.facts_lo') AND partner_id > current_setting('pcs.facts_after')"
+#define SCOPE_RANGE_HI SCOPE_RANGE " AND partner_id < current_setting('pcs.facts_hi')"
+#define SCOPE_LIST                                                                                          \
+    "partner_id = ANY(current_setting('pcs.facts_partners')::text[]) AND partner_id > current_setting('pcs.facts_after')"
 
 #define NULLS2 ", NULL::text, NULL::text"
-#define FACTS_COPY(S)                                                                                        \
-    "COPY (SELECT partner_id, 'P'::text AS k, (row_number() OVER (ORDER BY partner_id))::text AS f1, NULL::text AS f2," \
-    " NULL::text AS f3, NULL::text AS f4, NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners"  \
-    " WHERE " S("partner_id")                                                                                 \
-    " UNION ALL SELECT partner_id, 'C'::text, tenant_id, customer_id, segment" NULLS2 NULLS2                  \
-    " FROM customers WHERE " S("partner_id")                                                                  \
+#define FACTS_COPY(SCOPE)                                                                                    \
+    "COPY (SELECT * FROM (SELECT partner_id, 'P'::text AS k, NULL::text AS f1, NULL::text AS f2, NULL::text AS f3," \
+    " NULL::text AS f4, NULL::text AS f5, NULL::text AS f6, NULL::text AS f7 FROM partners"                   \
+    " UNION ALL SELECT partner_id, 'C'::text, tenant_id, customer_id, segment" NULLS2 NULLS2 " FROM customers" \
     " UNION ALL SELECT partner_id, 'A'::text, tenant_id, association_type, workload, start_date::text,"       \
-    " end_date::text" NULLS2 " FROM associations WHERE " S("partner_id")                                      \
-    " UNION ALL SELECT t.partner_id, 'U'::text, t.tenant_id, u.data, NULL::text" NULLS2 NULLS2               \
-    " FROM (SELECT partner_id, tenant_id FROM customers WHERE " S("partner_id")                               \
-    " UNION SELECT partner_id, tenant_id FROM associations WHERE " S("partner_id") ") t"                      \
-    " JOIN usage_packed u ON u.tenant_id = t.tenant_id"                                                       \
-    " UNION ALL SELECT partner_id, 'X'::text, person_id, certification, earned::text, expires::text" NULLS2  \
-    ", NULL::text FROM scoring_certs WHERE " S("partner_id")                                                  \
-    " UNION ALL SELECT partner_id, 'E'::text, area, enrolled_date::text, anniversary_date::text" NULLS2      \
-    NULLS2 " FROM enrollments WHERE " S("partner_id")                                                         \
-    " UNION ALL SELECT partner_id, 'S'::text, rule_set, area, as_of::text, total::text, qualified::text, track," \
-    " NULL::text FROM score_snapshots s WHERE " S("partner_id") " AND s.selected"                             \
+    " end_date::text" NULLS2 " FROM associations"                                                              \
+    " UNION ALL (SELECT t.partner_id, 'U'::text, t.tenant_id, u.data, NULL::text" NULLS2 NULLS2               \
+    " FROM (SELECT DISTINCT partner_id, tenant_id FROM (SELECT partner_id, tenant_id FROM customers"           \
+    " UNION ALL SELECT partner_id, tenant_id FROM associations) ct) t"                                         \
+    " JOIN usage_packed u ON u.tenant_id = t.tenant_id ORDER BY t.partner_id)"                                \
+    " UNION ALL (SELECT c.partner_id, 'X'::text, c.person_id, c.certification,"                                \
+    " pcs_cert_earned(c.earned, l.linked)::text, pcs_cert_expires(c.expires, l.unlinked)::text" NULLS2         \
+    ", NULL::text FROM certifications c LEFT JOIN (SELECT partner_id, person_id, linked, unlinked"             \
+    " FROM person_links WHERE " SCOPE ") l ON l.partner_id = c.partner_id AND l.person_id = c.person_id"       \
+    " WHERE pcs_cert_counts(l.person_id, c.earned, c.expires, l.linked, l.unlinked) ORDER BY c.partner_id)"    \
+    " UNION ALL SELECT partner_id, 'E'::text, area, enrolled_date::text, anniversary_date::text" NULLS2       \
+    NULLS2 " FROM enrollments"                                                                                 \
+    " UNION ALL (SELECT partner_id, 'S'::text, rule_set, area, as_of::text, total::text, qualified::text, track," \
+    " NULL::text FROM score_snapshots s WHERE s.selected"                                                      \
     " AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
-    " AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[])"                                       \
-    ") TO STDOUT"
+    " AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[]) ORDER BY partner_id)"                  \
+    ") f WHERE " SCOPE " ORDER BY partner_id) TO STDOUT"
 
 /* a range of partners (a refresh slice): lo <= p < hi after the cursor, and lo <= p when hi is '' */
 const char pcs_facts_range_sql[] = FACTS_COPY(SCOPE_RANGE_HI);
@@ -136,32 +141,19 @@ typedef struct frow {
     char *f[NF];
 } frow_t;
 
-/* the rows of one partner: rows[start .. start + n) once grouped */
-typedef struct fgroup {
-    const char *partner;        /* the key in the stream's map */
-    long long rank;             /* its place in the database's order (kind P), or LLONG_MAX */
-    int start, n;
-} fgroup_t;
-
 struct pcs_fstream {
     PGconn *db;
-    char *snapshot;              /* pg_current_snapshot() just before the COPY */
+    char *snapshot;             /* pg_current_snapshot() of the stream's transaction */
     pcs_engine_t *const *eng;
     int n_eng;
-    frow_t *rows;               /* every row of the scope, as read, then grouped by partner */
-    int n_rows, cap_rows;
-    int *grp;                   /* while reading: the group of each row */
-    fgroup_t *groups;
-    int n_groups, cap_groups;
-    pcs_strmap_t *map;          /* partner -> group */
-    int next;                   /* the next group to feed */
+    /* the rows held: [0, n_ready) one partner's, whole (ready) or fed (fed: freed at the next call),
+     * then what has come of the next partner's */
+    frow_t *rows;
+    int n_rows, cap_rows, n_ready;
+    bool ready, fed;
     int32_t m0, m1;             /* the usage months the scope evaluates */
-    bool done, grouped, failed;
+    bool done, failed, in_tx;
     long long rows_read;
-    /* a range read chunk by chunk (chunk partners each) in one REPEATABLE READ transaction */
-    int chunk;                  /* 0: the scope in one COPY */
-    bool in_tx, last_chunk;
-    char *lo, *hi, *after;      /* the range ("" for none) and the last partner of the chunk before */
 };
 
 static int split(frow_t *r, char *row, int len)
@@ -293,63 +285,34 @@ static void feed(pcs_fstream_t *s, char **f)
 /* Session settings of the stream: no JIT (compiling the plan costs more than it saves, and an
  * event's small query would pay it every time); no sequential scans, so the plan never trusts
  * "empty" statistics of a table just loaded; index lookups priced as on cached or solid-state
- * storage; memory for the hash that puts a partner's tenants together; every scope (a slice, a
- * list of partners) read through the keys only, with no hash or merge join (which read the whole of
- * usage_packed for every slice) and no parallel workers (a slice is small; their start-up cost more
- * than they saved, and the other scorer has the other core). Reset when the stream closes, so the
+ * storage; every scope (a slice, a list of partners) read through the keys only, in their order:
+ * no hash join (which read the whole of usage_packed for every slice), no sort or hash aggregate
+ * (the keys give the order), no parallel workers (a slice is small; their start-up cost more than
+ * they saved, and the other scorer has the other core). A merge join stays: certification records
+ * and link periods, both restricted to the scope, meet in one pass. These price plans, they do not
+ * forbid them: the ORDER BY holds whatever the plan. Reset when the stream closes, so the
  * connection's other statements plan as usual. */
 static const char stream_set_sql[] =
-    "SET work_mem = '64MB'; SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1; SET enable_hashjoin = off;"
-    " SET enable_mergejoin = off; SET max_parallel_workers_per_gather = 0";
+    "SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1; SET enable_hashjoin = off;"
+    " SET enable_sort = off; SET enable_hashagg = off; SET max_parallel_workers_per_gather = 0";
 static const char stream_reset_sql[] =
-    "RESET work_mem; RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin; RESET enable_mergejoin;"
-    " RESET max_parallel_workers_per_gather";
-
-static const char chunk_end_sql[] =
-    "SELECT partner_id FROM partners WHERE partner_id >= $1 AND partner_id > $2 AND ($3 = '' OR partner_id < $3)"
-    " ORDER BY partner_id OFFSET $4::int LIMIT 1";
-static const char chunk_set_sql[] =
-    "SELECT set_config('pcs.facts_hi', $1, false), set_config('pcs.facts_after', $2, false)";
+    "RESET jit; RESET enable_seqscan; RESET random_page_cost; RESET enable_hashjoin; RESET enable_sort;"
+    " RESET enable_hashagg; RESET max_parallel_workers_per_gather";
 
 /* Starts the stream's COPY of sql; the reason of a failure is its first line, after "facts: ". */
 static int start_copy(pcs_fstream_t *s, const char *sql, pcs_err_t *err)
 {
-    if (pcs_copy_out_begin(s->db, sql, err) == 0) {
-        s->done = false;
+    if (pcs_copy_out_begin(s->db, sql, err) == 0)
         return 0;
-    }
     char m[sizeof err->msg];
     snprintf(m, sizeof m, "%s", err->msg);
     return pcs_err_set(err, PCS_EIO, 0, 0, "facts: %.*s", (int)strcspn(m, "\n"), m);
 }
 
-/* Starts the COPY of the next chunk of a chunked range: its end is the partner chunk places after
- * the cursor (or the range's end), its start the partner after the cursor. */
-static int start_chunk(pcs_fstream_t *s, pcs_err_t *err)
+static void free_rows(pcs_fstream_t *s, int from, int to)
 {
-    char n[16];
-    snprintf(n, sizeof n, "%d", s->chunk);
-    const char *p[4] = {s->lo, s->after, s->hi, n};
-    PGresult *r;
-    if (pcs_db_query(s->db, chunk_end_sql, 4, p, &r, err) < 0)
-        return -1;
-    s->last_chunk = PQntuples(r) == 0;
-    const char *end = s->last_chunk ? s->hi : PQgetvalue(r, 0, 0);
-    const char *q[2] = {end, s->after};
-    int rc = pcs_db_query(s->db, chunk_set_sql, 2, q, NULL, err);
-    const char *sql = end[0] ? pcs_facts_range_sql : pcs_facts_open_sql;
-    PQclear(r);
-    return rc < 0 ? -1 : start_copy(s, sql, err);
-}
-
-static void free_stream(pcs_fstream_t *s)
-{
-    pcs_strmap_destroy(&s->map);
-    free(s->snapshot);
-    free(s->lo);
-    free(s->hi);
-    free(s->after);
-    free(s);
+    for (int i = from; i < to; i++)
+        PQfreemem(s->rows[i].buf);
 }
 
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
@@ -358,19 +321,14 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     pcs_fstream_t *s = calloc(1, sizeof *s);
     PGresult *r = NULL;
     const char *sql = NULL;
-    if (!s || !(s->map = pcs_strmap_new())) {
+    if (!s) {
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        goto fail;
+        return NULL;
     }
     s->db = db;
-    s->chunk = scope->partners ? 0 : scope->chunk_partners;
-    if (s->chunk > 0 && (!(s->lo = strdup(scope->lo ? scope->lo : "")) ||
-                         !(s->hi = strdup(scope->hi ? scope->hi : "")) ||
-                         !(s->after = strdup(scope->after ? scope->after : "")))) {
-        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-        goto fail;
-    }
-    if (s->chunk > 0) {
+    /* the snapshot a slice records is exactly the one its COPY reads in; a rescoring slice reads in
+     * the transaction that holds its partners' locks, and takes the snapshot just before the COPY */
+    if (scope->snapshot && PQtransactionStatus(db) == PQTRANS_IDLE) {
         if (pcs_db_query(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL, NULL, err) < 0)
             goto fail;
         s->in_tx = true;
@@ -385,8 +343,7 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     }
     PQclear(r);
     r = NULL;
-    s->last_chunk = s->chunk == 0;
-    if ((s->chunk > 0 ? start_chunk(s, err) : start_copy(s, sql, err)) < 0)
+    if (start_copy(s, sql, err) < 0)
         goto fail;
     s->eng = eng;
     s->n_eng = n_eng;
@@ -395,39 +352,16 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     return s;
 fail:
     PQclear(r);
-    if (s) {
-        if (s->in_tx && PQstatus(db) == CONNECTION_OK)
-            pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
-        if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE)
-            pcs_db_query(db, stream_reset_sql, 0, NULL, NULL, NULL);
-        free_stream(s);
-    }
+    if (s->in_tx && PQstatus(db) == CONNECTION_OK)
+        pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
+    if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE)
+        pcs_db_query(db, stream_reset_sql, 0, NULL, NULL, NULL);
+    free(s->snapshot);
+    free(s);
     return NULL;
 }
 
-/* The group of partner (created on first sight), or -1 when out of memory. */
-static int group_of(pcs_fstream_t *s, const char *partner)
-{
-    size_t len = strlen(partner);
-    int32_t g = pcs_strmap_get(s->map, partner, len);
-    if (g >= 0)
-        return g;
-    if (s->n_groups == s->cap_groups) {
-        int nc = s->cap_groups ? 2 * s->cap_groups : 64;
-        fgroup_t *ng = realloc(s->groups, sizeof *ng * (size_t)nc);
-        if (!ng)
-            return -1;
-        s->groups = ng;
-        s->cap_groups = nc;
-    }
-    fgroup_t *gr = &s->groups[s->n_groups];
-    *gr = (fgroup_t){.rank = LLONG_MAX};
-    if (pcs_strmap_put(s->map, partner, len, s->n_groups, &gr->partner) < 0)
-        return -1;
-    return s->n_groups++;
-}
-
-/* Reads the next row of the COPY and files it under its partner. 1: a row; 0: end; -1: error. */
+/* Reads the next row of the COPY into rows. 1: a row; 0: end; -1: error. */
 static int read_row(pcs_fstream_t *s, pcs_err_t *err)
 {
     char *buf = NULL;
@@ -435,32 +369,20 @@ static int read_row(pcs_fstream_t *s, pcs_err_t *err)
     if (len >= 0) {
         s->rows_read++;
         if (s->n_rows == s->cap_rows) {
-            int nc = s->cap_rows ? 2 * s->cap_rows : 1024;
+            int nc = s->cap_rows ? 2 * s->cap_rows : 256;
             frow_t *nr = realloc(s->rows, sizeof *nr * (size_t)nc);
-            int *ng = nr ? realloc(s->grp, sizeof *ng * (size_t)nc) : NULL;
-            if (nr)
-                s->rows = nr;
-            if (!ng) {
+            if (!nr) {
                 PQfreemem(buf);
                 return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
             }
-            s->grp = ng;
+            s->rows = nr;
             s->cap_rows = nc;
         }
-        frow_t *r = &s->rows[s->n_rows];
-        if (split(r, buf, len) < 0) {
+        if (split(&s->rows[s->n_rows], buf, len) < 0) {
             PQfreemem(buf);
             return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
         }
-        int g = group_of(s, r->f[0]);
-        if (g < 0) {
-            PQfreemem(buf);
-            return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
-        }
-        if (r->f[1][0] == 'P' && r->f[2])
-            s->groups[g].rank = strtoll(r->f[2], NULL, 10);
-        s->groups[g].n++;
-        s->grp[s->n_rows++] = g;
+        s->n_rows++;
         return 1;
     }
     s->done = true;
@@ -499,114 +421,44 @@ static int cmp_rows(const void *pa, const void *pb)
     return 0;
 }
 
-/* Partners in the database's order: the rank its row of kind P carries (row_number() over the
- * scope in the collation of partner_id, which the slice bounds and the cursor compare in too). A
- * partner without one cannot occur (every fact table references partners, and the COPY reads
- * one snapshot); it would come last, by its bytes. */
-static int cmp_groups(const void *pa, const void *pb)
-{
-    const fgroup_t *a = pa, *b = pb;
-    if (a->rank != b->rank)
-        return a->rank < b->rank ? -1 : 1;
-    return strcmp(a->partner, b->partner);
-}
-
-/* Every row read: puts the groups in partner order, their rows side by side (counting sort), each
- * group's rows in one order. */
-static int group_rows(pcs_fstream_t *s, pcs_err_t *err)
-{
-    int *pos = malloc(sizeof *pos * ((size_t)s->n_groups + 1));
-    frow_t *sorted = malloc(sizeof *sorted * ((size_t)s->n_rows + 1));
-    if (!pos || !sorted) {
-        free(pos);
-        free(sorted);
-        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    }
-    /* the rows name their group by its index before the sort: start keeps it through the sort */
-    for (int g = 0; g < s->n_groups; g++)
-        s->groups[g].start = g;
-    if (s->n_groups > 1)
-        qsort(s->groups, (size_t)s->n_groups, sizeof *s->groups, cmp_groups);
-    int at = 0;
-    for (int g = 0; g < s->n_groups; g++) {
-        pos[s->groups[g].start] = at;
-        s->groups[g].start = at;
-        at += s->groups[g].n;
-    }
-    for (int i = 0; i < s->n_rows; i++)
-        sorted[pos[s->grp[i]]++] = s->rows[i];
-    free(pos);
-    free(s->rows);
-    s->rows = sorted;
-    s->cap_rows = s->n_rows + 1;
-    for (int g = 0; g < s->n_groups; g++)
-        qsort(s->rows + s->groups[g].start, (size_t)s->groups[g].n, sizeof *s->rows, cmp_rows);
-    free(s->grp);
-    s->grp = NULL;
-    s->grouped = true;
-    return 0;
-}
-
-static void free_group(pcs_fstream_t *s, int g)
-{
-    for (int i = s->groups[g].start; i < s->groups[g].start + s->groups[g].n; i++)
-        PQfreemem(s->rows[i].buf);
-    s->groups[g].n = 0;
-}
-
-/* The rows still held: the partner fed last and those not fed yet. */
-static void free_groups_left(pcs_fstream_t *s)
-{
-    for (int g = s->next > 0 ? s->next - 1 : 0; g < s->n_groups; g++)
-        free_group(s, g);
-}
-
-/* Every partner of the chunk fed: forgets it, keeps its last partner as the cursor, starts the next. */
-static int next_chunk(pcs_fstream_t *s, pcs_err_t *err)
-{
-    char *after = strdup(s->groups[s->n_groups - 1].partner);
-    if (!after)
-        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    free(s->after);
-    s->after = after;
-    free_groups_left(s);
-    free(s->rows);
-    s->rows = NULL;
-    s->n_rows = s->cap_rows = s->n_groups = s->next = 0;
-    pcs_strmap_reset(s->map);
-    s->grouped = false;
-    return start_chunk(s, err);
-}
-
+/* The rows come in partner order: a partner is whole when the next one's first row arrives, or
+ * when the COPY ends. */
 int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
 {
     if (s->failed)
         return pcs_err_set(err, PCS_EIO, 0, 0, "facts: stream failed earlier"), -1;
+    if (s->fed) {
+        /* the partner fed last is scored by now: its rows go, the next one's move to the front */
+        free_rows(s, 0, s->n_ready);
+        memmove(s->rows, s->rows + s->n_ready, sizeof *s->rows * (size_t)(s->n_rows - s->n_ready));
+        s->n_rows -= s->n_ready;
+        s->n_ready = 0;
+        s->fed = false;
+    }
+    if (s->ready)
+        return 1;
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (s->grouped) {
-            if (s->next < s->n_groups || s->last_chunk || s->n_groups == 0)
-                return 1;
-            if (next_chunk(s, err) < 0) {
-                s->failed = true;
-                return -1;
-            }
+    for (long k = 1;; k++) {
+        if (s->done) {
+            s->n_ready = s->n_rows;
+            s->ready = s->n_rows > 0;
+            return 1;
         }
-        for (long k = 1; !s->done; k++) {
-            if (read_row(s, err) < 0) {
-                s->failed = true;
-                return -1;
-            }
-            if (budget_s > 0 && (k & 255) == 0) {
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= budget_s)
-                    return 0;
-            }
-        }
-        if (group_rows(s, err) < 0) {
+        int rc = read_row(s, err);
+        if (rc < 0) {
             s->failed = true;
             return -1;
+        }
+        if (rc > 0 && s->n_rows > 1 && strcmp(s->rows[s->n_rows - 1].f[0], s->rows[0].f[0]) != 0) {
+            s->n_ready = s->n_rows - 1;
+            s->ready = true;
+            return 1;
+        }
+        if (budget_s > 0 && (k & 255) == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= budget_s)
+                return 0;
         }
     }
 }
@@ -615,17 +467,19 @@ int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
 {
     if (pcs_fstream_load(s, 0, err) < 0)
         return -1;
-    if (s->next > 0)
-        free_group(s, s->next - 1);   /* the partner scored since the last call */
-    if (s->next == s->n_groups)
+    if (!s->ready)
         return 0;
-    const fgroup_t *g = &s->groups[s->next++];
+    if (s->n_ready > 1)
+        qsort(s->rows, (size_t)s->n_ready, sizeof *s->rows, cmp_rows);
+    const char *p = s->rows[0].f[0];
     for (int i = 0; i < s->n_eng; i++)
-        if (pcs_engine_begin(s->eng[i], g->partner, err) < 0)
+        if (pcs_engine_begin(s->eng[i], p, err) < 0)
             return s->failed = true, -1;
-    for (int i = g->start; i < g->start + g->n; i++)
+    for (int i = 0; i < s->n_ready; i++)
         feed(s, s->rows[i].f);
-    *partner = g->partner;
+    s->ready = false;
+    s->fed = true;
+    *partner = p;
     return 1;
 }
 
@@ -649,15 +503,8 @@ void pcs_fstream_close(pcs_fstream_t *s)
 {
     if (!s)
         return;
-    if (s->grouped) {
-        free_groups_left(s);
-    } else {
-        for (int i = 0; i < s->n_rows; i++)
-            PQfreemem(s->rows[i].buf);
-    }
+    free_rows(s, 0, s->n_rows);
     free(s->rows);
-    free(s->grp);
-    free(s->groups);
     if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
         /* abandon the COPY: cancel it and read what is left */
         PGcancel *c = PQgetCancel(s->db);
@@ -677,7 +524,8 @@ void pcs_fstream_close(pcs_fstream_t *s)
         pcs_db_query(s->db, "ROLLBACK", 0, NULL, NULL, NULL);   /* it only read */
     if (PQstatus(s->db) == CONNECTION_OK && PQtransactionStatus(s->db) != PQTRANS_INERROR)
         pcs_db_query(s->db, stream_reset_sql, 0, NULL, NULL, NULL);
-    free_stream(s);
+    free(s->snapshot);
+    free(s);
 }
 
 /* ---- results ---------------------------------------------------------------------------------------- */

@@ -31,21 +31,20 @@ typedef struct pcs_fscope {
     /* rule-set names whose stored snapshots feed the status windows and the history (§11) */
     const char *const *rule_sets;
     int n_rule_sets;
-    /* take the snapshot the facts are read in (pcs_fstream_snapshot): a refresh slice needs it to
-     * leave newer results alone; an event's rescoring writes last and skips the round trip */
+    /* keep the snapshot the facts are read in (pcs_fstream_snapshot), reading them in a REPEATABLE
+     * READ transaction of their own unless the connection is in a transaction already (then the
+     * snapshot is taken just before the COPY): a refresh slice needs it to leave newer results
+     * alone; an event's rescoring writes last and skips the round trips */
     bool snapshot;
-    /* a range (no list) is read chunk_partners partners at a time, each chunk a COPY, all of them in
-     * one REPEATABLE READ transaction of the stream's connection (the snapshot above holds for
-     * every chunk): the stream holds one chunk's facts. 0: the whole scope in one COPY. */
-    int chunk_partners;
 } pcs_fscope_t;
 
 /* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT statements (a bounded
  * range of partners, a range open at the end, a list of partners), one row per fact: partner_id,
- * kind (P partner: its rank in the scope in the database's order of partner_id; C customer, A
- * association, U a tenant's usage: tenant and its packed text (pcs_usage.h), X certification
- * record, E enrollment, S stored snapshot) and seven text fields, in no particular order. COPY takes no parameters: pcs_facts_scope() first puts the scope into
- * session settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
+ * kind (P the partner itself; C customer, A association, U a tenant's usage: tenant and its packed
+ * text (pcs_usage.h), X certification record, E enrollment, S stored snapshot) and seven text
+ * fields, in partner order (the database's collation of partner_id), a partner's rows in no
+ * particular order. COPY takes no parameters: pcs_facts_scope() first puts the scope into session
+ * settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
  * text), or NULL with err. Shared by the scorer, the benchmark and any reader of a partner's facts. */
 extern const char pcs_facts_range_sql[];
 extern const char pcs_facts_open_sql[];
@@ -56,21 +55,22 @@ const char *pcs_facts_scope(PGconn *db, const pcs_fscope_t *s, pcs_err_t *err);
 typedef struct pcs_fstream pcs_fstream_t;
 
 /* Starts streaming the facts of scope. The engines are begun and fed by pcs_fstream_next(). The
- * stream holds the rows of the whole scope (a list) or of one chunk of it (a range) before the first
- * of its partners is fed: they come unordered, and are put in partner order by the client. */
+ * rows come in partner order, so the stream holds one partner's rows (and the first of the next),
+ * and the server reads the next partner while the engines score this one. */
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err);
 /* Reads rows for about budget_s seconds (0: until done). 1: the next partner is ready to feed (or the
  * stream has ended); 0: more to read, call again (an event loop's turn stays short); -1: error
- * (err). Starts the next chunk when the one in hand is fed. */
+ * (err). */
 int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err);
 /* Feeds the next partner's facts to every engine (reading what it needs first). 1: *partner holds
  * the partner (valid until the next call of pcs_fstream_next or pcs_fstream_load), score it now;
  * 0: end of stream; -1: error (err). Rows the engine refuses are logged and skipped. */
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err);
 long long pcs_fstream_rows(const pcs_fstream_t *s);
-/* The snapshot (pg_current_snapshot() text) taken just before the stream's COPY when the scope asked
- * for it (else NULL): every fact the stream reads was committed in it. Owned by the stream. */
+/* The snapshot (pg_current_snapshot() text) the stream's COPY reads in (or one taken just before
+ * it, see pcs_fscope_t), when the scope asked for it (else NULL): every fact committed in it is
+ * read. Owned by the stream. */
 const char *pcs_fstream_snapshot(const pcs_fstream_t *s);
 /* Inside a write transaction: results and snapshots stored later than snapshot (by a transaction it
  * does not see, so from newer facts) are not overwritten by this transaction's upserts. */

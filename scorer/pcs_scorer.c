@@ -41,7 +41,6 @@ typedef struct config {
     int64_t refresh_day;
     int64_t slice_partners;
     int64_t batch_partners;
-    int64_t read_partners;
     int64_t outbox_poll_ms;
     int64_t coalesce_ms;
 } config_t;
@@ -59,7 +58,6 @@ static const pcs_cfg_key_t config_keys[] = {
     PCS_CFG_INTEGER(config_t, refresh_day, "20", 0, 28, R),
     PCS_CFG_INTEGER(config_t, slice_partners, "2000", 1, 100000000, R),
     PCS_CFG_INTEGER(config_t, batch_partners, "250", 1, 100000, R),
-    PCS_CFG_INTEGER(config_t, read_partners, "1000", 1, 100000000, R),
     PCS_CFG_INTEGER(config_t, outbox_poll_ms, "60000", 50, 3600000, R),
     PCS_CFG_INTEGER(config_t, coalesce_ms, "50", 0, 60000, R),
 };
@@ -573,8 +571,7 @@ static int claim_slice(scorer_t *s)
                        .n_partners = s->sl.n_names,
                        .rule_sets = s->rule_names,
                        .n_rule_sets = s->n_rules,
-                       .snapshot = true,
-                       .chunk_partners = (int)s->cfg.read_partners};
+                       .snapshot = true};
     if (!(s->sl.fs = pcs_fstream_open(rd, &sc, s->eng, s->n_rules, &err)) ||
         !(s->sl.snapshot = strdup(pcs_fstream_snapshot(s->sl.fs)))) {
         if (!err.code)
@@ -605,7 +602,7 @@ static void on_work(uv_idle_t *h)
             return;
         }
     }
-    /* a bounded amount of work per turn of the loop (reading a chunk's rows 10 ms at a time, 64
+    /* a bounded amount of work per turn of the loop (reading a partner's rows 10 ms at a time, 64
      * partners, or 20 ms when they are large), so signals, sockets and control requests are served */
     double turn = mono_s();
     for (int k = 0; k < 64 && mono_s() - turn < 0.02; k++) {
@@ -1212,7 +1209,7 @@ static int stream_facts(scorer_t *s, const char *as_of, bool score)
                            .hi = k + 1 < PQntuples(b) ? PQgetvalue(b, k + 1, 0) : NULL,
                            .rule_sets = s->rule_names,
                            .n_rule_sets = s->n_rules,
-                           .chunk_partners = (int)s->cfg.read_partners};
+                           .snapshot = true};   /* read as a refresh slice reads */
         pcs_fstream_t *fs = pcs_fstream_open(db, &sc, s->eng, s->n_rules, &err);
         const char *partner;
         rc = fs ? 0 : -1;

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The facts stream comes unordered and pcs-scorer puts the partners in the database's order of
-# partner_id (the rank the partner row carries), the order the slice bounds and the resume cursor
-# compare in. Under a collation that is not byte order (ICU 'en': case and punctuation weigh less
-# than letters), a refresh cut into small slices with a commit after every partner scores every
-# partner once, and each slice's cursor ends on the slice's last partner in that collation (in byte
-# order it would end elsewhere: a restart would then skip or redo partners). Each slice is read two
-# partners at a time (read_partners), so the order holds across reads too.
+# The facts stream comes in the database's order of partner_id, the order the slice bounds and the
+# resume cursor compare in, and pcs-scorer takes a partner as whole when the next one's first row
+# arrives. Under a collation that is not byte order (ICU 'en': case and punctuation weigh less than
+# letters), a refresh cut into small slices with a commit after every partner scores every partner
+# once, and each slice's cursor ends on the slice's last partner in that collation (in byte order it
+# would end elsewhere: a restart would then skip or redo partners).
 # usage: collation.sh PATH/TO/pcs PATH/TO/pcs-scorer
 set -u
 PCS=$1
@@ -21,7 +20,7 @@ got=$(q "SELECT (SELECT string_agg(partner_id, ' ' ORDER BY partner_id) FROM par
              || (SELECT string_agg(partner_id, ' ' ORDER BY partner_id COLLATE \"C\") FROM partners)")
 check "the database orders the ids otherwise than their bytes ($got)" '[ "${got%% | *}" != "${got##* | }" ]'
 
-{ scorer_endpoints; printf 'rule_sets = pcs-2026\nrefresh_day = 0\nslice_partners = 5\nbatch_partners = 1\nread_partners = 2\n'; } >"$T/scorer.conf"
+{ scorer_endpoints; printf 'rule_sets = pcs-2026\nrefresh_day = 0\nslice_partners = 5\nbatch_partners = 1\n'; } >"$T/scorer.conf"
 "$SCORER" --config "$T/scorer.conf" 2>>"$T/scorer.log" & spid=$!
 out=$("$PCS" refresh --as-of 2026-11-20 --wait --timeout 120 2>&1); rc=$?
 check "pcs refresh --wait ($out)" '[ $rc -eq 0 ] && [[ "$out" == *"done: 16 partners"* ]]'

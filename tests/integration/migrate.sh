@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # pcs migrate against the throwaway PostgreSQL of tests/run: applies every migration once, in
 # order, records them, and a second run (or a concurrent one) changes nothing.
-# usage: migrate.sh PATH/TO/pcs
+# usage: migrate.sh PATH/TO/pcs PATH/TO/pcs-scorer
 set -u
-PCS=$1
+PCS=$1 SCORER=$2
 : "${PGHOST:?tests/run starts PostgreSQL and sets PGHOST}"
 DB=pcs_migrate_$$
 pass=0 fail=0
@@ -89,6 +89,23 @@ got=$(q "SELECT (SELECT count(*) FROM ($old_view) o) || '|' || (SELECT count(*) 
           || '|' || (SELECT count(*) FROM (SELECT * FROM scoring_certs EXCEPT ALL ($old_view)) y)")
 check "scoring_certs (one left join) has exactly the rows of the join plus anti-join (old|new|missing|extra: $got)" \
     '[ "${got%%|*}" -gt 100 ] && [ "$got" = "${got%%|*}|${got%%|*}|0|0" ]'
+
+# 0015: the scorer's facts stream applies the view's rules itself (both tables restricted to the
+# scope, so they merge): its certification rows (kind X) for the partner are exactly the view's
+list_sql=$("$SCORER" --print-facts-sql - | awk '/^-- or a list of partners:/ {getline; print}')
+stream_x=$(psql -qAt -d "$DB" <<SQL | awk -F'\t' '$2 == "X" {print $1 "|" $3 "|" $4 "|" $5 "|" ($6 == "\\N" ? "" : $6)}' | sort
+SELECT set_config('pcs.facts_m0', '2024-01-01', false), set_config('pcs.facts_m1', '2026-10-01', false),
+       set_config('pcs.facts_s0', '2026-01-01', false), set_config('pcs.facts_d', '2026-11-20', false),
+       set_config('pcs.facts_rules', '{pcs-2026}', false), set_config('pcs.facts_lo', '', false),
+       set_config('pcs.facts_hi', '', false), set_config('pcs.facts_after', '', false),
+       set_config('pcs.facts_partners', '{lk}', false) \g /dev/null
+${list_sql%;}
+SQL
+)
+view_x=$(q "SELECT partner_id || '|' || person_id || '|' || certification || '|' || earned || '|' || coalesce(expires::text, '')
+              FROM scoring_certs WHERE partner_id = 'lk'" | sort)
+check "the facts stream's certification rows are the view's ($(wc -l <<<"$stream_x") rows)" \
+    '[ "$(wc -l <<<"$view_x")" -gt 100 ] && [ "$stream_x" = "$view_x" ]'
 
 out=$("$PCS" migrate --db "dbname=no_such_db_$$" 2>&1); rc=$?
 check "unreachable database is a clear error" '[ $rc -eq 1 ] && [[ "$out" == "pcs: migrate: cannot connect to PostgreSQL"* ]]'
