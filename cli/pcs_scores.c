@@ -2,6 +2,7 @@
  * scores people read (show, history, alerts, partners), all through the read model. */
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,30 @@ static json_t *control(pcs_args_t *a, json_t *req, int *rc)
     return j;
 }
 
+/* Takes the notifications libpq holds; whether there were any. */
+static bool drain_notifies(PGconn *db)
+{
+    bool any = false;
+    PGnotify *n;
+    PQconsumeInput(db);
+    while ((n = PQnotifies(db))) {
+        any = true;
+        PQfreemem(n);
+    }
+    return any;
+}
+
+/* Waits up to ms for a notification on db (LISTENed to), or for the time to pass. One that came
+ * with the last query's result ends the wait at once. */
+static void wait_notify(PGconn *db, int ms)
+{
+    if (drain_notifies(db))
+        return;
+    struct pollfd pf = {.fd = PQsocket(db), .events = POLLIN};
+    if (pf.fd >= 0 && poll(&pf, 1, ms) > 0)
+        drain_notifies(db);
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -87,10 +112,15 @@ int pcs_cmd_refresh(pcs_args_t *a)
         snprintf(rid, sizeof rid, "%lld", run);
         const char *p[1] = {rid};
         /* the partners to score, counted once for the progress line: counting them at every poll
-         * cost 5 ms of the server's CPU per poll at 100,000 partners, taken from the refresh */
+         * cost 5 ms of the server's CPU per poll at 100,000 partners, taken from the refresh. Woken
+         * by the notification of every results write and of the run's end (pcs_alert_queue, 0005),
+         * so the wait ends when the refresh does; read at least every 100 ms in any case. */
         long total = -1;
+        bool listening = false;
         for (;;) {
             PGresult *r;
+            if (!listening)
+                listening = pcs_db_query(db, "LISTEN pcs_alert_queue", 0, NULL, NULL, NULL) == 0;
             if (total < 0 && pcs_db_query(db, "SELECT count(*) FROM partners", 0, NULL, &r, &err) == 0) {
                 total = atol(PQgetvalue(r, 0, 0));
                 PQclear(r);
@@ -101,6 +131,7 @@ int pcs_cmd_refresh(pcs_args_t *a)
                              " FROM refresh_runs WHERE run_id = $1",
                              1, p, &r, &err) < 0) {
                 PQreset(db);   /* the database may be restarting: keep waiting */
+                listening = false;
             } else {
                 bool done = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
                 if (PQntuples(r) == 1)
@@ -122,7 +153,10 @@ int pcs_cmd_refresh(pcs_args_t *a)
                 json_decref(out);
                 return pcs_cli_fail(1, "refresh %lld not finished after %.0f s", run, timeout);
             }
-            nanosleep(&(struct timespec){0, 100000000}, NULL);
+            if (listening)
+                wait_notify(db, 100);
+            else
+                nanosleep(&(struct timespec){0, 100000000}, NULL);
         }
         PQfinish(db);
     }
