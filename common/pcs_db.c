@@ -315,8 +315,12 @@ char *pcs_copy_unescape(char *s)
 {
     if (s[0] == '\\' && s[1] == 'N' && s[2] == '\0')
         return NULL;
-    char *w = s;
-    for (const char *r = s; *r; r++) {
+    /* most fields hold no escape: find the first one (libc's strchr reads many bytes at a time),
+     * and rewrite only from there */
+    char *w = strchr(s, '\\');
+    if (!w)
+        return s;
+    for (const char *r = w; *r; r++) {
         if (*r != '\\' || !r[1]) {
             *w++ = *r;
             continue;

@@ -114,10 +114,12 @@ int pcs_engine_begin(pcs_engine_t *e, const char *partner_id, pcs_err_t *err)
 
 static int workload_id(pcs_engine_t *e, const char *name)
 {
+    if (e->last_wl < e->n_wl && strcmp(e->wl[e->last_wl].name, name) == 0)
+        return e->last_wl;
     size_t len = strlen(name);
     int32_t id = pcs_strmap_get(e->wl_map, name, len);
     if (id >= 0)
-        return id;
+        return e->last_wl = id;
     if (GROW(e, e->wl, e->cap_wl, e->n_wl + 1) < 0 || GROW(e, e->wl_local, e->cap_wl_local, e->n_wl + 1) < 0)
         return -1;
     const char *stored;
@@ -144,6 +146,8 @@ static int workload_id(pcs_engine_t *e, const char *name)
 
 static int tenant_index(pcs_engine_t *e, const char *id)
 {
+    if (e->last_tenant < e->n_tenants && strcmp(e->tenants[e->last_tenant].id, id) == 0)
+        return e->last_tenant;
     const char *stored;
     int32_t t = pcs_strmap_put(e->tenant_map, id, strlen(id), e->n_tenants, &stored);
     if (t < 0) {
@@ -160,7 +164,7 @@ static int tenant_index(pcs_engine_t *e, const char *id)
         e->tenant_listed[t] = false;
         e->n_tenants++;
     }
-    return t;
+    return e->last_tenant = t;
 }
 
 static int customer_index(pcs_engine_t *e, const char *id)

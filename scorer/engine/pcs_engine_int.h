@@ -93,6 +93,9 @@ struct pcs_engine {
     pcs_strmap_t *wl_map;
     workload_t *wl;
     int n_wl, cap_wl;
+    /* the workload and tenant found last: usage comes a tenant and a workload at a time, so most
+     * lookups name the one before (checked by content; valid while below n_wl / n_tenants) */
+    int last_wl, last_tenant;
     /* per-partner facts */
     pcs_strmap_t *strs;          /* tenants, customers, persons: separate maps below */
     pcs_strmap_t *tenant_map, *customer_map, *person_map;
