@@ -143,14 +143,14 @@ typedef struct frow {
 
 struct pcs_fstream {
     PGconn *db;
-    char *snapshot;             /* pg_current_snapshot() of the stream's transaction */
+    char *snapshot;             /* pg_current_snapshot() the COPY reads in (pcs_fstream_snapshot) */
     pcs_engine_t *const *eng;
     int n_eng;
-    /* the rows held: [0, n_ready) one partner's, whole (ready) or fed (fed: freed at the next call),
-     * then what has come of the next partner's */
+    /* the rows held: [0, n_ready) one whole partner's, waiting to be fed or, once fed, to be freed
+     * at the next call; then what has come of the next partner's */
     frow_t *rows;
     int n_rows, cap_rows, n_ready;
-    bool ready, fed;
+    bool fed;
     int32_t m0, m1;             /* the usage months the scope evaluates */
     bool done, failed, in_tx;
     long long rows_read;
@@ -435,14 +435,13 @@ int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
         s->n_ready = 0;
         s->fed = false;
     }
-    if (s->ready)
+    if (s->n_ready > 0)
         return 1;
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long k = 1;; k++) {
         if (s->done) {
-            s->n_ready = s->n_rows;
-            s->ready = s->n_rows > 0;
+            s->n_ready = s->n_rows;   /* 0: nothing left */
             return 1;
         }
         int rc = read_row(s, err);
@@ -452,7 +451,6 @@ int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
         }
         if (rc > 0 && s->n_rows > 1 && strcmp(s->rows[s->n_rows - 1].f[0], s->rows[0].f[0]) != 0) {
             s->n_ready = s->n_rows - 1;
-            s->ready = true;
             return 1;
         }
         if (budget_s > 0 && (k & 255) == 0) {
@@ -467,7 +465,7 @@ int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
 {
     if (pcs_fstream_load(s, 0, err) < 0)
         return -1;
-    if (!s->ready)
+    if (s->n_ready == 0)
         return 0;
     if (s->n_ready > 1)
         qsort(s->rows, (size_t)s->n_ready, sizeof *s->rows, cmp_rows);
@@ -477,7 +475,6 @@ int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
             return s->failed = true, -1;
     for (int i = 0; i < s->n_ready; i++)
         feed(s, s->rows[i].f);
-    s->ready = false;
     s->fed = true;
     *partner = p;
     return 1;

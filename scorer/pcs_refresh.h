@@ -59,9 +59,9 @@ typedef struct pcs_fstream pcs_fstream_t;
  * and the server reads the next partner while the engines score this one. */
 pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engine_t *const *eng, int n_eng,
                                 pcs_err_t *err);
-/* Reads rows for about budget_s seconds (0: until done). 1: the next partner is ready to feed (or the
- * stream has ended); 0: more to read, call again (an event loop's turn stays short); -1: error
- * (err). */
+/* Reads rows until the next partner is whole, for about budget_s seconds at most (0: no limit). 1:
+ * the next partner is ready to feed (or the stream has ended); 0: more to read, call again (an event
+ * loop's turn stays short); -1: error (err). */
 int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err);
 /* Feeds the next partner's facts to every engine (reading what it needs first). 1: *partner holds
  * the partner (valid until the next call of pcs_fstream_next or pcs_fstream_load), score it now;
