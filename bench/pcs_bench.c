@@ -10,7 +10,7 @@
  *
  * --mode docs times the result output instead of the engine: each partner is scored as in full
  * (every part of the document filled) and its result goes through pcs_batch_add, the scorer's
- * COPY text of the result document and its snapshot rows; the batch is emptied every 250 partners
+ * binary COPY rows of the result document and its snapshots; the batch is emptied every 250 partners
  * as a refresh slice does. Only pcs_batch_add is timed, in CPU seconds of this process; a checksum
  * of every COPY byte produced compares two builds for identical output. Its reference in the same
  * run: json_dumps of each document and of each track object (reference_docs). */
@@ -291,10 +291,10 @@ static int bench_docs(pcs_rules_t *r, const partner_t *all, long partners, long 
     double dt = now_s() - t0;
     printf("rules %s, mode docs, seed %lu\n", r->name, seed);
     printf("partners %ld, usage rows %ld, seconds (scoring and output) %.3f\n", partners, total_rows, dt);
-    printf("COPY text MB %.1f (%.0f bytes per partner)\n", tot.bytes / 1e6, tot.bytes / (double)partners);
+    printf("COPY MB %.1f (binary rows, %.0f bytes per partner)\n", tot.bytes / 1e6, tot.bytes / (double)partners);
     printf("pcs_batch_add CPU seconds %.3f (%.1f us per partner, %.1f MB/s)\n", cpu, cpu * 1e6 / (double)partners,
            tot.bytes / 1e6 / cpu);
-    printf("reference (json_dumps of each document and of each track object, no COPY text, no digests) CPU "
+    printf("reference (json_dumps of each document and of each track object, no COPY rows, no digests) CPU "
            "seconds %.3f (%.1f us per partner, %.1f MB of JSON)\n",
            ref_cpu, ref_cpu * 1e6 / (double)partners, ref_bytes / 1e6);
     printf("ratio reference / pcs_batch_add %.2f\n", ref_cpu / cpu);

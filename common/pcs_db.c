@@ -350,3 +350,72 @@ char *pcs_copy_unescape(char *s)
     *w = '\0';
     return s;
 }
+
+/* ---- COPY binary format ---- */
+
+static void put_be(pcs_copybuf_t *b, uint64_t v, int bytes)
+{
+    char be[8];
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        be[i] = (char)(v & 0xff);
+    pcs_copy_put(b, be, (size_t)bytes);
+}
+
+void pcs_copy_bin_row(pcs_copybuf_t *b, int fields)
+{
+    put_be(b, (uint16_t)fields, 2);
+}
+
+void pcs_copy_bin_bytes(pcs_copybuf_t *b, const char *s, size_t n)
+{
+    if (!s || n > INT32_MAX) {   /* a longer value cannot be sent: NULL, which the table refuses */
+        put_be(b, (uint32_t)-1, 4);
+        return;
+    }
+    put_be(b, (uint32_t)n, 4);
+    pcs_copy_put(b, s, n);
+}
+
+void pcs_copy_bin_text(pcs_copybuf_t *b, const char *s)
+{
+    pcs_copy_bin_bytes(b, s, s ? strlen(s) : 0);
+}
+
+/* PostgreSQL's date counts days from 2000-01-01, a pcs day from 1970-01-01 */
+#define PG_EPOCH_DAY 10957
+
+void pcs_copy_bin_date(pcs_copybuf_t *b, int32_t day)
+{
+    put_be(b, 4, 4);
+    put_be(b, (uint32_t)(day - PG_EPOCH_DAY), 4);
+}
+
+void pcs_copy_bin_float8(pcs_copybuf_t *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_be(b, 8, 4);
+    put_be(b, bits, 8);
+}
+
+void pcs_copy_bin_bool(pcs_copybuf_t *b, bool v)
+{
+    put_be(b, 1, 4);
+    pcs_copy_put(b, v ? "\1" : "\0", 1);
+}
+
+int pcs_copy_bin_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
+{
+    /* signature, flags (no OIDs), header extension length; the trailer is a field count of -1 */
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    static const char trailer[2] = {'\377', '\377'};
+    if (b->oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (PQputCopyData(db, header, sizeof header) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+    if (pcs_copy_flush(db, b, err) < 0)
+        return -1;
+    if (PQputCopyData(db, trailer, sizeof trailer) != 1)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
+    return 0;
+}

@@ -527,11 +527,6 @@ void pcs_fstream_close(pcs_fstream_t *s)
 
 /* ---- results ---------------------------------------------------------------------------------------- */
 
-static void field(pcs_copybuf_t *b, const char *s, bool first)
-{
-    pcs_copy_field(b, s, s ? strlen(s) : 0, first);
-}
-
 static uint64_t rotl64(uint64_t x, int r)
 {
     return x << r | x >> (64 - r);
@@ -718,16 +713,16 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
     json_t *doc = pcs_result_to_json_cached(b->json, rules, res, false);
     if (!doc || pcs_batch_dump(w, doc, b->json, tracks, PCS_AREA_N * PCS_TRACK_N, &nt, &doc_text) < 0)
         goto out;
-    char day[16], digest[33];
-    pcs_day_format(res->as_of, day);
+    char digest[33];
     hex_digest(w->s + doc_text.off, doc_text.len, digest);
-    field(&b->res, res->partner_id, true);
-    field(&b->res, res->rules, false);
-    field(&b->res, day, false);
-    pcs_copy_field(&b->res, w->s + doc_text.off, doc_text.len, false);
-    field(&b->res, digest, false);
-    field(&b->res, trigger, false);
-    pcs_copy_put(&b->res, "\n", 1);
+    /* the columns of pcs_stage_res, in binary (pcs_batch_stage) */
+    pcs_copy_bin_row(&b->res, 6);
+    pcs_copy_bin_text(&b->res, res->partner_id);
+    pcs_copy_bin_text(&b->res, res->rules);
+    pcs_copy_bin_date(&b->res, res->as_of);
+    pcs_copy_bin_bytes(&b->res, w->s + doc_text.off, doc_text.len);
+    pcs_copy_bin_text(&b->res, digest);
+    pcs_copy_bin_text(&b->res, trigger);
 
     /* one snapshot per evaluated track, in the order of the document's track objects */
     for (int a = 0; a < PCS_AREA_N; a++) {
@@ -754,18 +749,18 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
             pcs_copy_put(w, w->s + d->off, d->len);
             hex_digest(w->s + mark, w->n - mark, digest);
             w->n = mark;
-            field(&b->snap, res->partner_id, true);
-            field(&b->snap, pcs_area_ids[a], false);
-            field(&b->snap, pcs_track_ids[t], false);
-            field(&b->snap, day, false);
-            field(&b->snap, res->rules, false);
-            field(&b->snap, total, false);
-            field(&b->snap, tr->qualified ? "t" : "f", false);
-            field(&b->snap, sel ? "t" : "f", false);
-            field(&b->snap, status, false);
-            pcs_copy_field(&b->snap, w->s + d->off, d->len, false);
-            field(&b->snap, digest, false);
-            pcs_copy_put(&b->snap, "\n", 1);
+            pcs_copy_bin_row(&b->snap, 11);   /* the columns of pcs_stage_snap */
+            pcs_copy_bin_text(&b->snap, res->partner_id);
+            pcs_copy_bin_text(&b->snap, pcs_area_ids[a]);
+            pcs_copy_bin_text(&b->snap, pcs_track_ids[t]);
+            pcs_copy_bin_date(&b->snap, res->as_of);
+            pcs_copy_bin_text(&b->snap, res->rules);
+            pcs_copy_bin_float8(&b->snap, tr->total);
+            pcs_copy_bin_bool(&b->snap, tr->qualified);
+            pcs_copy_bin_bool(&b->snap, sel);
+            pcs_copy_bin_text(&b->snap, status);
+            pcs_copy_bin_bytes(&b->snap, w->s + d->off, d->len);
+            pcs_copy_bin_text(&b->snap, digest);
         }
     }
     if (k != nt)
@@ -874,11 +869,11 @@ int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     if (pcs_db_query(db, stage_sql, 0, NULL, NULL, err) < 0)
         return -1;
-    if (pcs_copy_begin(db, "COPY pcs_stage_res FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->res, err) < 0 ||
-        pcs_copy_end(db, err) < 0)
+    if (pcs_copy_begin(db, "COPY pcs_stage_res FROM STDIN (FORMAT binary)", err) < 0 ||
+        pcs_copy_bin_flush(db, &b->res, err) < 0 || pcs_copy_end(db, err) < 0)
         return -1;
-    if (pcs_copy_begin(db, "COPY pcs_stage_snap FROM STDIN", err) < 0 || pcs_copy_flush(db, &b->snap, err) < 0 ||
-        pcs_copy_end(db, err) < 0)
+    if (pcs_copy_begin(db, "COPY pcs_stage_snap FROM STDIN (FORMAT binary)", err) < 0 ||
+        pcs_copy_bin_flush(db, &b->snap, err) < 0 || pcs_copy_end(db, err) < 0)
         return -1;
     pcs_batch_reset(b);
     return 0;

@@ -1,13 +1,15 @@
 /* The scorer's result output (scorer/pcs_refresh.c, pcs_batch_add): the document text spliced from
  * track objects dumped once and from the texts a cache holds for recurring objects
  * (pcs_result_to_json_cached) is byte for byte json_dumps of the whole document built without a
- * cache, the snapshot details are json_dumps of each track object, and the COPY text unescapes to
+ * cache, the snapshot details are json_dumps of each track object, and the binary COPY rows hold
  * them; over the golden
  * partners scored on many days and over generated partners with hostile text (tabs, newlines,
  * backslashes, quotes, non-ASCII) in every string the document carries. pcs_copy_field against a
  * byte-by-byte escaper. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +37,51 @@ static pcs_rules_t *load_rules(const char *name)
     return r;
 }
 
-/* One COPY row (without its newline) split at tabs and unescaped in place; the field count. */
-static int split_row(char *row, char **f, int max)
+/* A binary COPY row at *pos of b (pcs_copy_bin_row and the values): its fields as NUL-terminated
+ * copies (NULL for SQL NULL) and their lengths, *pos moved past it; the field count, -1 at the end
+ * of b or for a value running past it. */
+static int bin_row(const pcs_copybuf_t *b, size_t *pos, char **f, size_t *len, int max)
 {
-    int n = 0;
-    for (char *save = NULL, *p = strtok_r(row, "\t", &save); p && n < max; p = strtok_r(NULL, "\t", &save))
-        f[n++] = pcs_copy_unescape(p);
+    const unsigned char *u = (const unsigned char *)b->s;
+    if (*pos + 2 > b->n)
+        return -1;
+    int n = u[*pos] << 8 | u[*pos + 1];
+    *pos += 2;
+    for (int i = 0; i < n; i++) {
+        if (i >= max || *pos + 4 > b->n)
+            return -1;
+        uint32_t l = (uint32_t)u[*pos] << 24 | (uint32_t)u[*pos + 1] << 16 | (uint32_t)u[*pos + 2] << 8 | u[*pos + 3];
+        *pos += 4;
+        if (l == UINT32_MAX) {
+            f[i] = NULL;
+            len[i] = 0;
+            continue;
+        }
+        if (*pos + l > b->n)
+            return -1;
+        f[i] = malloc(l + 1);   /* not strndup: a binary value may hold NUL bytes */
+        cr_assert_not_null(f[i]);
+        memcpy(f[i], b->s + *pos, l);
+        f[i][l] = '\0';
+        len[i] = l;
+        *pos += l;
+    }
     return n;
+}
+
+static void free_row(char **f, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(f[i]);
+}
+
+/* big-endian integer of a binary value */
+static uint64_t be(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | (unsigned char)s[i];
+    return v;
 }
 
 typedef struct {
@@ -111,31 +151,37 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
     pcs_batch_reset(&c->batch);
     cr_assert_eq(pcs_batch_add(&c->batch, R, res, "refresh:test"), 0);
     cr_assert_eq(c->batch.documents, 1);
-    pcs_copy_put(&c->batch.res, "", 0);
-    pcs_copy_put(&c->batch.snap, "", 0);
-    c->batch.res.s[c->batch.res.n] = c->batch.snap.s[c->batch.snap.n] = '\0';
-    char *f[16], *save = NULL;
-    cr_assert_eq(c->batch.res.s[c->batch.res.n - 1], '\n');
-    cr_assert_eq(split_row(strtok_r(c->batch.res.s, "\n", &save), f, 16), 6);
-    cr_assert_null(strtok_r(NULL, "\n", &save), "one result row");
-    char day[11];
+    char *f[16];
+    size_t fl[16], pos = 0;
+    cr_assert_eq(bin_row(&c->batch.res, &pos, f, fl, 16), 6);
+    cr_assert_eq(pos, c->batch.res.n, "one result row");
     cr_assert_str_eq(f[0], res->partner_id);
     cr_assert_str_eq(f[1], res->rules);
-    cr_assert_str_eq(f[2], pcs_day_format(res->as_of, day));
-    cr_assert_str_eq(f[3], want);
+    cr_assert(fl[2] == 4 && (int32_t)be(f[2], 4) == res->as_of - 10957, "as_of: days since 2000-01-01");
+    cr_assert(fl[3] == strlen(want) && strcmp(f[3], want) == 0, "%s: document", res->partner_id);
     cr_assert(strlen(f[4]) == 32 && strspn(f[4], "0123456789abcdef") == 32, "digest %s", f[4]);
     cr_assert_str_eq(f[5], "refresh:test");
+    free_row(f, 6);
     int rows = 0;
-    save = NULL;
-    for (char *row = strtok_r(c->batch.snap.s, "\n", &save); row; row = strtok_r(NULL, "\n", &save), rows++) {
+    for (pos = 0; pos < c->batch.snap.n; rows++) {
         cr_assert_lt(rows, nt);
-        cr_assert_eq(split_row(row, f, 16), 11);
+        cr_assert_eq(bin_row(&c->batch.snap, &pos, f, fl, 16), 11);
         cr_assert_str_eq(f[0], res->partner_id);
         cr_assert_str_eq(f[9], want_tracks[rows], "%s: detail %d", res->partner_id, rows);
         json_t *d = json_loads(f[9], 0, NULL);
         cr_assert_str_eq(f[2], json_string_value(json_object_get(d, "track")));
+        cr_assert(fl[5] == 8, "total: float8");
+        uint64_t bits = be(f[5], 8);
+        double total;
+        memcpy(&total, &bits, sizeof total);
+        cr_assert(total == json_number_value(json_object_get(d, "total")) ||
+                      fabs(total - json_number_value(json_object_get(d, "total"))) <= 0.0051,
+                  "%s: total %g", res->partner_id, total);
+        cr_assert(fl[6] == 1 && fl[7] == 1 && (f[6][0] == 0 || f[6][0] == 1), "booleans: one byte");
+        cr_assert_eq(f[6][0] == 1, json_is_true(json_object_get(d, "qualified")));
         json_decref(d);
         cr_assert(strlen(f[10]) == 32 && strspn(f[10], "0123456789abcdef") == 32);
+        free_row(f, 11);
     }
     cr_assert_eq(rows, nt);
     c->docs++;
