@@ -570,134 +570,30 @@ static void hex_digest(const char *text, size_t n, char out[33])
     out[32] = '\0';
 }
 
-/* json_dump_callback into the batch's scratch text (kept from document to document). */
-static int dump_put(const char *s, size_t n, void *data)
-{
-    pcs_copybuf_t *w = data;
-    if (w->n + n < w->cap) {
-        if (n <= 8) {   /* most pieces are a quote, a comma, a colon: no call to memcpy */
-            for (size_t i = 0; i < n; i++)
-                w->s[w->n + i] = s[i];
-        } else {
-            memcpy(w->s + w->n, s, n);
-        }
-        w->n += n;
-        return 0;
-    }
-    pcs_copy_put(w, s, n);
-    return w->oom ? -1 : 0;
-}
-
-/* A track object's place in a document while the rest of it is dumped: a string of one NUL byte,
- * dumped as "\u0000". A memoised object's place (pcs_result_json.h): a NUL byte, 'M' and its slot,
- * dumped as "\u0000M<slot>". No other value can dump so: every other string of a result document is
- * made from a C string (pcs_result_json.c), which holds no NUL, and jansson escapes a NUL as \u0000
- * (a backslash in the data is dumped as \\, a quote as \": neither leaves a bare "\u0000). */
-static const char PH_OPEN[] = "\"\\u0000";
-#define PH_OPEN_LEN (sizeof PH_OPEN - 1)
-
-enum { PH_NONE, PH_TRACK, PH_MEMO, PH_BAD };
-
-/* The first placeholder in w->s[from, to): its kind, its bytes [*at, *end) and a memo's slot
- * (a backslash opens every escape, and they are rare in a document). */
-static int find_placeholder(const pcs_copybuf_t *w, size_t from, size_t to, size_t *at, size_t *end, unsigned *slot)
-{
-    const char *lim = w->s + to;
-    for (const char *p = w->s + from + 1; p < lim && (p = memchr(p, '\\', (size_t)(lim - p))); p++) {
-        if (p[-1] != '"' || (size_t)(lim - p) < PH_OPEN_LEN || memcmp(p - 1, PH_OPEN, PH_OPEN_LEN) != 0)
-            continue;
-        const char *q = p - 1 + PH_OPEN_LEN;
-        *at = (size_t)(p - 1 - w->s);
-        if (q < lim && *q == '"') {
-            *end = (size_t)(q + 1 - w->s);
-            return PH_TRACK;
-        }
-        if (q >= lim || *q++ != 'M')
-            return PH_BAD;
-        unsigned v = 0;
-        const char *d = q;
-        while (q < lim && *q >= '0' && *q <= '9' && q - d < 9)
-            v = v * 10 + (unsigned)(*q++ - '0');
-        if (q == d || q >= lim || *q != '"')
-            return PH_BAD;
-        *end = (size_t)(q + 1 - w->s);
-        *slot = v;
-        return PH_MEMO;
-    }
-    return PH_NONE;
-}
-
-/* Appends to w the text w->s[from, to) with its placeholders replaced: track placeholders by
- * tracks[*next_track], tracks[*next_track + 1], ... (texts in w), memo placeholders by the
- * cache's texts; *out: the span appended. -1 when out of memory or a placeholder stands for
- * nothing. Two passes: the length, then the bytes (w is not moved while they are copied). */
-static int splice(pcs_copybuf_t *w, size_t from, size_t to, const pcs_span_t *tracks, int nt, int *next_track,
-                  const pcs_json_cache_t *cache, pcs_span_t *out)
-{
-    size_t len = 0;
-    int tk = *next_track;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1) {
-            if (!pcs_copy_reserve(w, len))
-                return -1;
-            out->off = w->n;
-            out->len = len;
-            tk = *next_track;
-        }
-        for (size_t pos = from;;) {
-            size_t at = to, end = to, sub_len = 0;
-            unsigned slot = 0;
-            const char *sub = NULL;
-            int kind = find_placeholder(w, pos, to, &at, &end, &slot);
-            if (kind == PH_BAD || (kind == PH_TRACK && tk >= nt) ||
-                (kind == PH_MEMO && !pcs_json_cache_text(cache, slot, &sub, &sub_len)))
-                return -1;
-            if (kind == PH_TRACK) {
-                sub = w->s + tracks[tk].off;
-                sub_len = tracks[tk++].len;
-            }
-            if (pass == 1) {
-                memcpy(w->s + w->n, w->s + pos, at - pos);
-                w->n += at - pos;
-                if (sub_len)
-                    memcpy(w->s + w->n, sub, sub_len);
-                w->n += sub_len;
-            }
-            len += at - pos + sub_len;
-            if (kind == PH_NONE)
-                break;
-            pos = end;
-        }
-    }
-    *next_track = tk;
-    return 0;
-}
-
-/* Dump once: first every track object alone (they are the snapshots' details), then the document
- * with each of them replaced by a placeholder, then the document's text with the placeholders
- * spliced back: the bytes json_dumps gives for the document without placeholders (test_batch.c
- * compares them over generated results), and the tracks were dumped once instead of twice. */
+/* Each track object is printed once, alone (they are the snapshots' details), and replaced in the
+ * tree by a placeholder that stands for its text while the document is printed: the bytes
+ * json_dumps gives for the document without placeholders (test_batch.c compares them over
+ * generated results). */
 int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, const struct pcs_json_cache *cache, pcs_span_t *tracks,
                    int max_tracks, int *n_tracks, pcs_span_t *text)
 {
-    int nt = 0, none = 0, next = 0;
+    int nt = 0;
     w->n = 0;
+    pcs_doctext_subst_t sub = {.cache = cache};
     json_t *area, *tj;
     size_t ai, ti;
     json_array_foreach(json_object_get(doc, "areas"), ai, area) {
         json_t *arr = json_object_get(area, "tracks");
         json_array_foreach(arr, ti, tj) {
-            size_t raw = w->n;
-            if (nt == max_tracks || json_dump_callback(tj, dump_put, w, PCS_JSON_DUMP_FLAGS) < 0 ||
-                splice(w, raw, w->n, NULL, 0, &none, cache, &tracks[nt]) < 0 ||
+            if (nt == max_tracks || pcs_doctext_append(w, tj, &sub, &tracks[nt]) < 0 ||
                 json_array_set_new(arr, ti, json_stringn_nocheck("", 1)) < 0)
                 return -1;
             nt++;
         }
     }
-    size_t skel = w->n;
-    if (json_dump_callback(doc, dump_put, w, PCS_JSON_DUMP_FLAGS) < 0 ||
-        splice(w, skel, w->n, tracks, nt, &next, cache, text) < 0 || next != nt)
+    sub.tracks = tracks;
+    sub.n_tracks = nt;
+    if (pcs_doctext_append(w, doc, &sub, text) < 0 || sub.next_track != nt)
         return -1;
     *n_tracks = nt;
     return 0;

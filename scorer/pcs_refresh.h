@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pcs_db.h"
+#include "pcs_doctext.h"
 #include "pcs_engine.h"
 
 #define PCS_MAX_RULESETS 4
@@ -91,11 +92,6 @@ typedef struct pcs_batch {
 int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger);
 void pcs_batch_reset(pcs_batch_t *b);
 void pcs_batch_free(pcs_batch_t *b);
-
-/* Bytes off..off+len of a buffer. */
-typedef struct pcs_span {
-    size_t off, len;
-} pcs_span_t;
 
 /* The compact text of a result document (pcs_result_to_json_cached with cache, PCS_JSON_DUMP_FLAGS)
  * into w, which is emptied first, with each track object dumped once and the cache's placeholders
