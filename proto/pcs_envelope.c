@@ -1,6 +1,7 @@
 #include "pcs_envelope.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -109,8 +110,15 @@ char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json
         strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
         ts = now;
     }
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:O}", "v", 1, "type", type, "id", id, "ts", ts, "body", body);
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    /* set one by one: json_pack parsed its format for every message (a refresh publishes one per
+     * changed score) */
+    json_t *o = json_object();
+    bool ok = o && json_object_set_new_nocheck(o, "v", json_integer(1)) == 0 &&
+              json_object_set_new_nocheck(o, "type", json_string(type)) == 0 &&
+              json_object_set_new_nocheck(o, "id", json_string(id)) == 0 &&
+              json_object_set_new_nocheck(o, "ts", json_string(ts)) == 0 && body &&
+              json_object_set_nocheck(o, "body", body) == 0;
+    char *s = ok ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(o);
     return s;
 }

@@ -775,20 +775,42 @@ int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
     return 0;
 }
 
+/* A change's members in the order of interfaces.md's score.updated body, from the upsert's columns
+ * (-1: a column read apart). Set one by one: json_pack parsed its format for every change. */
+static const struct {
+    const char *key;
+    int col;
+    char kind;   /* s: text, n: number or null, b: boolean, B: boolean or null, S: text or null */
+} change_members[] = {
+    {"partner_id", 0, 's'}, {"area", 1, 's'},      {"rules", 2, 's'},          {"as_of", 3, 's'},
+    {"track", 4, 's'},      {"score", 5, 'n'},     {"qualified", 6, 'b'},      {"status", 7, 's'},
+    {"old_score", 9, 'n'},  {"old_qualified", 10, 'B'}, {"old_status", 11, 'S'}, {"old_as_of", 12, 'S'},
+};
+
 bool pcs_batch_changes(PGresult *r, json_t *changes)
 {
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 13 || strcmp(PQfname(r, 0), "partner_id") != 0)
         return false;
     for (int i = 0; changes && i < PQntuples(r); i++) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:o, s:I}", "partner_id",
-                              PQgetvalue(r, i, 0), "area", PQgetvalue(r, i, 1), "rules", PQgetvalue(r, i, 2), "as_of",
-                              PQgetvalue(r, i, 3), "track", PQgetvalue(r, i, 4), "score", jnum_or_null(r, i, 5),
-                              "qualified", PQgetvalue(r, i, 6)[0] == 't', "status", PQgetvalue(r, i, 7), "old_score",
-                              jnum_or_null(r, i, 9), "old_qualified", jbool_or_null(r, i, 10), "old_status",
-                              jstr_or_null(r, i, 11), "old_as_of", jstr_or_null(r, i, 12), "seq",
-                              (json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10));
-        if (o)
+        json_t *o = json_object();
+        bool ok = o != NULL;
+        for (size_t k = 0; ok && k < sizeof change_members / sizeof *change_members; k++) {
+            int c = change_members[k].col;
+            json_t *v;
+            switch (change_members[k].kind) {
+            case 'n': v = jnum_or_null(r, i, c); break;
+            case 'b': v = json_boolean(PQgetvalue(r, i, c)[0] == 't'); break;
+            case 'B': v = jbool_or_null(r, i, c); break;
+            case 'S': v = jstr_or_null(r, i, c); break;
+            default: v = json_string(PQgetvalue(r, i, c)); break;
+            }
+            ok = json_object_set_new_nocheck(o, change_members[k].key, v) == 0;
+        }
+        ok = ok && json_object_set_new_nocheck(o, "seq", json_integer((json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10))) == 0;
+        if (ok)
             json_array_append_new(changes, o);
+        else
+            json_decref(o);
     }
     return true;
 }
