@@ -686,7 +686,7 @@ void pcs_batch_free(pcs_batch_t *b)
 
 /* The staged documents are compressed with lz4 as they arrive, as the stored ones are (0009): the
  * default, pglz, took 40 % of the staging COPY, and a value compressed in staging is stored as it
- * is. The staging tables have no statistics: a plan from them hashed or merged the whole of
+ * is. They stay in their rows, as in score_results (0017), not in TOAST chunks. The staging tables have no statistics: a plan from them hashed or merged the whole of
  * score_snapshots for every batch (a refresh of 100,000 partners spent most of its time there).
  * Within the write transaction the staged rows meet the stored ones through the keys only, and
  * nothing is JIT-compiled. */
@@ -694,7 +694,8 @@ static const char stage_sql[] =
     "SET client_min_messages = warning;"
     "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date,"
-    " document json COMPRESSION lz4, digest text, trigger text) ON COMMIT DELETE ROWS;"
+    " document json COMPRESSION lz4, digest text, trigger text) WITH (toast_tuple_target = 8160)"
+    " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_snap (partner_id text, area text, track text, as_of date,"
     " rule_set text, total double precision, qualified boolean, selected boolean, status text,"
     " detail json COMPRESSION lz4, digest text) ON COMMIT DELETE ROWS";
