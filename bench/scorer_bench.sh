@@ -113,10 +113,17 @@ scorer_conf 1 >"$T/scorer.conf"
 scorer_conf 2 >"$T/scorer2.conf"
 export PCS_SCORER="ipc://$T/control1"
 
+# Every timed step starts after a checkpoint, so that none of them shares the machine with the
+# writing out of the step before: the load and its VACUUM dirty about a gigabyte, and a refresh
+# writes about 100 MB of WAL per 10,000 partners (with the default max_wal_size of 1 GB, a
+# checkpoint was otherwise under way at a different point of each run).
+quiesce() { q "CHECKPOINT" >/dev/null; }
+
 # ---- 1. full refresh ------------------------------------------------------------------------------------
 "$SCORER" --config "$T/scorer.conf" 2>"$T/scorer.log" & spid=$!
 if [ "$SCORERS" -ge 2 ]; then "$SCORER" --config "$T/scorer2.conf" 2>"$T/scorer2.log" & spid2=$!; fi
 sleep 0.5
+quiesce
 t0=$(now)
 "$PCS" refresh --as-of "$AS_OF" --wait --timeout 3600 >"$T/refresh.out"
 t1=$(now)
@@ -139,16 +146,19 @@ fi
 # ---- 2. PostgreSQL's own scan of the same rows --------------------------------------------------------------
 SCAN="SELECT count(*), sum(acr_cents), sum(revenue_cents), sum(paid_units), sum(active_units) FROM usage_rows"
 q "$SCAN" >/dev/null   # warm the cache once
+quiesce
 t0=$(now)
 q "$SCAN" >/dev/null
 t1=$(now)
 scan_s=$(secs "$t0" "$t1")
 
 # ---- 3. the facts stream alone, and with the engine ---------------------------------------------------------
+quiesce
 t0=$(now)
 "$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >"$T/stream.out"
 t1=$(now)
 stream_s=$(secs "$t0" "$t1")
+quiesce
 t0=$(now)
 "$SCORER" --config "$T/scorer.conf" --score-facts "$AS_OF" >"$T/score.out"
 t1=$(now)
@@ -184,6 +194,7 @@ SELECT partner_id,
        count(DISTINCT workload) FILTER (WHERE month >= date '2025-11-01' AND workload NOT LIKE 'azure/virtual_machines%') AS deployments
   FROM cred GROUP BY partner_id"
 psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "COPY ($TUNED) TO STDOUT" >/dev/null   # warm the cache once
+quiesce
 t0=$(now)
 psql -qAt -d "$DB" -c "SET work_mem = '64MB'" -c "COPY ($TUNED) TO STDOUT" >"$T/tuned.out"
 t1=$(now)
