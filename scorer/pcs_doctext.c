@@ -155,7 +155,8 @@ static void put_string(out_t *o, const char *s, size_t n)
 }
 
 /* A placeholder's text into *sub: 1 when s is one, 0 when it is an ordinary string, -1 when it
- * stands for nothing. */
+ * stands for nothing. No other string of a document starts with a NUL byte: every other one is
+ * made from a C string (pcs_result_json.c). */
 static int placeholder(out_t *o, const char *s, size_t n, const char **sub, size_t *sub_len)
 {
     if (n == 0 || s[0] != '\0')

@@ -23,9 +23,9 @@ void pcs_json_cache_free(pcs_json_cache_t **cache);
 
 /* pcs_result_to_json with a cache (NULL: none, the same as pcs_result_to_json). With a cache,
  * the document holds placeholders: a recurring object is replaced by a string of a NUL byte, 'M'
- * and a decimal slot number (dumped as "\u0000M<slot>", which no other value of a document can
- * dump as), standing for the text pcs_json_cache_text(cache, slot) gives until the next document
- * is built with the cache. pcs_batch_dump (scorer/pcs_refresh.h) splices them. */
+ * and a decimal slot number (no other string of a document starts with a NUL: they are made from
+ * C strings), standing for the text pcs_json_cache_text(cache, slot) gives until the next document
+ * is built with the cache. pcs_doctext (scorer/pcs_doctext.h) prints the texts in their place. */
 json_t *pcs_result_to_json_cached(pcs_json_cache_t *cache, const pcs_rules_t *rules, const pcs_result_t *res,
                                   bool explain);
 bool pcs_json_cache_text(const pcs_json_cache_t *cache, unsigned slot, const char **text, size_t *len);

@@ -1,5 +1,5 @@
-/* The scorer's result output (scorer/pcs_refresh.c, pcs_batch_add): the document text spliced from
- * track objects dumped once and from the texts a cache holds for recurring objects
+/* The scorer's result output (scorer/pcs_refresh.c, pcs_batch_add): the document text printed
+ * around track objects printed once and with the texts a cache holds for recurring objects
  * (pcs_result_to_json_cached) is byte for byte json_dumps of the whole document built without a
  * cache, the snapshot details are json_dumps of each track object, and the binary COPY rows hold
  * them; over the golden
