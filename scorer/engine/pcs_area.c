@@ -75,10 +75,13 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
             return PCS_TRACK_ENTERPRISE;
         for (int t = 0; t < e->n_tenants; t++) {
             int c = e->tenants[t].customer;
-            if (c < 0 || seen[c])
+            const cell_t *row = pcs_cell_row(e, t, ar->scope);
+            if (c < 0 || seen[c] || !row)
                 continue;
-            for (int32_t m = Md - 11; m <= Md; m++) {
-                if (pcs_cell(e, t, ar->scope, m)->n) {
+            int32_t first, last;
+            pcs_slot_span(e, Md - 11, Md, &first, &last);
+            for (int32_t i = first; i <= last; i++) {
+                if (row[i].n) {
                     seen[c] = 1;
                     pop++;
                     smb += e->customers[c].all_smb;

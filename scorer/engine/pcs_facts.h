@@ -22,6 +22,21 @@ static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scop
     int b = e->block_of[tenant * e->r->n_scopes + scope];
     return b < 0 ? &pcs_zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
 }
+/* The cells of (tenant, scope) indexed by slot (month - e->slot_lo), or NULL when it has none: for a
+ * loop over months, which pcs_cell would find the block for again at every month (the reload was
+ * most of the time of the metrics' month loops under perf). */
+static inline const cell_t *pcs_cell_row(const pcs_engine_t *e, int tenant, int scope)
+{
+    int b = e->block_of[tenant * e->r->n_scopes + scope];
+    return b < 0 ? NULL : &e->cells[(size_t)b * (size_t)e->n_slots];
+}
+/* The built slots of months lo..hi: *first..*last, empty when *first > *last (the months outside
+ * have pcs_cell's zero cell). */
+static inline void pcs_slot_span(const pcs_engine_t *e, int32_t lo, int32_t hi, int32_t *first, int32_t *last)
+{
+    *first = lo - e->slot_lo < 0 ? 0 : lo - e->slot_lo;
+    *last = hi - e->slot_lo >= e->n_slots ? e->n_slots - 1 : hi - e->slot_lo;
+}
 /* Whether association a covers workload wl in some day of [month_first, month_last]. */
 bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
 /* Fills e->pv with each person's certifications valid at day, less the overrides ovr[0..n_ovr). */

@@ -20,9 +20,12 @@ static bool op_hi(pcs_op_t op, int64_t x, int64_t v)
 
 static int64_t ttm_sum(const pcs_engine_t *e, int t, int scope, pcs_field_t f, int32_t p)
 {
+    const cell_t *row = pcs_cell_row(e, t, scope);
+    int32_t first, last;
+    pcs_slot_span(e, p - 11, p, &first, &last);
     int64_t s = 0;
-    for (int32_t m = p - 11; m <= p; m++)
-        s = pcs_sat_add(s, pcs_cell(e, t, scope, m)->f[f]);
+    for (int32_t i = first; row && i <= last; i++)
+        s = pcs_sat_add(s, row[i].f[f]);
     return s;
 }
 
@@ -93,8 +96,11 @@ static bool has_rows(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *
         int b = ps[i].kind == PCS_P_TTM_RANGE ? 11 : ps[i].kind == PCS_P_MONTH_SUM_ANY2 ? 1 : 0;
         back = b > back ? b : back;
     }
-    for (int32_t m = month - back; m <= month; m++)
-        if (pcs_cell(e, t, scope, m)->n)
+    const cell_t *row = pcs_cell_row(e, t, scope);
+    int32_t first, last;
+    pcs_slot_span(e, month - back, month, &first, &last);
+    for (int32_t i = first; row && i <= last; i++)
+        if (row[i].n)
             return true;
     return false;
 }
