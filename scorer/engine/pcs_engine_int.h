@@ -127,7 +127,7 @@ struct pcs_engine {
     int32_t D, M, slot_lo, n_slots;
     int32_t *month_first, *month_last;
     int cap_month_first, cap_month_last;
-    int *block_of;               /* (tenant * n_scopes + scope) -> cell block or -1 */
+    int *block_of;               /* (scope * n_tenants + tenant) -> cell block or -1 */
     int cap_block_of;
     cell_t *cells;
     int n_blocks, cap_blocks;

@@ -42,7 +42,7 @@ static int slot_of(const pcs_engine_t *e, int32_t month)
 
 static cell_t *cell_for(pcs_engine_t *e, int tenant, int scope, int slot)
 {
-    int *b = &e->block_of[tenant * e->r->n_scopes + scope];
+    int *b = &e->block_of[pcs_block_index(e, tenant, scope)];
     if (*b < 0) {
         if (GROW(e, e->cells, e->cap_blocks, (e->n_blocks + 1) * e->n_slots) < 0)
             return NULL;

@@ -14,12 +14,18 @@ int pcs_facts_aggregate(pcs_engine_t *e, int32_t oldest_eval_month);
  * metrics read cells in loops over tenants and months (a third of a refresh's scoring time went
  * to the call itself). */
 extern const cell_t pcs_zero_cell;
+/* The index of (tenant, scope) in e->block_of: scope-major, so that a metric's loop over the
+ * tenants of one scope reads consecutive entries. */
+static inline int pcs_block_index(const pcs_engine_t *e, int tenant, int scope)
+{
+    return scope * e->n_tenants + tenant;
+}
 static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month)
 {
     int32_t slot = month - e->slot_lo;
     if (slot < 0 || slot >= e->n_slots)
         return &pcs_zero_cell;
-    int b = e->block_of[tenant * e->r->n_scopes + scope];
+    int b = e->block_of[pcs_block_index(e, tenant, scope)];
     return b < 0 ? &pcs_zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
 }
 /* The cells of (tenant, scope) indexed by slot (month - e->slot_lo), or NULL when it has none: for a
@@ -27,7 +33,7 @@ static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scop
  * most of the time of the metrics' month loops under perf). */
 static inline const cell_t *pcs_cell_row(const pcs_engine_t *e, int tenant, int scope)
 {
-    int b = e->block_of[tenant * e->r->n_scopes + scope];
+    int b = e->block_of[pcs_block_index(e, tenant, scope)];
     return b < 0 ? NULL : &e->cells[(size_t)b * (size_t)e->n_slots];
 }
 /* The built slots of months lo..hi: *first..*last, empty when *first > *last (the months outside
