@@ -10,16 +10,16 @@
 /* Builds the aggregates for data months slot_lo..M (and the M+1 projection slot) from the
  * normalised rows; e->M must be set. 0, or -1 with e->oom set. */
 int pcs_facts_aggregate(pcs_engine_t *e, int32_t oldest_eval_month);
-/* The credited cell of (tenant, scope, month); a zero cell outside the built months. Inline: the
- * metrics read cells in loops over tenants and months (a third of a refresh's scoring time went
- * to the call itself). */
-extern const cell_t pcs_zero_cell;
 /* The index of (tenant, scope) in e->block_of: scope-major, so that a metric's loop over the
  * tenants of one scope reads consecutive entries. */
 static inline int pcs_block_index(const pcs_engine_t *e, int tenant, int scope)
 {
     return scope * e->n_tenants + tenant;
 }
+/* The credited cell of (tenant, scope, month); a zero cell outside the built months. Inline: the
+ * metrics read cells in loops over tenants and months (a third of a refresh's scoring time went
+ * to the call itself). */
+extern const cell_t pcs_zero_cell;
 static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scope, int32_t month)
 {
     int32_t slot = month - e->slot_lo;
