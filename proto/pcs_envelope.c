@@ -100,7 +100,7 @@ void pcs_envelope_clear(pcs_envelope_t *env)
     env->body = NULL;
 }
 
-char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json_t *body)
+json_t *pcs_envelope_new(const char *type, const char *id, const char *ts, json_t *body)
 {
     char now[32];
     if (!ts) {
@@ -118,7 +118,17 @@ char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json
               json_object_set_new_nocheck(o, "id", json_string(id)) == 0 &&
               json_object_set_new_nocheck(o, "ts", json_string(ts)) == 0 && body &&
               json_object_set_nocheck(o, "body", body) == 0;
-    char *s = ok ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json_t *body)
+{
+    json_t *o = pcs_envelope_new(type, id, ts, body);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(o);
     return s;
 }

@@ -26,6 +26,9 @@ typedef struct pcs_envelope {
 int pcs_envelope_decode(const char *data, size_t len, pcs_envelope_t *env, pcs_err_t *err);
 void pcs_envelope_clear(pcs_envelope_t *env);
 
+/* The envelope object (body borrowed: it takes a reference of its own), or NULL when out of memory
+ * or a member is NULL. ts NULL = now. For a caller that prints it itself. */
+json_t *pcs_envelope_new(const char *type, const char *id, const char *ts, json_t *body);
 /* Encodes an envelope (steals nothing: body is borrowed). Returns a malloc'd compact JSON string
  * or NULL. ts NULL = now. */
 char *pcs_envelope_encode(const char *type, const char *id, const char *ts, json_t *body);

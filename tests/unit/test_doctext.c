@@ -5,11 +5,13 @@
  * nothing fails the print. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pcs_doctext.h"
+#include "pcs_envelope.h"
 #include "pcs_result_json.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -151,5 +153,32 @@ Test(doctext, placeholders_stand_for_their_texts)
     cr_assert(w.n == 11 && memcmp(w.s, "\"\\u0000M12\"", 11) == 0, "%.*s", (int)w.n, w.s);
     json_decref(memo);
     json_decref(doc);
+    free(w.s);
+}
+
+/* The scorer prints its score.updated envelopes with pcs_doctext: the bytes pcs_envelope_encode
+ * gives, for changes with and without a previous score. */
+Test(doctext, envelope_as_pcs_envelope_encode)
+{
+    pcs_copybuf_t w = {0};
+    for (int i = 0; i < 2000; i++) {
+        json_t *body = json_object();
+        json_object_set_new(body, "partner_id", string_value());
+        json_object_set_new(body, "score", json_real(real_value()));
+        json_object_set_new(body, "qualified", json_boolean(i % 2));
+        json_object_set_new(body, "old_score", i % 3 ? json_real(real_value()) : json_null());
+        json_object_set_new(body, "seq", json_integer(i * 7919));
+        char id[32];
+        snprintf(id, sizeof id, "w1-%d", i);
+        char *want = pcs_envelope_encode("score.updated", id, "2026-12-06T23:59:59Z", body);
+        json_t *env = pcs_envelope_new("score.updated", id, "2026-12-06T23:59:59Z", body);
+        cr_assert(want && env);
+        w.n = 0;
+        cr_assert_eq(pcs_doctext_append(&w, env, NULL, NULL), 0);
+        cr_assert(w.n == strlen(want) && memcmp(w.s, want, w.n) == 0, "want %s got %.*s", want, (int)w.n, w.s);
+        free(want);
+        json_decref(env);
+        json_decref(body);
+    }
     free(w.s);
 }
