@@ -579,6 +579,7 @@ int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, const struct pcs_json_cache *c
 {
     int nt = 0;
     w->n = 0;
+    w->oom = false;   /* a document that ran out of memory does not fail the next */
     pcs_doctext_subst_t sub = {.cache = cache};
     json_t *area, *tj;
     size_t ai, ti;

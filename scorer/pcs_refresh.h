@@ -94,7 +94,7 @@ void pcs_batch_reset(pcs_batch_t *b);
 void pcs_batch_free(pcs_batch_t *b);
 
 /* The compact text of a result document (pcs_result_to_json_cached with cache, PCS_JSON_DUMP_FLAGS)
- * into w, which is emptied first, with each track object dumped once and the cache's placeholders
+ * into w, which is emptied first, with each track object printed once and the cache's placeholders
  * replaced by the texts they stand for: *text is the document's text (the bytes json_dumps gives
  * for the document built without a cache), tracks[0..*n_tracks) each track object's text (a
  * snapshot's detail), in document order. doc is changed (its track objects are replaced). -1 when

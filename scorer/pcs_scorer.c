@@ -196,6 +196,7 @@ static void publish(scorer_t *s, json_t *changes)
          * json_dumps and its allocations were about 4 % of a refresh's scorer CPU */
         json_t *env = pcs_envelope_new("score.updated", id, NULL, c);
         s->msg.n = 0;
+        s->msg.oom = false;   /* a message that ran out of memory does not fail the next */
         int rc = env ? pcs_doctext_append(&s->msg, env, NULL, NULL) : -1;
         json_decref(env);
         if (rc < 0)
