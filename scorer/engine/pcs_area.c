@@ -75,8 +75,8 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
             return PCS_TRACK_ENTERPRISE;
         for (int t = 0; t < e->n_tenants; t++) {
             int c = e->tenants[t].customer;
-            const cell_t *row = pcs_cell_row(e, t, ar->scope);
-            if (c < 0 || seen[c] || !row)
+            const cell_t *row = c < 0 || seen[c] ? NULL : pcs_cell_row(e, t, ar->scope);
+            if (!row)
                 continue;
             int32_t first, last;
             pcs_slot_span(e, Md - 11, Md, &first, &last);

@@ -16,6 +16,14 @@ static inline int pcs_block_index(const pcs_engine_t *e, int tenant, int scope)
 {
     return scope * e->n_tenants + tenant;
 }
+/* The cells of (tenant, scope) indexed by slot (month - e->slot_lo), or NULL when it has none: for a
+ * loop over months, which pcs_cell would find the block for again at every month (the reload was
+ * most of the time of the metrics' month loops under perf). */
+static inline const cell_t *pcs_cell_row(const pcs_engine_t *e, int tenant, int scope)
+{
+    int b = e->block_of[pcs_block_index(e, tenant, scope)];
+    return b < 0 ? NULL : &e->cells[(size_t)b * (size_t)e->n_slots];
+}
 /* The credited cell of (tenant, scope, month); a zero cell outside the built months. Inline: the
  * metrics read cells in loops over tenants and months (a third of a refresh's scoring time went
  * to the call itself). */
@@ -25,16 +33,8 @@ static inline const cell_t *pcs_cell(const pcs_engine_t *e, int tenant, int scop
     int32_t slot = month - e->slot_lo;
     if (slot < 0 || slot >= e->n_slots)
         return &pcs_zero_cell;
-    int b = e->block_of[pcs_block_index(e, tenant, scope)];
-    return b < 0 ? &pcs_zero_cell : &e->cells[(size_t)b * (size_t)e->n_slots + (size_t)slot];
-}
-/* The cells of (tenant, scope) indexed by slot (month - e->slot_lo), or NULL when it has none: for a
- * loop over months, which pcs_cell would find the block for again at every month (the reload was
- * most of the time of the metrics' month loops under perf). */
-static inline const cell_t *pcs_cell_row(const pcs_engine_t *e, int tenant, int scope)
-{
-    int b = e->block_of[pcs_block_index(e, tenant, scope)];
-    return b < 0 ? NULL : &e->cells[(size_t)b * (size_t)e->n_slots];
+    const cell_t *row = pcs_cell_row(e, tenant, scope);
+    return row ? &row[slot] : &pcs_zero_cell;
 }
 /* The built slots of months lo..hi: *first..*last, empty when *first > *last (the months outside
  * have pcs_cell's zero cell). */
