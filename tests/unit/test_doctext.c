@@ -93,18 +93,26 @@ static json_t *tree(int depth)
     }
 }
 
+/* v printed into w (emptied first) is want, which json_dumps or pcs_envelope_encode gave; what
+ * names the case in a failure. */
+static void assert_prints(pcs_copybuf_t *w, const json_t *v, const char *want, const char *what)
+{
+    cr_assert(v && want, "%s: nothing to compare", what);
+    w->n = 0;
+    pcs_span_t span;
+    cr_assert_eq(pcs_doctext_append(w, v, NULL, &span), 0, "%s", what);
+    cr_assert(span.off == 0 && span.len == w->n && w->n == strlen(want) && memcmp(w->s, want, w->n) == 0,
+              "%s: want %s got %.*s", what, want, (int)w->n, w->s);
+}
+
 Test(doctext, prints_as_json_dumps)
 {
     pcs_copybuf_t w = {0};
     for (int i = 0; i < 20000; i++) {
         json_t *v = tree(0);
-        char *want = json_dumps(v, PCS_JSON_DUMP_FLAGS | JSON_ENCODE_ANY);
-        cr_assert_not_null(want);
-        w.n = 0;
-        pcs_span_t span;
-        cr_assert_eq(pcs_doctext_append(&w, v, NULL, &span), 0);
-        cr_assert(span.off == 0 && span.len == strlen(want) && memcmp(w.s, want, span.len) == 0,
-                  "case %d: want %s got %.*s", i, want, (int)span.len, w.s);
+        char *want = json_dumps(v, PCS_JSON_DUMP_FLAGS | JSON_ENCODE_ANY), what[32];
+        snprintf(what, sizeof what, "case %d", i);
+        assert_prints(&w, v, want, what);
         free(want);
         json_decref(v);
     }
@@ -116,11 +124,9 @@ Test(doctext, every_real_kind_as_dtostr)
     pcs_copybuf_t w = {0};
     for (int i = 0; i < 200000; i++) {
         json_t *v = json_real(real_value());
-        char *want = json_dumps(v, PCS_JSON_DUMP_FLAGS | JSON_ENCODE_ANY);
-        w.n = 0;
-        cr_assert_eq(pcs_doctext_append(&w, v, NULL, NULL), 0);
-        cr_assert(w.n == strlen(want) && memcmp(w.s, want, w.n) == 0, "%.17g: want %s got %.*s",
-                  json_real_value(v), want, (int)w.n, w.s);
+        char *want = json_dumps(v, PCS_JSON_DUMP_FLAGS | JSON_ENCODE_ANY), what[32];
+        snprintf(what, sizeof what, "%.17g", json_real_value(v));
+        assert_prints(&w, v, want, what);
         free(want);
         json_decref(v);
     }
@@ -172,10 +178,7 @@ Test(doctext, envelope_as_pcs_envelope_encode)
         snprintf(id, sizeof id, "w1-%d", i);
         char *want = pcs_envelope_encode("score.updated", id, "2026-12-06T23:59:59Z", body);
         json_t *env = pcs_envelope_new("score.updated", id, "2026-12-06T23:59:59Z", body);
-        cr_assert(want && env);
-        w.n = 0;
-        cr_assert_eq(pcs_doctext_append(&w, env, NULL, NULL), 0);
-        cr_assert(w.n == strlen(want) && memcmp(w.s, want, w.n) == 0, "want %s got %.*s", want, (int)w.n, w.s);
+        assert_prints(&w, env, want, id);
         free(want);
         json_decref(env);
         json_decref(body);
