@@ -34,9 +34,10 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
 awk '
 /^key partners=/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %6.2f s | stream+engine %6.2f s | scan %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5) | stream/scan %5.2f x (aim <= 3) | RSS %5.1f MiB | load %s\n",
-        v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["scan_s"], v["baseline_s"],
-        v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_s"], v["stream_s"] / v["scan_s"], v["rss_mib"], v["load"]
+    printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %6.2f s | stream+engine %6.2f s | in %s processes %6.2f / %6.2f s | scan %5.2f s, one process %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5; %5.2f x against one process) | stream/scan %5.2f x (aim <= 3; %5.2f x one process each) | RSS %5.1f MiB | load %s\n",
+        v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["jobs"], v["stream_n_s"], v["engine_n_s"],
+        v["scan_s"], v["scan1_s"], v["baseline_s"], v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_n_s"],
+        v["refresh_s"] / v["engine_s"], v["stream_n_s"] / v["scan_s"], v["stream_s"] / v["scan1_s"], v["rss_mib"], v["load"]
 }
 /^key ingest/ { print }' "$OUT.tmp" | tee -a "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

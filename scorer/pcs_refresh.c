@@ -17,8 +17,9 @@
 /* The statements are fixed text: the scope travels as parameters of pcs_facts_scope_sql, which
  * puts them into session settings (pcs.facts_*) that the COPY reads with current_setting(), as
  * COPY takes no parameters. Each fact table is read once for the scope, through its key (every key
- * starts with partner_id); a partner's usage is one row per tenant (usage_packed, sql/0012) found
- * through the tenants of its customers and associations, one index lookup each. The rows come in
+ * starts with partner_id); a partner's usage is one row per tenant, the tenant's packed usage
+ * (sql/0012) kept by partner in usage_by_partner (sql/0018), one range of its key for the slice
+ * instead of an index lookup in usage_packed per tenant. The rows come in
  * partner order (ORDER BY partner_id, the collation the slice bounds and the cursor compare in),
  * and the plan produces that order without sorting: every branch reads its table through a key
  * that starts with partner_id, and a Merge Append interleaves the branches. So the client holds
@@ -49,10 +50,8 @@
     " UNION ALL SELECT partner_id, 'C'::text, tenant_id, customer_id, segment" NULLS2 NULLS2 " FROM customers" \
     " UNION ALL SELECT partner_id, 'A'::text, tenant_id, association_type, workload, start_date::text,"       \
     " end_date::text" NULLS2 " FROM associations"                                                              \
-    " UNION ALL (SELECT t.partner_id, 'U'::text, t.tenant_id, u.data, NULL::text" NULLS2 NULLS2               \
-    " FROM (SELECT DISTINCT partner_id, tenant_id FROM (SELECT partner_id, tenant_id FROM customers"           \
-    " UNION ALL SELECT partner_id, tenant_id FROM associations) ct) t"                                         \
-    " JOIN usage_packed u ON u.tenant_id = t.tenant_id ORDER BY t.partner_id)"                                \
+    " UNION ALL SELECT partner_id, 'U'::text, tenant_id, data, NULL::text" NULLS2 NULLS2                       \
+    " FROM usage_by_partner"                                                                                   \
     " UNION ALL (SELECT c.partner_id, 'X'::text, c.person_id, c.certification,"                                \
     " pcs_cert_earned(c.earned, l.linked)::text, pcs_cert_expires(c.expires, l.unlinked)::text" NULLS2         \
     ", NULL::text FROM certifications c LEFT JOIN (SELECT partner_id, person_id, linked, unlinked"             \

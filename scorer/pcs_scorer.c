@@ -1188,17 +1188,24 @@ static void stop(void *app)
 
 /* --stream-facts / --score-facts: what a refresh does minus the writes, for the benchmarks: the
  * facts of every partner as of the date, streamed slice by slice (slice_partners each) as a refresh
- * reads them, in one process. */
-static int stream_facts(scorer_t *s, const char *as_of, bool score)
+ * reads them, in one process. With DATE:I/N only the slices k with k mod N = I: N such processes
+ * at once read what N scorers sharing a refresh read. */
+static int stream_facts(scorer_t *s, const char *arg, bool score)
 {
     int32_t d;
     pcs_err_t err = {0};
     PGresult *b = NULL;
+    char as_of[16] = "";
+    int share = 0, shares = 1, used = 0;
+    bool ok = sscanf(arg, "%10[0-9-]%n", as_of, &used) == 1 &&
+              (arg[used] == '\0' || (sscanf(arg + used, ":%d/%d%n", &share, &shares, &used) == 2 &&
+                                     arg[strlen(as_of) + (size_t)used] == '\0' && shares >= 1 && share >= 0 &&
+                                     share < shares));
     if (load_rules(s, &s->cfg) < 0)
         return 2;
     PGconn *db = pcs_db_connect(s->cfg.db, &err);
-    if (pcs_day_parse(as_of, &d) < 0 || !db) {
-        fprintf(stderr, "pcs-scorer: --stream-facts: %s\n", db ? "expected YYYY-MM-DD" : err.msg);
+    if (!ok || pcs_day_parse(as_of, &d) < 0 || !db) {
+        fprintf(stderr, "pcs-scorer: --stream-facts: %s\n", db ? "expected YYYY-MM-DD or YYYY-MM-DD:I/N" : err.msg);
         PQfinish(db);
         free_rules(s);
         return 2;
@@ -1210,7 +1217,7 @@ static int stream_facts(scorer_t *s, const char *as_of, bool score)
     int rc = pcs_db_query(db, SLICES("1") " SELECT lo FROM f ORDER BY k", 1, q, &b, &err);
     long long partners = 0, rows = 0;
     static const pcs_score_opts_t opts = {0};
-    for (int k = 0; rc == 0 && k < (PQntuples(b) ? PQntuples(b) : 1); k++) {
+    for (int k = share; rc == 0 && k < (PQntuples(b) ? PQntuples(b) : 1); k += shares) {
         pcs_fscope_t sc = {.as_of = d,
                            .lo = k > 0 ? PQgetvalue(b, k, 0) : NULL,
                            .hi = k + 1 < PQntuples(b) ? PQgetvalue(b, k + 1, 0) : NULL,
@@ -1265,7 +1272,9 @@ static int stream_and_score(void *app, const char *as_of)
 static const pcs_daemon_action_t actions[] = {
     {"print-facts-sql", "-  print the statements that stream the facts (for EXPLAIN), and exit", print_facts_sql},
     {"stream-facts", "DATE  stream the facts of every partner as of DATE as a refresh reads them, print\n"
-                     "                       partners, rows and seconds, and exit (benchmarks; nothing is written)",
+                     "                       partners, rows and seconds, and exit (benchmarks; nothing is written);\n"
+                     "                       DATE:I/N reads only the slices k with k mod N = I (N processes at once\n"
+                     "                       read what N scorers sharing a refresh read)",
      stream_only},
     {"score-facts", "DATE  the same, and score every partner with the engines (nothing is written)", stream_and_score},
 };

@@ -249,6 +249,8 @@ check "a broken configuration on SIGHUP is refused, the daemon keeps running" \
 printf 'tenant_id,workload,month,acr_usd,revenue_usd,paid_units,active_units\nhup-1,azure/storage,2025-04,10,0,0,0\n' | drop after-hup.usage.csv
 check "still loading after a refused reload" '[ "$(q "SELECT count(*) FROM usage WHERE tenant_id = '\''hup-1'\''")" = 1 ]'
 
+got=$(q "$PAIRS_DIFF"); n=$(q "SELECT count(*) FROM usage_by_partner")
+check "usage_by_partner as defined after every load (rows not as defined: $got of $n)" '[ "$got" = 0 ] && [ "$n" -gt 0 ]'
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check "SIGTERM exits cleanly" '[ $rc -eq 0 ]'
 echo "ingest: $pass passed, $fail failed"

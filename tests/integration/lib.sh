@@ -32,6 +32,16 @@ trap cleanup EXIT
 psql -qAt -d postgres -c "CREATE DATABASE $DB ${DB_OPTS:-}" >/dev/null || { echo "cannot create database"; exit 1; }
 "$PCS" migrate --db "dbname=$DB" >/dev/null || { echo "migrate failed"; exit 1; }
 
+# PAIRS_DIFF: a query counting the rows of usage_by_partner (sql/0018) not as defined, missing or extra
+PAIRS_DIFF="SELECT count(*) FROM ((SELECT k.partner_id, k.tenant_id, u.data
+         FROM (SELECT partner_id, tenant_id FROM customers UNION SELECT partner_id, tenant_id FROM associations) k
+         JOIN usage_packed u ON u.tenant_id = k.tenant_id
+       EXCEPT SELECT partner_id, tenant_id, data FROM usage_by_partner)
+      UNION ALL (SELECT partner_id, tenant_id, data FROM usage_by_partner
+       EXCEPT SELECT k.partner_id, k.tenant_id, u.data
+         FROM (SELECT partner_id, tenant_id FROM customers UNION SELECT partner_id, tenant_id FROM associations) k
+         JOIN usage_packed u ON u.tenant_id = k.tenant_id)) d"
+
 # ingest_conf [ROLE]: the pcs-ingest configuration of the test (spool and ipc sockets in $T),
 # connecting as ROLE when given (the daemon's own role, sql/0002 + 0010, as in production)
 ingest_conf() {

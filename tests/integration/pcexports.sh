@@ -215,5 +215,7 @@ PY
 )
 check "every Business Applications and Microsoft 365 id of both rule sets has a name in pc_workloads.tsv" '[ -z "$missing" ] || { echo "missing: $missing" >&2; false; }'
 
+got=$(q "$PAIRS_DIFF"); n=$(q "SELECT count(*) FROM usage_by_partner")
+check "usage_by_partner as defined after every load (rows not as defined: $got of $n)" '[ "$got" = 0 ] && [ "$n" -gt 0 ]'
 kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null; ipid=
 finish
