@@ -19,7 +19,11 @@ CREATE TABLE usage_by_partner (
     tenant_id  text NOT NULL,
     data       text NOT NULL,
     PRIMARY KEY (partner_id, tenant_id)
-);
+) WITH (fillfactor = 50);
+-- half of each page left free: a month's usage for every tenant rewrites every pair, and with room
+-- on its page the new version is a HOT update that touches neither index (a month of 200,000
+-- tenants on the dev database: 1.8 s more for the pairs instead of 4 s; the facts stream reads
+-- the larger table as fast, one page per pair either way)
 ALTER TABLE usage_by_partner ALTER COLUMN data SET COMPRESSION lz4;
 -- a tenant's pairs, for a change of its usage
 CREATE INDEX usage_by_partner_tenant ON usage_by_partner (tenant_id);
@@ -86,12 +90,16 @@ BEGIN
     END IF;
     PERFORM pcs_usage_pairs_lock();
     IF TG_OP = 'INSERT' THEN
+        -- a new tenant has no pairs yet (its usage's DELETE took them); two plain joins, the second
+        -- skipping the pairs the first made and a partner's other associations of the tenant (one
+        -- statement with a UNION of the two sorted 100 MB of data on disk: 5 s instead of 2 s for
+        -- 200,000 new tenants)
         INSERT INTO usage_by_partner (partner_id, tenant_id, data)
-        SELECT k.partner_id, k.tenant_id, n.data
-          FROM (SELECT partner_id, tenant_id FROM customers WHERE tenant_id IN (SELECT tenant_id FROM new_rows)
-                UNION SELECT partner_id, tenant_id FROM associations WHERE tenant_id IN (SELECT tenant_id FROM new_rows)) k
-          JOIN new_rows n ON n.tenant_id = k.tenant_id
-        ON CONFLICT (partner_id, tenant_id) DO UPDATE SET data = excluded.data;
+        SELECT c.partner_id, n.tenant_id, n.data FROM new_rows n JOIN customers c ON c.tenant_id = n.tenant_id
+        ON CONFLICT (partner_id, tenant_id) DO NOTHING;
+        INSERT INTO usage_by_partner (partner_id, tenant_id, data)
+        SELECT a.partner_id, n.tenant_id, n.data FROM new_rows n JOIN associations a ON a.tenant_id = n.tenant_id
+        ON CONFLICT (partner_id, tenant_id) DO NOTHING;
     ELSIF TG_OP = 'UPDATE' THEN
         UPDATE usage_by_partner b SET data = n.data FROM new_rows n
          WHERE b.tenant_id = n.tenant_id AND b.data IS DISTINCT FROM n.data;
