@@ -5,7 +5,8 @@
 #     the facts stream alone and with the engine, the pure-SQL baseline, event latency);
 #   - the scorer with 100,000 partners / 5 M rows (the cost per partner) and with one partner /
 #     500,000 rows (the cost per row, a distributor-sized partner);
-#   - the ingest of a 5 M-row usage file against `psql \copy` into the same key, and a restated month;
+#   - the ingest of a 5 M-row usage file against `psql \copy` into the same key, and a restated month,
+#     with the tenants tied to no partner and then each tied to one (usage_by_partner kept, sql/0018);
 #   - the engine alone (pcs-bench) on the same volume.
 # Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
 set -euo pipefail
@@ -25,6 +26,8 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
     bench/scorer_bench.sh 1 500000 0
     section "ingest: 5,000,000 usage rows"
     bench/ingest_bench.sh 5000000
+    section "ingest: 5,000,000 usage rows, every tenant tied to a partner (usage_by_partner kept)"
+    TIES=1 bench/ingest_bench.sh 5000000
     section "engine alone: 10,000 partners, 5,000,000 usage rows (one core)"
     "$BUILD/bench/pcs-bench" --partners 10000 --rows 5000000 --mode current
     section "summary (ratios measured in the same run)"

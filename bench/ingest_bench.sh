@@ -4,6 +4,8 @@
 # `psql \copy` into a table with the same primary key. Prints both rates and their ratio.
 #
 #   bench/ingest_bench.sh [ROWS]        (build first: cmake -S . -B build/bench -DPCS_BENCH=ON ...)
+#   TIES=1: every tenant is first tied to a partner by a customer row and an association, as in a
+#   real database, so the loads also keep usage_by_partner (sql/0018; without ties it stays empty)
 #
 # Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
 set -euo pipefail
@@ -34,6 +36,18 @@ t0=$(date +%s.%N)
 psql -qAt -d "$DB" -c "\\copy copy_baseline FROM '$T/usage.csv' WITH (FORMAT csv, HEADER true)"
 t1=$(date +%s.%N)
 copy_s=$(echo "$t1 - $t0" | bc -l)
+
+if [ -n "${TIES:-}" ]; then   # tenant t belongs to partner t mod 10,000, by a customer row and an association
+    psql -qAt -d "$DB" >/dev/null <<SQL
+INSERT INTO partners SELECT 'p' || lpad(i::text, 6, '0') FROM generate_series(0, 9999) i;
+INSERT INTO customers (partner_id, tenant_id, customer_id, segment)
+SELECT 'p' || lpad((t % 10000)::text, 6, '0'), 'tenant-' || lpad(t::text, 7, '0'), 'c' || t, 'smb'
+  FROM generate_series(0, $ROWS / 25 - 1) t;
+INSERT INTO associations (partner_id, tenant_id, association_type, workload, start_date)
+SELECT partner_id, tenant_id, 'PAL', 'azure/*', date '2024-01-01' FROM customers;
+VACUUM ANALYZE;
+SQL
+fi
 
 # ---- pcs-ingest: spool file -> staged COPY -> merge into usage ------------------------------------------
 mkdir -p "$T/spool/incoming"
@@ -77,6 +91,8 @@ printf "pcs-ingest into usage:        %8.2f s  %10.0f rows/s\n" "$ingest_s" "$(e
 printf "ratio pcs-ingest / \\\\copy:     %8.2f x  (aim >= 3)\n" "$(echo "$copy_s / $ingest_s" | bc -l)"
 printf "new month (%s rows):          %8.2f s  %10.0f rows/s\n" "$MROWS" "$new_s" "$(echo "$MROWS / $new_s" | bc -l)"
 printf "restated month (%s rows):     %8.2f s  %10.0f rows/s  (aim: as fast as a new month)\n" "$MROWS" "$restated_s" "$(echo "$MROWS / $restated_s" | bc -l)"
-printf "key ingest rows=%s copy_s=%.3f ingest_s=%.3f ratio=%.2f new_month_s=%.3f restated_month_s=%.3f load=%s\n" "$ROWS" "$copy_s" \
-    "$ingest_s" "$(echo "$copy_s / $ingest_s" | bc -l)" "$new_s" "$restated_s" "$(cut -d' ' -f1 /proc/loadavg)"
+pairs=$(psql -qAt -d "$DB" -c "SELECT count(*) FROM usage_by_partner" 2>/dev/null || echo none)   # none: a tree before sql/0018
+printf "usage_by_partner rows kept:   %8s\n" "$pairs"
+printf "key ingest rows=%s copy_s=%.3f ingest_s=%.3f ratio=%.2f new_month_s=%.3f restated_month_s=%.3f load=%s pairs=%s\n" "$ROWS" "$copy_s" \
+    "$ingest_s" "$(echo "$copy_s / $ingest_s" | bc -l)" "$new_s" "$restated_s" "$(cut -d' ' -f1 /proc/loadavg)" "$pairs"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=; grep -E "parse\+COPY|usage.*tenants" "$T/ingest.log" || true
