@@ -19,7 +19,8 @@
  * COPY takes no parameters. Each fact table is read once for the scope, through its key (every key
  * starts with partner_id); a partner's usage is one row per tenant, the tenant's packed usage
  * (sql/0012) kept by partner in usage_by_partner (sql/0018), one range of its key for the slice
- * instead of an index lookup in usage_packed per tenant. The rows come in
+ * instead of an index lookup in usage_packed per tenant; the other keys carry the columns read here
+ * (sql/0019), so those branches are index-only scans. The rows come in
  * partner order (ORDER BY partner_id, the collation the slice bounds and the cursor compare in),
  * and the plan produces that order without sorting: every branch reads its table through a key
  * that starts with partner_id, and a Merge Append interleaves the branches. So the client holds
