@@ -35,7 +35,8 @@ SELECT k.partner_id, k.tenant_id, u.data
   FROM (SELECT partner_id, tenant_id FROM customers UNION SELECT partner_id, tenant_id FROM associations) k
   JOIN usage_packed u ON u.tenant_id = k.tenant_id;
 
--- the one lock every change of a pair takes (its number: 'pcs_usage_by_partner' in hex, shortened)
+-- the one lock every change of a pair takes (an arbitrary number, apart from pcs's other advisory
+-- locks, 727001-727004)
 CREATE FUNCTION pcs_usage_pairs_lock() RETURNS void
 LANGUAGE sql SET search_path = pg_catalog AS $$ SELECT pg_advisory_xact_lock(7080651218) $$;
 
