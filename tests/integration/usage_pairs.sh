@@ -116,10 +116,13 @@ got=$(q "$DIFF")
 check "with it the next change mends it (difference $got)" '[ "$got" = 0 ]'
 
 # ---- 3. a pair's halves added by two transactions at once, in both orders ------------------------------------
+# held: until the background transaction has run its statement and sleeps, its transaction open
+held() { wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+                   AND query = 'SELECT pg_sleep(2)'" 1 100; }
 # $1 runs first and holds its transaction open for 2 s; $2 starts while it is open
 race() {
     psql -qAt -d "$DB" -c "BEGIN" -c "$1" -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>"$T/race.err" & bg=$!
-    sleep 0.5
+    held
     local t0; t0=$(date +%s.%N)
     q "$2" >/dev/null 2>>"$T/race.err"
     waited=$(echo "$(date +%s.%N) - $t0 > 1" | bc)
@@ -139,7 +142,7 @@ got=$(q "$DIFF")
 check "a change of usage beside a new association: every pair has the new data (difference $got)" '[ "$got" = 0 ]'
 # a statement that changes none of the three tables does not wait for an open load
 psql -qAt -d "$DB" -c "BEGIN" -c "UPDATE usage_packed SET data = data || '' WHERE tenant_id = 'late-a'" -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 & bg=$!
-sleep 0.5
+held
 t0=$(date +%s.%N)
 q "INSERT INTO customers (partner_id, tenant_id, customer_id, segment) VALUES ('p0', 'solo', 'c', 'smb') ON CONFLICT DO NOTHING" >/dev/null
 waited=$(echo "$(date +%s.%N) - $t0 > 1" | bc)
