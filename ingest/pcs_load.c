@@ -534,12 +534,12 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The report is written before the file moves: whoever sees the file in failed/ (a person, a
+ * script, a test waiting for incoming/ to empty) finds its report beside it. */
 static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, const char *report)
 {
     char dst[1024];
     snprintf(dst, sizeof dst, "%s/%s/%s", c->spool, dir, base_name(path));
-    if (rename(path, dst) < 0)
-        pcs_log(PCS_LOG_ERROR, "ingest", "spool", "cannot move %s to %s: %s", path, dst, strerror(errno));
     if (report) {
         char err[1100];
         snprintf(err, sizeof err, "%s.err", dst);
@@ -553,6 +553,8 @@ static void move_to(const pcs_load_ctx_t *c, const char *path, const char *dir, 
             fclose(f);
         }
     }
+    if (rename(path, dst) < 0)
+        pcs_log(PCS_LOG_ERROR, "ingest", "spool", "cannot move %s to %s: %s", path, dst, strerror(errno));
 }
 
 static bool db_gone(PGconn *db)
