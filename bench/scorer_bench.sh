@@ -163,8 +163,8 @@ t1=$(now)
 scan1_s=$(secs "$t0" "$t1")
 
 # ---- 3. the facts stream alone, and with the engine ---------------------------------------------------------
-# warmed once, as the scan is: the first stream after the refresh read much of its tables from the
-# kernel's cache into PostgreSQL's buffers, and was slower than the stream with the engine after it
+# warmed once, as the scan is: the first stream after the refresh sometimes ran slower than the
+# stream with the engine after it (its tables not yet in PostgreSQL's buffers, I suppose; not shown)
 "$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >/dev/null
 quiesce
 t0=$(now)
