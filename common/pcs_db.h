@@ -42,6 +42,13 @@ typedef struct pcs_copybuf {
     bool oom;
 } pcs_copybuf_t;
 
+/* Empties b to be filled again, keeping its memory; an out-of-memory of what it held before is
+ * forgotten, so one text that ran out of memory does not fail the next. */
+static inline void pcs_copy_clear(pcs_copybuf_t *b)
+{
+    b->n = 0;
+    b->oom = false;
+}
 /* Room for n more bytes (and a NUL) without moving b->s; false (b->oom set) when out of memory. */
 bool pcs_copy_reserve(pcs_copybuf_t *b, size_t n);
 void pcs_copy_put(pcs_copybuf_t *b, const char *s, size_t n);

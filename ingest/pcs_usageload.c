@@ -348,7 +348,7 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
         pthread_mutex_unlock(&p.mu);
         if (rc == 0)
             rc = pcs_copy_flush(db, &b, err);
-        b.n = 0;
+        pcs_copy_clear(&b);   /* emptied for the packer, whatever the flush did */
         pthread_mutex_lock(&p.mu);
         if (p.n_spare < PACK_QUEUE + 1)
             p.spare[p.n_spare++] = b;

@@ -578,8 +578,7 @@ int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, const struct pcs_json_cache *c
                    int max_tracks, int *n_tracks, pcs_span_t *text)
 {
     int nt = 0;
-    w->n = 0;
-    w->oom = false;   /* a document that ran out of memory does not fail the next */
+    pcs_copy_clear(w);
     pcs_doctext_subst_t sub = {.cache = cache};
     json_t *area, *tj;
     size_t ai, ti;
@@ -671,8 +670,8 @@ out:
 
 void pcs_batch_reset(pcs_batch_t *b)
 {
-    b->res.n = b->snap.n = 0;
-    b->res.oom = b->snap.oom = false;
+    pcs_copy_clear(&b->res);
+    pcs_copy_clear(&b->snap);
     b->partners = b->documents = 0;
 }
 

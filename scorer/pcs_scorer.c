@@ -195,8 +195,7 @@ static void publish(scorer_t *s, json_t *changes)
         /* printed as json_dumps would (pcs_doctext) into a buffer kept from message to message:
          * json_dumps and its allocations were about 4 % of a refresh's scorer CPU */
         json_t *env = pcs_envelope_new("score.updated", id, NULL, c);
-        s->msg.n = 0;
-        s->msg.oom = false;   /* a message that ran out of memory does not fail the next */
+        pcs_copy_clear(&s->msg);
         int rc = env ? pcs_doctext_append(&s->msg, env, NULL, NULL) : -1;
         json_decref(env);
         if (rc < 0)
@@ -1196,11 +1195,12 @@ static int stream_facts(scorer_t *s, const char *arg, bool score)
     pcs_err_t err = {0};
     PGresult *b = NULL;
     char as_of[16] = "";
-    int share = 0, shares = 1, used = 0;
-    bool ok = sscanf(arg, "%10[0-9-]%n", as_of, &used) == 1 &&
-              (arg[used] == '\0' || (sscanf(arg + used, ":%d/%d%n", &share, &shares, &used) == 2 &&
-                                     arg[strlen(as_of) + (size_t)used] == '\0' && shares >= 1 && share >= 0 &&
-                                     share < shares));
+    int share = 0, shares = 1, date_len = 0, tail_len = 0;
+    bool ok = sscanf(arg, "%10[0-9-]%n", as_of, &date_len) == 1;
+    const char *tail = arg + date_len;   /* "" or ":I/N" */
+    if (ok && *tail)
+        ok = sscanf(tail, ":%d/%d%n", &share, &shares, &tail_len) == 2 && tail[tail_len] == '\0' && shares >= 1 &&
+             share >= 0 && share < shares;
     if (load_rules(s, &s->cfg) < 0)
         return 2;
     PGconn *db = pcs_db_connect(s->cfg.db, &err);
