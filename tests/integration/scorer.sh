@@ -98,6 +98,18 @@ check "pcs show of an unknown partner says so" '[ $rc -eq 2 ] && [[ "$out" == *"
 seq0=$(q "SELECT max(seq) FROM score_snapshots")
 "$PCS" refresh --as-of 2025-07-10 --wait >/dev/null 2>&1
 check "a second refresh with the same facts rewrites no snapshot" '[ "$(q "SELECT max(seq) FROM score_snapshots")" = "$seq0" ]'
+# A batch whose results are all new takes plain inserts for its snapshots, but only when none is
+# stored for its partners and day: here every result row of the day is gone and the snapshots are
+# not (an administrator's DELETE), so the refresh must upsert them, not fail on their key.
+XD=${ASOF[ex1_infrastructure]}
+snaps_x() { q "SELECT count(*), count(*) FILTER (WHERE selected), max(seq) FROM score_snapshots WHERE as_of = '$XD'"; }
+before_x=$(snaps_x) results_x=$(q "SELECT count(*) FROM score_results WHERE as_of = '$XD'")
+q "DELETE FROM score_results WHERE as_of = '$XD'" >/dev/null
+out=$("$PCS" refresh --as-of "$XD" --wait --timeout 120 2>&1); rc=$?
+check "results gone, snapshots kept: the refresh stores the results again and keeps every snapshot once" \
+    '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]] && [ "$results_x" -gt 0 ] &&
+     [ "$(q "SELECT count(*) FROM score_results WHERE as_of = '\''$XD'\''")" = "$results_x" ] &&
+     [ "$(snaps_x)" = "$before_x" ] && ! grep -q "duplicate key" "$T/scorer.log"'
 
 # ---- a certification event: new snapshot and score.updated ----------------------------------------------
 # SIGHUP with "today" moved to ex2's as-of date: the event rescoring then scores that date, where
