@@ -419,3 +419,51 @@ int pcs_copy_bin_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
         return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
     return 0;
 }
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int pcs_copy_bin_split(char *msg, int len, bool *header_read, char **f, int nf)
+{
+    static const char signature[11] = "PGCOPY\n\377\r\n";   /* with its NUL */
+    const unsigned char *p = (const unsigned char *)msg, *end = p + (len > 0 ? len : 0);
+    if (!*header_read) {
+        if (len < 19 || memcmp(msg, signature, sizeof signature) != 0 || be32(p + 15) > (uint32_t)(len - 19))
+            return -1;
+        p += 19 + be32(p + 15);
+        *header_read = true;
+    }
+    if (end - p < 2)
+        return -1;
+    int n = (int16_t)(p[0] << 8 | p[1]);
+    p += 2;
+    if (n == -1)
+        return p == end ? 1 : -1;
+    if (n != nf)
+        return -1;
+    char *nul = NULL;   /* where the field before ends */
+    for (int i = 0; i < nf; i++) {
+        if (end - p < 4)
+            return -1;
+        int32_t l = (int32_t)be32(p);
+        if (nul)
+            *nul = '\0';
+        nul = NULL;
+        p += 4;
+        f[i] = NULL;
+        if (l == -1)
+            continue;
+        if (l < 0 || l > end - p)
+            return -1;
+        f[i] = (char *)p;
+        p += l;
+        nul = (char *)p;
+    }
+    if (p != end)
+        return -1;
+    if (nul)
+        *nul = '\0';
+    return 0;
+}

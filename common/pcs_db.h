@@ -78,6 +78,14 @@ void pcs_copy_bin_text(pcs_copybuf_t *b, const char *s);   /* a C string, or NUL
 void pcs_copy_bin_date(pcs_copybuf_t *b, int32_t day);     /* a pcs day (pcs_date.h) */
 void pcs_copy_bin_float8(pcs_copybuf_t *b, double v);
 void pcs_copy_bin_bool(pcs_copybuf_t *b, bool v);
+/* One message of a COPY ... TO STDOUT (FORMAT binary) whose columns are all text, as
+ * PQgetCopyData gives it (len bytes and a NUL): a 16-bit field count, then each field as a 32-bit
+ * length (-1: NULL) and its bytes, in network order. The first message (*header_read false) starts
+ * with the 19-byte file header (signature, flags, extension length) and the extension; the last
+ * is the trailer, a count of -1. The nf fields go to f as NUL-terminated strings in place (each
+ * NUL written over the first byte of the next field's length once it is read), NULL for SQL NULL.
+ * 0: a row of exactly nf fields; 1: the trailer; -1: anything else (msg then partly overwritten). */
+int pcs_copy_bin_split(char *msg, int len, bool *header_read, char **f, int nf);
 int pcs_copy_bin_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err);
 
 #endif

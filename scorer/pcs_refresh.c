@@ -24,7 +24,8 @@
  * partner order (ORDER BY partner_id, the collation the slice bounds and the cursor compare in),
  * and the plan produces that order without sorting: every branch reads its table through a key
  * that starts with partner_id, and a Merge Append interleaves the branches. So the client holds
- * one partner's rows at a time and scores a partner while the server reads the next.
+ * one partner's rows at a time and scores a partner while the server reads the next. Every column
+ * is text and the COPY is binary: each value goes out as its bytes, not escaped (split).
  *
  * The shape matters to the planner (PostgreSQL 15): the scope is one condition on the whole union,
  * which it pushes into every branch; a branch with a join or a filter of its own carries its own
@@ -64,7 +65,7 @@
     " NULL::text FROM score_snapshots s WHERE s.selected"                                                      \
     " AND s.as_of >= current_setting('pcs.facts_s0')::date AND s.as_of < current_setting('pcs.facts_d')::date" \
     " AND s.rule_set = ANY(current_setting('pcs.facts_rules')::text[]) ORDER BY partner_id)"                  \
-    ") f WHERE " SCOPE " ORDER BY partner_id) TO STDOUT"
+    ") f WHERE " SCOPE " ORDER BY partner_id) TO STDOUT (FORMAT binary)"
 
 /* a range of partners (a refresh slice): lo <= p < hi after the cursor, and lo <= p when hi is '' */
 const char pcs_facts_range_sql[] = FACTS_COPY(SCOPE_RANGE_HI);
@@ -153,31 +154,18 @@ struct pcs_fstream {
     bool fed;
     int32_t m0, m1;             /* the usage months the scope evaluates */
     bool done, failed, in_tx;
+    bool header_read;           /* the binary COPY's file header, before the first row */
     long long rows_read;
 };
 
-static int split(frow_t *r, char *row, int len)
+/* One message of the binary COPY (pcs_copy_bin_split): the server neither converts nor escapes
+ * each value, nor the client unescapes it (the escaping loop was the facts backend's hottest code,
+ * issue 13). 0: a row; 1: the trailer; -1: malformed. */
+static int split(pcs_fstream_t *s, frow_t *r, char *row, int len)
 {
     r->buf = row;
-    if (len > 0 && row[len - 1] == '\n')
-        row[--len] = '\0';
-    int n = 0;
-    char *p = row;
-    for (;;) {
-        if (n == NF)
-            return -1;
-        r->f[n++] = p;
-        char *t = strchr(p, '\t');
-        if (!t)
-            break;
-        *t = '\0';
-        p = t + 1;
-    }
-    if (n != NF)
-        return -1;
-    for (int i = 0; i < NF; i++)
-        r->f[i] = pcs_copy_unescape(r->f[i]);
-    return r->f[0] && r->f[1] ? 0 : -1;
+    int rc = pcs_copy_bin_split(row, len, &s->header_read, r->f, NF);
+    return rc == 0 && !(r->f[0] && r->f[1]) ? -1 : rc;
 }
 
 static int32_t day_or_none(const char *s)
@@ -365,9 +353,8 @@ fail:
 static int read_row(pcs_fstream_t *s, pcs_err_t *err)
 {
     char *buf = NULL;
-    int len = PQgetCopyData(s->db, &buf, 0);
-    if (len >= 0) {
-        s->rows_read++;
+    int len;
+    while ((len = PQgetCopyData(s->db, &buf, 0)) >= 0) {
         if (s->n_rows == s->cap_rows) {
             int nc = s->cap_rows ? 2 * s->cap_rows : 256;
             frow_t *nr = realloc(s->rows, sizeof *nr * (size_t)nc);
@@ -378,12 +365,16 @@ static int read_row(pcs_fstream_t *s, pcs_err_t *err)
             s->rows = nr;
             s->cap_rows = nc;
         }
-        if (split(&s->rows[s->n_rows], buf, len) < 0) {
-            PQfreemem(buf);
-            return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
+        int rc = split(s, &s->rows[s->n_rows], buf, len);
+        if (rc == 0) {
+            s->rows_read++;
+            s->n_rows++;
+            return 1;
         }
-        s->n_rows++;
-        return 1;
+        PQfreemem(buf);
+        if (rc < 0)
+            return pcs_err_set(err, PCS_EIO, 0, 0, "facts: malformed COPY row"), -1;
+        /* the trailer: the end follows */
     }
     s->done = true;
     int rc = len == -1 ? 0 : -1;
@@ -737,12 +728,14 @@ const char pcs_upsert_results_sql[] =
  * per partner, area, day and rule set. A new batch (pcs.batch_new) takes the plain insert (ins);
  * any other the unselect and the upsert (up); the other branch does nothing. */
 #define SNAP_COLS "partner_id, area, track, as_of, rule_set, total, qualified, selected, status, detail, digest"
-#define SNAP_RETURNING " RETURNING s.partner_id, s.area, s.rule_set, s.as_of, s.track, s.total, s.qualified, s.status, s.seq, s.selected"
+#define SNAP_RETURNING                                                                                      \
+    " RETURNING s.partner_id, s.area, s.rule_set, s.as_of, s.track, s.total, s.qualified, s.status, s.seq,"  \
+    " s.selected"
 const char pcs_upsert_snapshots_sql[] =
     "WITH unselect AS (UPDATE score_snapshots s SET selected = false, digest = '', computed_at = now(),"
     "  seq = nextval('score_seq'), writer = pg_current_xact_id()"
-    "  FROM pcs_stage_snap st WHERE " BATCH_OLD " AND st.selected AND s.partner_id = st.partner_id AND s.area = st.area"
-    "  AND s.as_of = st.as_of AND s.rule_set = st.rule_set AND s.track <> st.track AND s.selected"
+    "  FROM pcs_stage_snap st WHERE " BATCH_OLD " AND st.selected AND s.partner_id = st.partner_id"
+    "  AND s.area = st.area AND s.as_of = st.as_of AND s.rule_set = st.rule_set AND s.track <> st.track AND s.selected"
     "  AND NOT EXISTS (SELECT 1 FROM pcs_stage_snap x WHERE x.partner_id = s.partner_id AND x.area = s.area"
     "   AND x.as_of = s.as_of AND x.rule_set = s.rule_set AND x.track = s.track)" NEWER_FACTS("s") "),"
     " up AS ("
@@ -757,7 +750,8 @@ const char pcs_upsert_snapshots_sql[] =
     " SELECT up.partner_id AS partner_id, up.area, up.rule_set, up.as_of::text, up.track, round(up.total::numeric, 2)::text,"
     "  up.qualified::text, up.status, up.seq::text, round(prev.total::numeric, 2)::text, prev.qualified::text,"
     "  prev.status, prev.as_of::text"
-    " FROM (SELECT * FROM up UNION ALL SELECT * FROM ins) up LEFT JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p"
+    " FROM (SELECT * FROM up UNION ALL SELECT * FROM ins) up"
+    " LEFT JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p"
     "  WHERE p.partner_id = up.partner_id AND p.area = up.area AND p.rule_set = up.rule_set AND p.selected"
     "    AND p.as_of <= up.as_of ORDER BY p.as_of DESC LIMIT 1) prev ON true"
     " WHERE up.selected ORDER BY up.seq";

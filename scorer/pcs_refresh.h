@@ -1,11 +1,11 @@
 /* pcs_refresh: the scorer's database side, shared by pcs-scorer, the CLI and the benchmark.
  *
- * Facts are streamed out of PostgreSQL with one COPY TO STDOUT, in partner order ("C" collation),
- * for a range of partners (a refresh slice) or a list of partners (an event). The stream feeds
+ * Facts are streamed out of PostgreSQL with one binary COPY TO STDOUT, in partner order ("C"
+ * collation), for a range of partners (a refresh slice) or a list of partners (an event). The stream feeds
  * every fact of one partner to the engines (one per rule set) and stops at the partner's last row,
  * so memory is bounded by the largest partner, not by the number of partners.
  *
- * Results are collected in a batch (COPY text of two staging tables) and written in bulk inside the
+ * Results are collected in a batch (binary COPY of two staging tables) and written in bulk inside the
  * caller's transaction: score_results and score_snapshots are upserted, and a row whose content did
  * not change is not rewritten (a replay or a second worker writes nothing new). */
 #ifndef PCS_REFRESH_H
@@ -39,14 +39,15 @@ typedef struct pcs_fscope {
     bool snapshot;
 } pcs_fscope_t;
 
-/* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT statements (a bounded
- * range of partners, a range open at the end, a list of partners), one row per fact: partner_id,
- * kind (P the partner itself; C customer, A association, U a tenant's usage: tenant and its packed
- * text (pcs_usage.h), X certification record, E enrollment, S stored snapshot) and seven text
- * fields, in partner order (the database's collation of partner_id), a partner's rows in no
- * particular order. COPY takes no parameters: pcs_facts_scope() first puts the scope into session
- * settings with pcs_facts_scope_sql ($1..$9) and returns the statement to run next (static
- * text), or NULL with err. Shared by the scorer, the benchmark and any reader of a partner's facts. */
+/* The facts of a scope are streamed by one of three fixed COPY ... TO STDOUT (FORMAT binary)
+ * statements (a bounded range of partners, a range open at the end, a list of partners), one row
+ * per fact: partner_id, kind (P the partner itself; C customer, A association, U a tenant's usage:
+ * tenant and its packed text (pcs_usage.h), X certification record, E enrollment, S stored
+ * snapshot) and seven text fields, in partner order (the database's collation of partner_id), a
+ * partner's rows in no particular order. COPY takes no parameters: pcs_facts_scope() first puts
+ * the scope into session settings with pcs_facts_scope_sql ($1..$9) and returns the statement to
+ * run next (static text), or NULL with err. Shared by the scorer, the benchmark and any reader of
+ * a partner's facts. */
 extern const char pcs_facts_range_sql[];
 extern const char pcs_facts_open_sql[];
 extern const char pcs_facts_list_sql[];

@@ -92,14 +92,17 @@ check "scoring_certs (one left join) has exactly the rows of the join plus anti-
 
 # 0015: the scorer's facts stream applies the view's rules itself (both tables restricted to the
 # scope, so they merge): its certification rows (kind X) for the partner are exactly the view's
+# (the scorer reads it in binary; psql prints it as text here, the same rows)
 list_sql=$("$SCORER" --print-facts-sql - | awk '/^-- or a list of partners:/ {getline; print}')
+list_sql=${list_sql%;}
+list_sql=${list_sql% (FORMAT binary)}
 stream_x=$(psql -qAt -d "$DB" <<SQL | awk -F'\t' '$2 == "X" {print $1 "|" $3 "|" $4 "|" $5 "|" ($6 == "\\N" ? "" : $6)}' | sort
 SELECT set_config('pcs.facts_m0', '2024-01-01', false), set_config('pcs.facts_m1', '2026-10-01', false),
        set_config('pcs.facts_s0', '2026-01-01', false), set_config('pcs.facts_d', '2026-11-20', false),
        set_config('pcs.facts_rules', '{pcs-2026}', false), set_config('pcs.facts_lo', '', false),
        set_config('pcs.facts_hi', '', false), set_config('pcs.facts_after', '', false),
        set_config('pcs.facts_partners', '{lk}', false) \g /dev/null
-${list_sql%;}
+${list_sql}
 SQL
 )
 view_x=$(q "SELECT partner_id || '|' || person_id || '|' || certification || '|' || earned || '|' || coalesce(expires::text, '')

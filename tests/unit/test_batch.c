@@ -368,3 +368,124 @@ Test(batch, copy_field_matches_bytewise_escaping)
     free(got.s);
     free(want.s);
 }
+
+/* pcs_copy_bin_split(msg) in a buffer of exactly len bytes and the NUL libpq adds, so ASan sees any
+ * read or write past it. */
+static int bin_split(const char *msg, size_t len, bool *header_read, char **f, int nf, char **keep)
+{
+    char *m = malloc(len + 1);
+    cr_assert_not_null(m);
+    memcpy(m, msg, len);
+    m[len] = '\0';
+    *keep = m;
+    return pcs_copy_bin_split(m, (int)len, header_read, f, nf);
+}
+
+/* The facts stream's binary rows: what the server sends (a header before the first row, rows of
+ * text and NULL fields, the trailer), every malformed variant refused, and random bytes survived. */
+Test(batch, copy_bin_split_reads_rows_and_refuses_the_rest)
+{
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    pcs_copybuf_t b = {0};
+    /* the first message: header, then a row of three fields (text, NULL, empty text) */
+    pcs_copy_put(&b, header, sizeof header);
+    pcs_copy_bin_row(&b, 3);
+    pcs_copy_bin_text(&b, "p000001");
+    pcs_copy_bin_text(&b, NULL);
+    pcs_copy_bin_text(&b, "");
+    char *f[3], *m;
+    bool hr = false;
+    cr_assert_eq(bin_split(b.s, b.n, &hr, f, 3, &m), 0);
+    cr_assert(hr && strcmp(f[0], "p000001") == 0 && f[1] == NULL && f[2] && f[2][0] == '\0');
+    free(m);
+    /* a later row has no header; a value with tabs, backslashes and newlines comes as it is */
+    pcs_copy_clear(&b);
+    pcs_copy_bin_row(&b, 3);
+    pcs_copy_bin_text(&b, "a\tb\\c\nd");
+    pcs_copy_bin_text(&b, "x");
+    pcs_copy_bin_text(&b, NULL);
+    cr_assert_eq(bin_split(b.s, b.n, &hr, f, 3, &m), 0);
+    cr_assert(strcmp(f[0], "a\tb\\c\nd") == 0 && strcmp(f[1], "x") == 0 && f[2] == NULL);
+    free(m);
+    cr_assert_eq(bin_split("\377\377", 2, &hr, f, 3, &m), 1, "the trailer");
+    free(m);
+    /* an empty result: header and trailer in one message; a header with an extension */
+    bool h2 = false;
+    char ht[21];
+    memcpy(ht, header, 19);
+    memcpy(ht + 19, "\377\377", 2);
+    cr_assert_eq(bin_split(ht, sizeof ht, &h2, f, 3, &m), 1);
+    free(m);
+    char hx[23];
+    memcpy(hx, header, 19);
+    hx[18] = 2;   /* two bytes of extension */
+    memcpy(hx + 19, "zz\377\377", 4);
+    h2 = false;
+    cr_assert_eq(bin_split(hx, sizeof hx, &h2, f, 3, &m), 1);
+    free(m);
+    /* refused: no header where one is due, a wrong signature, an extension past the end, another
+     * field count, a length past the end or below -1, bytes after the last field, the trailer with
+     * bytes after it, a message cut anywhere */
+    pcs_copy_clear(&b);
+    pcs_copy_bin_row(&b, 3);
+    pcs_copy_bin_text(&b, "abc");
+    pcs_copy_bin_text(&b, "de");
+    pcs_copy_bin_text(&b, "f");
+    char row[64];
+    size_t rn = b.n;
+    memcpy(row, b.s, rn);
+    h2 = false;
+    cr_assert_eq(bin_split(row, rn, &h2, f, 3, &m), -1, "a row where the header is due");
+    free(m);
+    char bad[19];
+    memcpy(bad, header, 19);
+    bad[0] = 'X';
+    h2 = false;
+    cr_assert_eq(bin_split(bad, 19, &h2, f, 3, &m), -1, "signature");
+    free(m);
+    memcpy(bad, header, 19);
+    bad[18] = 1;
+    h2 = false;
+    cr_assert_eq(bin_split(bad, 19, &h2, f, 3, &m), -1, "extension past the end");
+    free(m);
+    cr_assert_eq(bin_split(row, rn, &hr, f, 2, &m), -1, "three fields where two are due");
+    free(m);
+    char mod[64];
+    memcpy(mod, row, rn);
+    mod[2 + 3] = 9;   /* the first length, 3, made 9: past the second field, not the end */
+    cr_assert_eq(bin_split(mod, rn, &hr, f, 3, &m), -1, "a length that breaks the row");
+    free(m);
+    memcpy(mod, row, rn);
+    mod[2 + 3] = 100;
+    cr_assert_eq(bin_split(mod, rn, &hr, f, 3, &m), -1, "a length past the end");
+    free(m);
+    memcpy(mod, row, rn);
+    mod[2] = mod[3] = mod[4] = '\377', mod[5] = '\376';   /* -2 */
+    cr_assert_eq(bin_split(mod, rn, &hr, f, 3, &m), -1, "a length below -1");
+    free(m);
+    memcpy(mod, row, rn);
+    mod[rn] = 'x';
+    cr_assert_eq(bin_split(mod, rn + 1, &hr, f, 3, &m), -1, "a byte after the last field");
+    free(m);
+    cr_assert_eq(bin_split("\377\377x", 3, &hr, f, 3, &m), -1, "the trailer and more");
+    free(m);
+    for (size_t cut = 0; cut < rn; cut++) {
+        cr_assert_eq(bin_split(row, cut, &hr, f, 3, &m), -1, "cut at %zu", cut);
+        free(m);
+    }
+    /* random bytes, with and without a header before them: refused or read, never past the end */
+    unsigned long long s = 11;
+    for (int iter = 0; iter < 20000; iter++) {
+        char r[48];
+        size_t n = rnd(&s) % sizeof r;
+        for (size_t i = 0; i < n; i++)
+            r[i] = rnd(&s) % 4 == 0 ? 0 : rnd(&s) % 3 == 0 ? (char)0xff : (char)(rnd(&s) % 8);
+        bool h = iter % 2 == 0;
+        int rc = bin_split(r, n, &h, f, 3, &m);
+        cr_assert(rc >= -1 && rc <= 1, "iteration %d", iter);
+        for (int i = 0; rc == 0 && i < 3; i++)
+            cr_assert(!f[i] || (f[i] >= m && f[i] + strlen(f[i]) <= m + n), "field %d inside the message", i);
+        free(m);
+    }
+    free(b.s);
+}
