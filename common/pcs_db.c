@@ -404,14 +404,17 @@ void pcs_copy_bin_bool(pcs_copybuf_t *b, bool v)
     pcs_copy_put(b, v ? "\1" : "\0", 1);
 }
 
+/* The binary COPY file header: the 11-byte signature, flags (no OIDs), the header extension's
+ * length (none). The trailer is a field count of -1. */
+#define BIN_SIGNATURE_LEN 11
+static const char bin_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
 int pcs_copy_bin_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err)
 {
-    /* signature, flags (no OIDs), header extension length; the trailer is a field count of -1 */
-    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
     static const char trailer[2] = {'\377', '\377'};
     if (b->oom)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (PQputCopyData(db, header, sizeof header) != 1)
+    if (PQputCopyData(db, bin_header, sizeof bin_header) != 1)
         return pcs_err_set(err, PCS_EIO, 0, 0, "COPY: %s", PQerrorMessage(db));
     if (pcs_copy_flush(db, b, err) < 0)
         return -1;
@@ -427,12 +430,12 @@ static uint32_t be32(const unsigned char *p)
 
 int pcs_copy_bin_split(char *msg, int len, bool *header_read, char **f, int nf)
 {
-    static const char signature[11] = "PGCOPY\n\377\r\n";   /* with its NUL */
     const unsigned char *p = (const unsigned char *)msg, *end = p + (len > 0 ? len : 0);
+    const int hl = (int)sizeof bin_header;
     if (!*header_read) {
-        if (len < 19 || memcmp(msg, signature, sizeof signature) != 0 || be32(p + 15) > (uint32_t)(len - 19))
+        if (len < hl || memcmp(msg, bin_header, BIN_SIGNATURE_LEN) != 0 || be32(p + hl - 4) > (uint32_t)(len - hl))
             return -1;
-        p += 19 + be32(p + 15);
+        p += hl + be32(p + hl - 4);
         *header_read = true;
     }
     if (end - p < 2)

@@ -276,8 +276,8 @@ static void feed(pcs_fstream_t *s, char **f)
  * storage; every scope (a slice, a list of partners) read through the keys only, in their order:
  * no hash join (which read a whole table, usage_packed before sql/0018, for every slice), no sort
  * or hash aggregate (the keys give the order), no parallel workers (a slice is small; their
- * start-up cost more than they saved, and the other scorer has the other core). A merge join stays: certification records
- * and link periods, both restricted to the scope, meet in one pass. These price plans, they do not
+ * start-up cost more than they saved, and the other scorer has the other core). A merge join
+ * stays: certification records and link periods, both restricted to the scope, meet in one pass. These price plans, they do not
  * forbid them: the ORDER BY holds whatever the plan. Reset when the stream closes, so the
  * connection's other statements plan as usual. */
 static const char stream_set_sql[] =

@@ -170,8 +170,8 @@ static json_t *month(jb_t *b, int32_t m)
 /* Memoised objects. A document built with a cache holds, instead of such an object, a placeholder
  * string "\0M<slot>" (no other string of a document starts with a NUL: they are made from C
  * strings; pcs_doctext prints the text in its place) standing for the text jansson dumped for an
- * object of the same key: the object is neither built nor dumped again. A slot a document uses is not given to another key while that
- * document is built. */
+ * object of the same key: the object is neither built nor dumped again. A slot a document uses is
+ * not given to another key while that document is built. */
 static memo_t *memo_set(pcs_json_cache_t *c, const memo_key_t *k)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull, w[5];
