@@ -379,7 +379,12 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
     return rc ? rc : rc2;
 }
 
-/* The stored tenants' new text: COPY into a temp table, one UPDATE (ingest never deletes). */
+/* The stored tenants' new text: COPY into a temp table, one UPDATE (ingest never deletes). Each
+ * changed tenant finds its row through the key of usage_packed (a nested loop): planned from the
+ * table's statistics, which right after a large load still describe the table before it, the UPDATE
+ * hashed usage_packed into 32 batches and wrote the changed rows to temporary files first (a month of
+ * 200,000 tenants loaded just after the first file: 2.6 s, 1 s of it writing them); no JIT either, for
+ * a cost estimated from the same statistics. */
 static int update_stored(store_t *s, PGconn *db, pcs_err_t *err)
 {
     if (s->upd.n == 0)
@@ -394,8 +399,12 @@ static int update_stored(store_t *s, PGconn *db, pcs_err_t *err)
     if (rc == 0)
         rc = rc2;
     if (rc == 0)
+        rc = pcs_db_exec(db, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off", err);
+    if (rc == 0)
         rc = pcs_db_exec(db, "UPDATE usage_packed p SET data = u.data FROM usage_upd u WHERE p.tenant_id = u.tenant_id",
                          err);
+    if (rc == 0)
+        rc = pcs_db_exec(db, "RESET enable_hashjoin; RESET enable_mergejoin; RESET jit", err);
     return rc;
 }
 
