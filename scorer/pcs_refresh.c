@@ -685,11 +685,11 @@ static const char stage_sql[] =
     "SET client_min_messages = warning;"
     "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date,"
-    " document json COMPRESSION lz4, digest text, trigger text) WITH (toast_tuple_target = 8160)"
+    " document text COMPRESSION lz4, digest text, trigger text) WITH (toast_tuple_target = 8160)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_snap (partner_id text, area text, track text, as_of date,"
     " rule_set text, total double precision, qualified boolean, selected boolean, status text,"
-    " detail json COMPRESSION lz4, digest text) ON COMMIT DELETE ROWS";
+    " detail text COMPRESSION lz4, digest text) ON COMMIT DELETE ROWS";
 
 /* A refresh slice sets pcs.facts_snapshot (transaction-local) to the snapshot its facts were read
  * in: a stored row written by a transaction that snapshot does not see was computed from newer facts

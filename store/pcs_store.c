@@ -155,7 +155,7 @@ static const char history_sql[] =
     " computed AS (SELECT h->>'month' AS month, a->>'area' AS area, h->>'as_of' AS as_of,"
     "   (h->>'score')::float8 AS score, h->>'track' AS track, (h->>'qualified')::boolean AS qualified,"
     "   'computed' AS source"
-    "   FROM doc, json_array_elements(doc.document->'areas') a, json_array_elements(a->'history') h"
+    "   FROM doc, json_array_elements(doc.document::json->'areas') a, json_array_elements(a->'history') h"
     "   WHERE ($4::text IS NULL OR a->>'area' = $4)),"
     " rows AS (SELECT * FROM stored UNION ALL SELECT * FROM computed c"
     "   WHERE NOT EXISTS (SELECT 1 FROM stored x WHERE x.month = c.month AND x.area = c.area)),"

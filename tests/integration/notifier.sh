@@ -119,7 +119,7 @@ consistent() {
     [ "$(q "WITH latest AS (SELECT DISTINCT ON (partner_id) partner_id, document FROM score_results
                             WHERE rule_set = 'pcs-2026' AND as_of <= '2025-07-20' ORDER BY partner_id, as_of DESC),
              conds AS (SELECT regexp_replace(e->>'dedup_key', ':[^:]*\$', '') AS k FROM latest,
-                            json_array_elements(document->'areas') a, json_array_elements(a->'events') e),
+                            json_array_elements(document::json->'areas') a, json_array_elements(a->'events') e),
              firing AS (SELECT alert_key AS k FROM alerts WHERE state = 'firing' AND event <> 'newly_qualified')
              SELECT (SELECT count(*) FROM conds WHERE k NOT IN (SELECT k FROM firing))
                   + (SELECT count(*) FROM firing WHERE k NOT IN (SELECT k FROM conds))")" = 0 ]

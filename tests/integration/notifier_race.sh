@@ -94,7 +94,7 @@ mismatch() {
     q "WITH latest AS (SELECT DISTINCT ON (partner_id) partner_id, document FROM score_results
                        WHERE rule_set = 'pcs-2026' ORDER BY partner_id, as_of DESC),
         conds AS (SELECT regexp_replace(e->>'dedup_key', ':[^:]*\$', '') AS k FROM latest,
-                       json_array_elements(document->'areas') a, json_array_elements(a->'events') e),
+                       json_array_elements(document::json->'areas') a, json_array_elements(a->'events') e),
         firing AS (SELECT alert_key AS k FROM alerts WHERE state = 'firing' AND event <> 'newly_qualified')
         SELECT (SELECT count(*) FROM conds WHERE k NOT IN (SELECT k FROM firing))
              + (SELECT count(*) FROM firing WHERE k NOT IN (SELECT k FROM conds))"

@@ -87,6 +87,11 @@ for c in $CASES; do
 done
 check "one result document per partner, as-of and rule set" \
     '[ "$(q "SELECT count(*) FROM (SELECT partner_id, as_of, rule_set FROM score_results GROUP BY 1, 2, 3 HAVING count(*) > 1) x")" = 0 ]'
+# stored as text since sql/0022: each must still be one JSON object (a malformed one fails the cast)
+check "every stored document and snapshot detail is one JSON object" \
+    '[ "$(q "SELECT count(*) FILTER (WHERE json_typeof(document::json) <> '\''object'\'') || '\'' '\'' || count(*) FROM score_results")" = "0 $(q "SELECT count(*) FROM score_results")" ] &&
+     [ "$(q "SELECT count(*) FILTER (WHERE json_typeof(detail::json) <> '\''object'\'') FROM score_snapshots")" = 0 ] &&
+     [ "$(q "SELECT count(*) FROM score_snapshots")" -gt 0 ]'
 out=$("$PCS" show ex2_data_ai --as-of 2025-07-10)
 check "pcs show prints a scorecard" '[[ "$out" == *"Data & AI"* ]] && [[ "$out" == *"of 100"* ]] && [[ "$out" == *"Net customer adds"* ]] && [[ "$out" == *"stored result of that day"* ]]'
 out=$("$PCS" history ex2_data_ai --as-of 2025-07-10 --json)
