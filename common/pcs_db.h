@@ -13,6 +13,12 @@
  * with the server's message in err. */
 PGconn *pcs_db_connect(const char *conninfo, pcs_err_t *err);
 
+/* For the rest of the transaction: joins as nested loops through the keys and no JIT. A statement
+ * that meets a few rows of a large table through its key is then planned so whatever the table's
+ * statistics say (right after a large load they still describe the table before it). */
+#define PCS_SQL_KEYED_PLANS "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+#define PCS_SQL_KEYED_PLANS_RESET "RESET jit; RESET enable_hashjoin; RESET enable_mergejoin"
+
 /* Runs a parameterless command (or several, separated by ';'); 0 or PCS_EIO with the message. */
 int pcs_db_exec(PGconn *db, const char *sql, pcs_err_t *err);
 

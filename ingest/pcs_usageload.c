@@ -399,12 +399,12 @@ static int update_stored(store_t *s, PGconn *db, pcs_err_t *err)
     if (rc == 0)
         rc = rc2;
     if (rc == 0)
-        rc = pcs_db_exec(db, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off", err);
+        rc = pcs_db_exec(db, PCS_SQL_KEYED_PLANS, err);
     if (rc == 0)
         rc = pcs_db_exec(db, "UPDATE usage_packed p SET data = u.data FROM usage_upd u WHERE p.tenant_id = u.tenant_id",
                          err);
     if (rc == 0)
-        rc = pcs_db_exec(db, "RESET enable_hashjoin; RESET enable_mergejoin; RESET jit", err);
+        rc = pcs_db_exec(db, PCS_SQL_KEYED_PLANS_RESET, err);
     return rc;
 }
 

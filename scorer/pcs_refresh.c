@@ -683,7 +683,7 @@ void pcs_batch_free(pcs_batch_t *b)
  * nothing is JIT-compiled. */
 static const char stage_sql[] =
     "SET client_min_messages = warning;"
-    "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+    PCS_SQL_KEYED_PLANS ";"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date,"
     " document text COMPRESSION lz4, digest text, trigger text) WITH (toast_tuple_target = 8160)"
     " ON COMMIT DELETE ROWS;"
