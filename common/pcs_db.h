@@ -13,8 +13,8 @@
  * with the server's message in err. */
 PGconn *pcs_db_connect(const char *conninfo, pcs_err_t *err);
 
-/* For the rest of the transaction: joins as nested loops through the keys and no JIT. A statement
- * that meets a few rows of a large table through its key is then planned so whatever the table's
+/* For the rest of the transaction: joins as nested loops through the keys, and no JIT. A statement
+ * that meets rows of a large table through its key then looks each one up, whatever the table's
  * statistics say (right after a large load they still describe the table before it). */
 #define PCS_SQL_KEYED_PLANS "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 #define PCS_SQL_KEYED_PLANS_RESET "RESET jit; RESET enable_hashjoin; RESET enable_mergejoin"
