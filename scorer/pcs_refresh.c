@@ -277,9 +277,9 @@ static void feed(pcs_fstream_t *s, char **f)
  * no hash join (which read a whole table, usage_packed before sql/0018, for every slice), no sort
  * or hash aggregate (the keys give the order), no parallel workers (a slice is small; their
  * start-up cost more than they saved, and the other scorer has the other core). A merge join
- * stays: certification records and link periods, both restricted to the scope, meet in one pass. These price plans, they do not
- * forbid them: the ORDER BY holds whatever the plan. Reset when the stream closes, so the
- * connection's other statements plan as usual. */
+ * stays: certification records and link periods, both restricted to the scope, meet in one pass.
+ * These price plans, they do not forbid them: the ORDER BY holds whatever the plan. Reset when the
+ * stream closes, so the connection's other statements plan as usual. */
 static const char stream_set_sql[] =
     "SET jit = off; SET enable_seqscan = off; SET random_page_cost = 1.1; SET enable_hashjoin = off;"
     " SET enable_sort = off; SET enable_hashagg = off; SET max_parallel_workers_per_gather = 0";
@@ -677,10 +677,11 @@ void pcs_batch_free(pcs_batch_t *b)
 
 /* The staged documents are compressed with lz4 as they arrive, as the stored ones are (0009): the
  * default, pglz, took 40 % of the staging COPY, and a value compressed in staging is stored as it
- * is. They stay in their rows, as in score_results (0017), not in TOAST chunks. The staging tables have no statistics: a plan from them hashed or merged the whole of
- * score_snapshots for every batch (a refresh of 100,000 partners spent most of its time there).
- * Within the write transaction the staged rows meet the stored ones through the keys only, and
- * nothing is JIT-compiled. */
+ * is. They stay in their rows, as in score_results (0017), not in TOAST chunks. The staging tables
+ * have no statistics: a plan from them hashed or merged the whole of score_snapshots for every
+ * batch (a refresh of 100,000 partners spent most of its time there). Within the write transaction
+ * the staged rows meet the stored ones through the keys only, and nothing is JIT-compiled
+ * (PCS_SQL_KEYED_PLANS). */
 static const char stage_sql[] =
     "SET client_min_messages = warning;"
     PCS_SQL_KEYED_PLANS ";"

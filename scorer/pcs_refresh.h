@@ -1,9 +1,10 @@
 /* pcs_refresh: the scorer's database side, shared by pcs-scorer, the CLI and the benchmark.
  *
- * Facts are streamed out of PostgreSQL with one binary COPY TO STDOUT, in partner order ("C"
- * collation), for a range of partners (a refresh slice) or a list of partners (an event). The stream feeds
- * every fact of one partner to the engines (one per rule set) and stops at the partner's last row,
- * so memory is bounded by the largest partner, not by the number of partners.
+ * Facts are streamed out of PostgreSQL with one binary COPY TO STDOUT, in partner order (the
+ * database's collation of partner_id), for a range of partners (a refresh slice) or a list of
+ * partners (an event). The stream feeds every fact of one partner to the engines (one per rule set)
+ * and stops at the partner's last row, so memory is bounded by the largest partner, not by the
+ * number of partners.
  *
  * Results are collected in a batch (binary COPY of two staging tables) and written in bulk inside the
  * caller's transaction: score_results and score_snapshots are upserted, and a row whose content did
