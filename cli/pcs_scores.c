@@ -130,8 +130,20 @@ int pcs_cmd_refresh(pcs_args_t *a)
                              " (SELECT coalesce(sum(partners_done), 0) FROM refresh_slices WHERE run_id = $1)"
                              " FROM refresh_runs WHERE run_id = $1",
                              1, p, &r, &err) < 0) {
+                if (PQstatus(db) == CONNECTION_OK) {   /* it answered: this is not the scorer's database */
+                    PQfinish(db);
+                    json_decref(out);
+                    return pcs_cli_fail(1, "refresh %lld: cannot read its progress: %s (is --db or PCS_DB the scorer's database?)",
+                                        run, err.msg);
+                }
                 PQreset(db);   /* the database may be restarting: keep waiting */
                 listening = false;
+            } else if (PQntuples(r) == 0) {
+                /* the scorer stores the run before it answers: it is in the scorer's database */
+                PQclear(r);
+                PQfinish(db);
+                json_decref(out);
+                return pcs_cli_fail(1, "refresh %lld is not in this database (is --db or PCS_DB the scorer's database?)", run);
             } else {
                 bool done = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
                 if (PQntuples(r) == 1)

@@ -22,6 +22,11 @@ start_sample_stack "$TODAY" 'rule_set = pcs-2026\nlog_min_severity = warning'
 for d in 2026-09-20 2026-10-20 "$TODAY"; do "$PCS" refresh --as-of "$d" --wait >/dev/null; done
 wait_for "SELECT count(*) FROM alert_queue WHERE due_at IS NULL OR due_at <= now()" 0 600
 P=contoso-analytics
+# --wait against a database that is not the scorer's: an error at once, not an hour of waiting
+out=$("$PCS" refresh --as-of "$TODAY" --wait --timeout 600 --db "dbname=postgres" 2>&1); rc=$?
+check "refresh --wait reading another database fails with the reason (rc $rc: $out)" \
+    '[ $rc -eq 1 ] && [[ "$out" == *"is --db or PCS_DB the scorer'"'"'s database?"* ]] && [[ "$out" != *"not finished"* ]]'
+wait_for "SELECT count(*) FROM refresh_runs WHERE finished_at IS NULL" 0 600   # that refresh ran all the same
 check "the machine's date is not the stack's today (the point of this test)" '[ "$(date -u +%F)" != "$TODAY" ]'
 
 # ---- one day, the same numbers -----------------------------------------------------------------------
