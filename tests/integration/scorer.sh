@@ -76,6 +76,13 @@ for d in $(printf '%s\n' "${ASOF[@]}" | sort -ru); do
     out=$("$PCS" refresh --as-of "$d" --wait --timeout 120 2>&1); rc=$?
     check "pcs refresh --as-of $d --wait" '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]]'
 done
+# each run says how the facts it reads compare with shared_buffers (README: Sizing PostgreSQL): here,
+# under the test server's shared_buffers, at info level and without the advice
+sb=$(q "SELECT pg_size_pretty(pg_size_bytes(current_setting('shared_buffers')))")
+said=$(grep -c "info scorer refresh: refresh [0-9]*: the facts it reads take [0-9]* [kM]*B, shared_buffers is $sb\$" "$T/scorer.log")
+runs=$(q "SELECT count(*) FROM refresh_runs WHERE kind IN ('monthly', 'manual')")
+check "every refresh said the size of its facts against shared_buffers ($sb; $said lines for $runs runs)" \
+    '[ "$said" = "$runs" ] && [ "$runs" -gt 1 ] && ! grep -q "Sizing PostgreSQL" "$T/scorer.log"'
 norm() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("warnings", None); print(json.dumps(d, sort_keys=True))'; }
 for c in $CASES; do
     for r in pcs-2026 pcs-2023; do
