@@ -223,7 +223,7 @@ static int write_wait(scorer_t *s);
 /* The facts a refresh reads (what a slice's COPY scans: the pairs of usage, the covering keys of the
  * other facts, the history's key) against shared_buffers. When they do not fit, every slice copies
  * the pages it shares with other slices' partners again from the operating system's cache: the
- * facts of a 10,000-partner dev refresh streamed in 2.03-2.52 s with 128 MB against 1.39-1.54 s
+ * facts of a 10,000-partner dev refresh streamed in 1.84-2.40 s with 128 MB against 1.32-1.78 s
  * with 3 GB (README, Sizing PostgreSQL). Said once per run, at warn level when they do not fit. */
 static const char facts_size_sql[] =
     "SELECT f > b, pg_size_pretty(f), pg_size_pretty(b) FROM (SELECT sum(pg_total_relation_size(c)) AS f,"
