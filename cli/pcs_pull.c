@@ -230,14 +230,21 @@ static int cmd_now(pcs_args_t *a)
     snprintf(rid, sizeof rid, "%lld", run);
     const char *prm[1] = {rid};
     int rc = 1;
-    for (double waited = 0; waited <= timeout; waited += 0.2) {
+    for (double waited = 0;; waited += 0.2) {
         PGresult *res = NULL;
         if (pcs_db_query(db, "SELECT state, files, coalesce(error, '') FROM pull_runs WHERE run_id = $1", 1, prm, &res,
                          &err) < 0) {
-            fprintf(stderr, "pcs: %s\n", err.msg);
+            fprintf(stderr, "pcs: pull run %lld: cannot read its state: %s%s\n", run, err.msg,
+                    PQstatus(db) == CONNECTION_OK ? " (is --db or PCS_DB pcs-pull's database?)" : "");
             break;
         }
-        if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "running") != 0) {
+        if (PQntuples(res) == 0) {
+            /* pcs-pull stores the run before it answers: it is in pcs-pull's database */
+            fprintf(stderr, "pcs: pull run %lld is not in this database (is --db or PCS_DB pcs-pull's database?)\n", run);
+            PQclear(res);
+            break;
+        }
+        if (strcmp(PQgetvalue(res, 0, 0), "running") != 0) {
             bool ok = strcmp(PQgetvalue(res, 0, 0), "done") == 0;
             printf("pull run %lld %s: %s files delivered%s%s\n", run, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                    ok ? "" : "; ", PQgetvalue(res, 0, 2));
@@ -246,6 +253,10 @@ static int cmd_now(pcs_args_t *a)
             break;
         }
         PQclear(res);
+        if (waited >= timeout) {
+            fprintf(stderr, "pcs: pull run %lld not finished after %.0f s\n", run, timeout);
+            break;
+        }
         nanosleep(&(struct timespec){0, 200000000}, NULL);
     }
     PQfinish(db);

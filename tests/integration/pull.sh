@@ -178,6 +178,18 @@ out=$(PCS_PULL="ipc://$T/pull-app" "$PCS" pull now --wait --timeout 300 2>&1); r
 check "the app-only account pulls the four datasets" \
     '[ $rc -eq 0 ] && [[ "$out" == *"done: 4 files delivered"* ]] && [ "$(ls "$T/spool-app/incoming" | grep -c "^pc-app-")" = 4 ]'
 check "with the client credentials grant" '[ "$(st "d[\"counts\"][\"client_credentials\"]")" -ge 2 ]'
+# --wait reading a database that is not pcs-pull's (another pcs database, then no pcs database): an
+# error at once, not an hour of waiting; the run goes on in pcs-pull's database
+q "CREATE DATABASE ${DB}_other" >/dev/null && "$PCS" migrate --db "dbname=${DB}_other" >/dev/null
+out=$(PCS_PULL="ipc://$T/pull-app" "$PCS" pull now --wait --timeout 600 --db "dbname=${DB}_other" 2>&1); rc=$?
+check "pull now --wait reading another pcs database fails with the reason (rc $rc: $out)" \
+    '[ $rc -eq 1 ] && [[ "$out" == *"is not in this database (is --db or PCS_DB pcs-pull'"'"'s database?)"* ]]'
+wait_for "SELECT count(*) FROM pull_runs WHERE state = 'running'" 0 600
+out=$(PCS_PULL="ipc://$T/pull-app" "$PCS" pull now --wait --timeout 600 --db "dbname=postgres" 2>&1); rc=$?
+check "pull now --wait reading a database without pcs fails with the reason (rc $rc: $out)" \
+    '[ $rc -eq 1 ] && [[ "$out" == *"cannot read its state"*"pcs-pull'"'"'s database?)"* ]]'
+check "both runs ended in pcs-pull's database" 'wait_for "SELECT count(*) FROM pull_runs WHERE state = '"'"'running'"'"'" 0 600'
+q "DROP DATABASE ${DB}_other" >/dev/null
 
 kill -HUP "$ppid"
 check "SIGHUP reloads the schedule and limits" \
