@@ -220,8 +220,8 @@ static void start_work(scorer_t *s);
 static void schedule_drain(scorer_t *s, uint64_t delay);
 static int write_wait(scorer_t *s);
 
-/* The facts a refresh reads (what a slice's COPY scans: the pairs of usage, the covering keys of the
- * other facts, the history's key) against shared_buffers. When they do not fit, every slice copies
+/* The tables a refresh reads its facts from, with all their indexes (a little more than a slice's
+ * COPY touches: it reads the other facts through their covering keys alone), against shared_buffers. When they do not fit, every slice copies
  * the pages it shares with other slices' partners again from the operating system's cache: the
  * facts of a 10,000-partner dev refresh streamed in 1.84-2.40 s with 128 MB against 1.32-1.78 s
  * with 3 GB (README, Sizing PostgreSQL). Said once per run, at warn level when they do not fit. */
