@@ -26,6 +26,7 @@
 #ifndef PCS_CSV_H
 #define PCS_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pcs_err.h"
@@ -77,6 +78,10 @@ pcs_csv_t *pcs_csv_open_fd(int fd, size_t max_record, pcs_err_t *err);
  * pcs_csv_next() fails with PCS_ELIMIT (err->line: the line reached), so a gzip bomb costs at
  * most max_bytes of reading. */
 void pcs_csv_limit_input(pcs_csv_t *r, unsigned long long max_bytes);
+
+/* Tests only: with on false every record is read byte by byte, without the shortcut for a plain
+ * line (fast_line in pcs_csv.c); both must give the same records. On by default. */
+void pcs_csv_fast_lines(pcs_csv_t *r, bool on);
 
 /* Reads len bytes at buf, which is borrowed (not copied) and must outlive the reader. Plain text
  * only (no gunzip). Errors as pcs_csv_open(). */

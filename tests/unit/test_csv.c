@@ -752,6 +752,53 @@ Test(csv, random_fields_round_trip)
     free(out);
 }
 
+/* The shortcut for plain lines (fast_line) against the byte-at-a-time parser, over lines that
+ * mostly take it (of every length around the eight bytes it tests at once, with each delimiter)
+ * and lines it must hand over (a quote, a CR, a NUL, UTF-8, a bad byte, a line longer than max). */
+Test(csv, plain_lines_read_alike_with_and_without_the_shortcut)
+{
+    static const unsigned char plain[] = "abcxyz019 .-_/:";
+    static const unsigned char rare[] = {'"', '\r', 0, 0xC3, 0xFF, '\t', ';', ','};
+    static const char delims[] = {',', ';', '\t'};
+    uint64_t seed = 20261207;
+    size_t cap = 1 << 20;
+    unsigned char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    for (int t = 0; t < 60; t++) {
+        char d = delims[t % 3];
+        size_t n = (size_t)sprintf((char *)buf, "h1%ch2%ch3%ch4\n", d, d, d);
+        int lines = 1;
+        for (int l = 0; l < 3000; l++, lines++) {
+            size_t len = rnd(&seed) % 70;
+            for (size_t i = 0; i < len; i++) {
+                uint32_t x = rnd(&seed) % 1000;
+                if (x < 150)
+                    buf[n++] = (unsigned char)d;
+                else if (x < 150 + 3 * (size_t)(t % 4))   /* none in every fourth buffer */
+                    buf[n++] = x % 2 && i + 1 < len ? 0xC3 : rare[x % sizeof rare];
+                else
+                    buf[n++] = plain[x % (sizeof plain - 1)];
+                if (buf[n - 1] == 0xC3 && i + 1 < len) {   /* a whole é */
+                    buf[n++] = 0xA9;
+                    i++;
+                }
+            }
+            if (rnd(&seed) % 5 == 0)
+                buf[n++] = '\r';
+            buf[n++] = '\n';
+        }
+        size_t max = t % 2 ? 48 : 0;
+        pcs_csv_t *fast = pcs_csv_open_mem(buf, n, max, NULL), *slow = pcs_csv_open_mem(buf, n, max, NULL);
+        cr_assert(fast && slow);
+        pcs_csv_fast_lines(slow, false);
+        int records = expect_same_records(fast, slow);
+        cr_assert_geq(records, lines / 2, "buffer %d: %d records of %d lines", t, records, lines);
+        pcs_csv_destroy(&fast);
+        pcs_csv_destroy(&slow);
+    }
+    free(buf);
+}
+
 /* ---- dialects: delimiters and UTF-16 (interfaces.md §3.1) ---------------------------------------------- */
 
 /* UTF-16 of an ASCII/Latin-1 text, with a BOM; be: big-endian. Returns the byte count. */
