@@ -35,6 +35,10 @@ got=$(q "SELECT has_table_privilege('pcs_ingest', 'rejected_rows', 'SELECT')")
 check "ingest role cannot read rejected rows back" '[ "$got" = f ]'
 got=$(q "SELECT has_table_privilege('pcs_scorer', 'usage', 'INSERT')")
 check "scorer role cannot write facts" '[ "$got" = f ]'
+got=$(q "SELECT string_agg(proname || ' ' || array_to_string(proconfig, ','), '; ' ORDER BY proname) FROM pg_proc
+           WHERE proname IN ('pcs_usage_pairs_of_usage', 'pcs_usage_pairs_of_ties', 'pcs_usage_pairs_rebuild') AND 'work_mem=64MB' = ANY(proconfig)")
+check "the triggers of usage_by_partner hash in 64 MB, their other settings kept (0023): $got" \
+    '[ "$(echo "$got" | grep -o "work_mem=64MB" | wc -l)" = 3 ] && echo "$got" | grep -q "pcs_usage_pairs_of_usage search_path=public, pg_temp,enable_hashjoin=on,enable_mergejoin=on,jit=off,work_mem=64MB"'
 
 # two concurrent runs on a fresh database: the advisory lock lets exactly one apply each migration
 psql -qAt -d postgres -c "DROP DATABASE $DB" >/dev/null && psql -qAt -d postgres -c "CREATE DATABASE $DB" >/dev/null
