@@ -87,6 +87,12 @@ Test(valid, dates_and_months)
     cr_assert_str_eq(why, "month: 9999-12 is implausible (months from 2000-01 to 2026-12, the month after the current one)");
     pcs_month_parse("1999-12", &m);
     cr_assert_neq(pcs_valid_month("month", m, today, why, sizeof why), 0);
+    /* another day, then the first again: the month after each is its own (the last one is memoised) */
+    pcs_month_parse("2027-02", &m);
+    cr_assert_eq(pcs_valid_month("month", m, pcs_day_from_civil(2027, 1, 31), why, sizeof why), 0);
+    cr_assert_neq(pcs_valid_month("month", m, today, why, sizeof why), 0);
+    cr_assert_eq(pcs_valid_month("month", m, pcs_day_from_civil(2027, 1, 1), why, sizeof why), 0);
+    cr_assert_neq(pcs_valid_month("month", m, pcs_day_from_civil(2026, 12, 31), why, sizeof why), 0);
     cr_assert_eq(pcs_valid_day("start_date", pcs_day_from_civil(2100, 12, 31), why, sizeof why), 0);
     cr_assert_neq(pcs_valid_day("start_date", pcs_day_from_civil(2101, 1, 1), why, sizeof why), 0);
     cr_assert_eq(pcs_valid_cert_dates(today, PCS_DAY_NONE, today, why, sizeof why), 0);
