@@ -85,6 +85,7 @@ void pcs_fstream_close(pcs_fstream_t *s);
 
 typedef struct pcs_batch {
     pcs_copybuf_t res, snap;
+    pcs_copybuf_t keys;              /* (partner_id, rule_set, as_of) of each result, for pcs_batch_insert */
     pcs_copybuf_t text;              /* scratch: the text of the document being added */
     struct pcs_json_cache *json;     /* values the documents share (made by the first pcs_batch_add) */
     int partners, documents;
@@ -112,6 +113,16 @@ int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err);
 extern const char pcs_upsert_results_sql[];
 extern const char pcs_upsert_snapshots_sql[];
 bool pcs_batch_changes(PGresult *r, json_t *changes);
+
+/* A new batch, written without staging (inside the caller's transaction): its keys are copied into
+ * a session table first; when no result or snapshot is stored for any of them, the results and snapshots are
+ * copied straight into score_results and score_snapshots, *inserted is set and the batch emptied,
+ * and pcs_inserted_changes_sql gives the changes (as pcs_upsert_snapshots_sql does); otherwise
+ * *inserted is false and the batch is kept for pcs_batch_stage. A result stored by another
+ * transaction after the check makes the COPY fail on the key: PCS_EEXIST, the batch kept, and the
+ * caller rolls back to a savepoint taken before and writes the batch by pcs_batch_stage. */
+int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, pcs_err_t *err);
+extern const char pcs_inserted_changes_sql[];
 
 /* Writes the batch inside the caller's transaction and empties it. changes (a JSON array, may be
  * NULL) receives one score.updated body per selected (partner, area) whose snapshot is new or

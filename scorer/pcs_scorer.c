@@ -465,12 +465,31 @@ static int flush_slice(scorer_t *s, bool done)
     int rc = pcs_db_query(db, "BEGIN", 0, NULL, NULL, &err);
     if (rc == 0 && docs && s->sl.snapshot)
         rc = pcs_facts_snapshot_set(db, s->sl.snapshot, &err);
-    if (rc == 0 && docs)
+    /* a refresh slice's batch is usually new (nothing stored for its day): copied straight into the
+     * stored tables (pcs_batch_insert), under a savepoint in case another writer stores one of its
+     * results meanwhile; a rescoring slice rescores what is stored today, by upsert */
+    bool inserted = false;
+    if (rc == 0 && docs && !s->sl.names) {
+        rc = pcs_db_query(db, "SAVEPOINT pcs_insert", 0, NULL, NULL, &err);
+        int irc = rc == 0 ? pcs_batch_insert(db, &s->batch, &inserted, &err) : 0;
+        if (irc == PCS_EEXIST) {
+            pcs_log(PCS_LOG_INFO, "scorer", "refresh", "run %lld slice %d: another writer stored a result of this"
+                    " day for a partner of the batch meanwhile; the batch is written by upsert", s->sl.run_id, s->sl.slice);
+            err = (pcs_err_t){0};
+            rc = pcs_db_query(db, "ROLLBACK TO SAVEPOINT pcs_insert", 0, NULL, NULL, &err);
+        } else if (irc < 0) {
+            rc = -1;
+        }
+    }
+    if (rc == 0 && docs && !inserted)
         rc = pcs_batch_stage(db, &s->batch, &err);
     if (rc == 0)
         rc = stage_cursor(s, db, partners, done, &err);
     if (rc == 0) {
-        if (docs) {
+        if (docs && inserted) {
+            pcs_copy_put(&q, pcs_inserted_changes_sql, strlen(pcs_inserted_changes_sql));
+            pcs_copy_put(&q, ";", 1);
+        } else if (docs) {
             pcs_copy_put(&q, pcs_upsert_results_sql, strlen(pcs_upsert_results_sql));
             pcs_copy_put(&q, ";", 1);
             pcs_copy_put(&q, pcs_upsert_snapshots_sql, strlen(pcs_upsert_snapshots_sql));

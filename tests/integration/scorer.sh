@@ -123,6 +123,35 @@ check "results gone, snapshots kept: the refresh stores the results again and ke
      [ "$(q "SELECT count(*) FROM score_results WHERE as_of = '\''$XD'\''")" = "$results_x" ] &&
      [ "$(snaps_x)" = "$before_x" ] && ! grep -q "duplicate key" "$T/scorer.log"'
 
+# A refresh slice copies a new batch straight into score_results and score_snapshots when nothing of
+# its partners' day is stored (pcs_batch_insert). Another writer may store one of those results after
+# that check: here an open transaction has inserted ex1's result of the day and commits while the
+# refresh's COPY waits on that key. The batch must then be written by upsert under its savepoint, in
+# the same commit (no failed attempt, no warning), and the other writer's row, newer than the slice's
+# facts, kept as it is.
+q "DELETE FROM score_results WHERE as_of = '$XD'; DELETE FROM score_snapshots WHERE as_of = '$XD'" >/dev/null
+psql -qAt -d "$DB" >/dev/null 2>&1 <<SQL &
+BEGIN;
+INSERT INTO score_results (partner_id, rule_set, as_of, document, digest, trigger)
+VALUES ('ex1_infrastructure', 'pcs-2026', '$XD', '{"written": "by another writer"}', 'other', 'test');
+SELECT pg_sleep(3);
+COMMIT;
+SQL
+other=$!
+wait_for "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.pid <> pg_backend_pid() AND a.query LIKE '%pg_sleep(3)%' AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'" 1 >/dev/null
+warns0=$(grep -c "warn scorer refresh" "$T/scorer.log")
+out=$("$PCS" refresh --as-of "$XD" --wait --timeout 120 2>&1); rc=$?
+wait $other
+check "a result stored by another writer during the COPY: the batch is upserted in the same commit, that row kept" \
+    '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]] &&
+     [ "$(q "SELECT count(*) FROM score_results WHERE as_of = '\''$XD'\''")" = "$results_x" ] &&
+     [ "$(q "SELECT document FROM score_results WHERE as_of = '\''$XD'\'' AND partner_id = '\''ex1_infrastructure'\'' AND rule_set = '\''pcs-2026'\''")" = "{\"written\": \"by another writer\"}" ] &&
+     [ "$(q "SELECT count(*) FROM score_snapshots WHERE as_of = '\''$XD'\''")" = "${before_x%%|*}" ] &&
+     grep -q "another writer stored a result of this day for a partner of the batch meanwhile; the batch is written by upsert" "$T/scorer.log" &&
+     [ "$(grep -c "warn scorer refresh" "$T/scorer.log")" = "$warns0" ]'
+q "DELETE FROM score_results WHERE as_of = '$XD' AND partner_id = 'ex1_infrastructure' AND rule_set = 'pcs-2026'" >/dev/null
+"$PCS" refresh --as-of "$XD" --wait --timeout 120 >/dev/null 2>&1
+
 # ---- a certification event: new snapshot and score.updated ----------------------------------------------
 # SIGHUP with "today" moved to ex2's as-of date: the event rescoring then scores that date, where
 # `pcs simulate` says the certification lifts data_ai from 72.13 to 76.13.
