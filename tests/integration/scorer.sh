@@ -125,25 +125,26 @@ check "results gone, snapshots kept: the refresh stores the results again and ke
 
 # A refresh slice copies a new batch straight into score_results and score_snapshots when nothing of
 # its partners' day is stored (pcs_batch_insert). Another writer may store one of those results after
-# that check: here an open transaction has inserted ex1's result of the day and commits while the
+# that check: here an open transaction has inserted ex1's result of the day, and commits once the
 # refresh's COPY waits on that key. The batch must then be written by upsert under its savepoint, in
 # the same commit (no failed attempt, no warning), and the other writer's row, newer than the slice's
 # facts, kept as it is.
 q "DELETE FROM score_results WHERE as_of = '$XD'; DELETE FROM score_snapshots WHERE as_of = '$XD'" >/dev/null
-psql -qAt -d "$DB" >/dev/null 2>&1 <<SQL &
-BEGIN;
-INSERT INTO score_results (partner_id, rule_set, as_of, document, digest, trigger)
-VALUES ('ex1_infrastructure', 'pcs-2026', '$XD', '{"written": "by another writer"}', 'other', 'test');
-SELECT pg_sleep(3);
-COMMIT;
-SQL
-other=$!
-wait_for "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.pid <> pg_backend_pid() AND a.query LIKE '%pg_sleep(3)%' AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'" 1 >/dev/null
+mkfifo "$T/other.sql"
+psql -qAt -d "$DB" <"$T/other.sql" >/dev/null 2>&1 & other=$!
+exec 7>"$T/other.sql"
+printf "BEGIN;\nINSERT INTO score_results (partner_id, rule_set, as_of, document, digest, trigger) VALUES ('ex1_infrastructure', 'pcs-2026', '%s', '{\"written\": \"by another writer\"}', 'other', 'test');\n" "$XD" >&7
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE 'INSERT INTO score_results%'" 1 >/dev/null
 warns0=$(grep -c "warn scorer refresh" "$T/scorer.log")
-out=$("$PCS" refresh --as-of "$XD" --wait --timeout 120 2>&1); rc=$?
+"$PCS" refresh --as-of "$XD" --wait --timeout 120 >"$T/refresh.out" 2>&1 & rp=$!
+waited=$(wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted" 1 && echo yes)
+echo "COMMIT;" >&7
+exec 7>&-
 wait $other
+wait $rp; rc=$?
+out=$(cat "$T/refresh.out")
 check "a result stored by another writer during the COPY: the batch is upserted in the same commit, that row kept" \
-    '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]] &&
+    '[ "$waited" = yes ] && [ $rc -eq 0 ] && [[ "$out" == *"done:"* ]] &&
      [ "$(q "SELECT count(*) FROM score_results WHERE as_of = '\''$XD'\''")" = "$results_x" ] &&
      [ "$(q "SELECT document FROM score_results WHERE as_of = '\''$XD'\'' AND partner_id = '\''ex1_infrastructure'\'' AND rule_set = '\''pcs-2026'\''")" = "{\"written\": \"by another writer\"}" ] &&
      [ "$(q "SELECT count(*) FROM score_snapshots WHERE as_of = '\''$XD'\''")" = "${before_x%%|*}" ] &&
