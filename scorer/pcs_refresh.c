@@ -688,9 +688,9 @@ void pcs_batch_free(pcs_batch_t *b)
  * batch (a refresh of 100,000 partners spent most of its time there). Within the write transaction
  * the staged rows meet the stored ones through the keys only, and nothing is JIT-compiled
  * (PCS_SQL_KEYED_PLANS). */
+#define STAGE_SESSION "SET client_min_messages = warning;" PCS_SQL_KEYED_PLANS ";"
 static const char stage_sql[] =
-    "SET client_min_messages = warning;"
-    PCS_SQL_KEYED_PLANS ";"
+    STAGE_SESSION
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_res (partner_id text, rule_set text, as_of date,"
     " document text COMPRESSION lz4, digest text, trigger text) WITH (toast_tuple_target = 8160)"
     " ON COMMIT DELETE ROWS;"
@@ -782,17 +782,26 @@ static json_t *jbool_or_null(PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? json_null() : json_boolean(PQgetvalue(r, i, c)[0] == 't');
 }
 
+/* One binary COPY of b's rows, which it keeps (pcs_copy_flush empties the buffer): a new batch whose
+ * COPY fails on the key is staged from the same rows; every caller empties the batch itself. */
+static int copy_bin(PGconn *db, const char *sql, pcs_copybuf_t *b, pcs_err_t *err)
+{
+    if (pcs_copy_begin(db, sql, err) < 0)
+        return -1;
+    size_t n = b->n;
+    int rc = pcs_copy_bin_flush(db, b, err);
+    b->n = n;
+    int rc2 = pcs_copy_end(db, rc == 0 ? err : NULL);
+    return rc < 0 ? rc : rc2;
+}
+
 int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
 {
     if (b->res.oom || b->snap.oom)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (pcs_db_query(db, stage_sql, 0, NULL, NULL, err) < 0)
-        return -1;
-    if (pcs_copy_begin(db, "COPY pcs_stage_res FROM STDIN (FORMAT binary)", err) < 0 ||
-        pcs_copy_bin_flush(db, &b->res, err) < 0 || pcs_copy_end(db, err) < 0)
-        return -1;
-    if (pcs_copy_begin(db, "COPY pcs_stage_snap FROM STDIN (FORMAT binary)", err) < 0 ||
-        pcs_copy_bin_flush(db, &b->snap, err) < 0 || pcs_copy_end(db, err) < 0)
+    if (pcs_db_query(db, stage_sql, 0, NULL, NULL, err) < 0 ||
+        copy_bin(db, "COPY pcs_stage_res FROM STDIN (FORMAT binary)", &b->res, err) < 0 ||
+        copy_bin(db, "COPY pcs_stage_snap FROM STDIN (FORMAT binary)", &b->snap, err) < 0)
         return -1;
     pcs_batch_reset(b);
     return 0;
@@ -804,8 +813,7 @@ int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
  * (three alternations, issue 13). The check and the changes meet the stored rows through their keys
  * (PCS_SQL_KEYED_PLANS). */
 static const char keys_sql[] =
-    "SET client_min_messages = warning;"
-    PCS_SQL_KEYED_PLANS ";"
+    STAGE_SESSION
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_keys (partner_id text, rule_set text, as_of date) ON COMMIT DELETE ROWS";
 
 /* a result, or a snapshot left without one (an administrator's DELETE of results) */
@@ -820,19 +828,6 @@ static const char keys_stored_sql[] =
 const char pcs_inserted_changes_sql[] =
     "SELECT" CHANGE_COLS("s") " FROM pcs_stage_keys k JOIN score_snapshots s ON s.partner_id = k.partner_id"
     " AND s.rule_set = k.rule_set AND s.as_of = k.as_of" PREV_SELECTED("s", "<") " WHERE s.selected ORDER BY s.seq";
-
-/* Copies b's rows and keeps them (pcs_copy_flush empties the buffer): a batch whose COPY fails on
- * the key is staged from the same rows. */
-static int copy_bin(PGconn *db, const char *sql, pcs_copybuf_t *b, pcs_err_t *err)
-{
-    if (pcs_copy_begin(db, sql, err) < 0)
-        return -1;
-    size_t n = b->n;
-    int rc = pcs_copy_bin_flush(db, b, err);
-    b->n = n;
-    int rc2 = pcs_copy_end(db, rc == 0 ? err : NULL);
-    return rc < 0 ? rc : rc2;
-}
 
 int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, pcs_err_t *err)
 {
