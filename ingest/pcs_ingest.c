@@ -41,6 +41,7 @@ typedef struct config {
     int64_t settle_ms;
     int64_t max_file_bytes;
     int64_t max_file_rows;
+    int64_t usage_stream_bytes;
 } config_t;
 
 static const pcs_cfg_key_t config_keys[] = {
@@ -54,6 +55,7 @@ static const pcs_cfg_key_t config_keys[] = {
     PCS_CFG_INTEGER(config_t, settle_ms, "5000", 0, 3600000, PCS_CFG_RELOAD),
     PCS_CFG_INTEGER(config_t, max_file_bytes, "8589934592", 1024, INT64_MAX, PCS_CFG_RELOAD),
     PCS_CFG_INTEGER(config_t, max_file_rows, "50000000", 1, INT64_MAX, PCS_CFG_RELOAD),
+    PCS_CFG_INTEGER(config_t, usage_stream_bytes, "33554432", 0, INT64_MAX, PCS_CFG_RELOAD),
 };
 
 /* A load on the thread pool: inputs copied in, outputs read after it completed. */
@@ -62,7 +64,7 @@ typedef struct load_job {
     char db[PCS_CFG_STR_MAX], spool[PCS_CFG_STR_MAX];
     size_t max_line_bytes;
     int64_t settle_ms, max_file_rows;
-    unsigned long long max_file_bytes;
+    unsigned long long max_file_bytes, usage_stream_bytes;
     pcs_spool_t *spool_watch;    /* thread-safe (pcs_spool.h) */
     PGconn *conn;                /* the loader's connection, kept between loads */
     PGcancel *cancel;            /* made by the loop between loads, for PQcancel on SIGTERM */
@@ -149,7 +151,7 @@ static void load_run(uv_work_t *w)
         return;
     pcs_load_ctx_t lc = {.db = j->conn, .spool = j->spool, .max_line_bytes = j->max_line_bytes, .stopping = j->stop,
                          .intake = j->spool_watch, .settle_ms = j->settle_ms, .max_file_bytes = j->max_file_bytes,
-                         .max_file_rows = j->max_file_rows};
+                         .max_file_rows = j->max_file_rows, .usage_stream_bytes = j->usage_stream_bytes};
     j->handled = pcs_load_spool(&lc, j->changed, j->months);
 }
 
@@ -195,6 +197,7 @@ static void scan(ingest_t *in)
     j->settle_ms = in->cfg.settle_ms;
     j->max_file_bytes = (unsigned long long)in->cfg.max_file_bytes;
     j->max_file_rows = in->cfg.max_file_rows;
+    j->usage_stream_bytes = (unsigned long long)in->cfg.usage_stream_bytes;
     j->spool_watch = in->spool;
     j->changed = json_array();
     j->months = json_array();
@@ -424,9 +427,8 @@ static const pcs_daemon_spec_t spec = {
                "are acknowledged and signals answered while a large file loads.",
     .signals = "SIGTERM/SIGINT stop loading (the file in hand rolls back and stays in incoming/, loaded\n"
                "again on the next start), answer the event in hand and exit; a second one exits at once.\n"
-               "SIGHUP reloads db, scan_interval_ms, max_line_bytes, settle_ms, max_file_bytes, max_file_rows and\n"
-               "log_level; endpoints and the spool\n"
-               "directory need a restart.",
+               "SIGHUP reloads db, scan_interval_ms, max_line_bytes, settle_ms, max_file_bytes, max_file_rows,\n"
+               "usage_stream_bytes and log_level; endpoints and the spool directory need a restart.",
     PCS_DAEMON_CONFIG(ingest_t, config_keys),
     .start = start, .describe = describe, .reload = reload, .drain = drain, .stop = stop,
 };

@@ -614,6 +614,13 @@ static int rejects_flush_in_copy(pcs_load_ctx_t *c, rejects_t *rj, pcs_copybuf_t
     return rc;
 }
 
+/* Writes the rejects held while a usage feed may be streaming: its COPY ends first (pcs_usageload.h). */
+static int rejects_flush_streaming(pcs_usageload_t *ul, rejects_t *rj, pcs_err_t *err)
+{
+    int rc = pcs_usageload_stream_pause(ul, err);
+    return rc < 0 ? rc : rejects_flush(rj, err);
+}
+
 /* Stages the file's rows and merges them. *partners_sql is set to the query of the partners the
  * merge affected. */
 static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t *rj, const char **partners_sql,
@@ -728,6 +735,18 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     }
     if (has_usage && !(ul = pcs_usageload_new()))
         goto nomem;
+    /* a large usage feed is stored while it is read (pcs_usageload.h); an export's rows go through
+     * its stage's COPY, which holds the connection */
+    struct stat fst;
+    unsigned long long fbytes = fstat(fd, &fst) == 0 ? (unsigned long long)fst.st_size : 0;
+    bool streaming = false;
+    if (ul && !k->stage_sql && fbytes >= c->usage_stream_bytes) {
+        if ((rc = pcs_usageload_stream_begin(ul, c->db, fbytes, err)) < 0)
+            goto out;
+        streaming = rc > 0;
+        rc = 0;
+    }
+    unsigned pumped = 0;
     double t_start = now_s();
     const char *copy_sql = "COPY stage FROM STDIN";
     if (k->stage_sql) {   /* NULL: a usage feed, whose rows go to pcs_usageload only */
@@ -747,7 +766,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             break;
         }
         if (rj->n >= REJECT_BATCH &&
-            (rc = in_copy ? rejects_flush_in_copy(c, rj, &b, copy_sql, err) : rejects_flush(rj, err)) < 0)
+            (rc = in_copy ? rejects_flush_in_copy(c, rj, &b, copy_sql, err) : rejects_flush_streaming(ul, rj, err)) < 0)
             break;
         if (c->max_file_rows && ++records > c->max_file_rows) {
             snprintf(why, sizeof why, "more than max_file_rows = %lld rows: this line and the rest of the file are not loaded",
@@ -802,6 +821,12 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         res->loaded++;
         if (b.n > (1u << 20) && (rc = pcs_copy_flush(c->db, &b, err)) < 0)
             break;
+        if (streaming && (++pumped & 4095) == 0) {
+            /* the reader's descriptor shares this one's offset */
+            off_t at = lseek(fd, 0, SEEK_CUR);
+            if ((rc = pcs_usageload_stream_pump(ul, at >= 0 && (unsigned long long)at >= fbytes / 8, err)) < 0)
+                break;
+        }
     }
     if (got == PCS_ELIMIT && rc == 0) {
         /* a gzip bomb or an absurd file: what came before the cap loads, the rest is refused */
@@ -813,6 +838,12 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
         /* an unreadable tail (e.g. a truncated .gz): the file fails as a whole */
         snprintf(res->reason, sizeof res->reason, "cannot read: %.400s", err->msg);
         res->failed = true;
+    }
+    if (streaming) {
+        bool ok = rc == 0 && !res->failed;
+        int src = pcs_usageload_stream_end(ul, ok, ok ? err : NULL);
+        if (ok)
+            rc = src;
     }
     if (in_copy) {
         if (rc == 0)
@@ -841,6 +872,7 @@ nomem:
     rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     if (in_copy)
         pcs_copy_end(c->db, NULL);
+    pcs_usageload_stream_end(ul, false, NULL);
 out:
     free(b.s);
     pcs_usageload_destroy(&ul);

@@ -14,6 +14,10 @@
 /* every merge of usage takes this lock (pcs_usageload.h) */
 #define USAGE_LOCK_SQL "SELECT pg_advisory_xact_lock(727004)"
 
+/* A file streams only when usage_packed holds at most one tenant per this many of its bytes: reading
+ * the stored ids (about 20 bytes each) must cost far less than what the file's COPY overlaps. */
+#define STREAM_BYTES_PER_STORED 256
+
 typedef struct urow {   /* 32 bytes */
     int32_t tenant;
     uint16_t workload;
@@ -21,6 +25,33 @@ typedef struct urow {   /* 32 bytes */
     int32_t paid_units, active_units;
     int64_t acr_cents, revenue_cents;
 } urow_t;
+
+/* What a tenant's run of rows became while streaming (pcs_usageload_stream_begin) */
+enum { RUN_OPEN, RUN_QUEUED, RUN_SENT, RUN_SENT_MET_AGAIN, RUN_KEPT };
+
+typedef struct run {
+    int32_t t;
+    size_t first, end;            /* its rows: rows[first .. end) */
+} run_t;
+
+typedef struct stream {
+    PGconn *db;
+    bool copying;                 /* a COPY usage_packed FROM STDIN is open on db */
+    bool broken;                  /* a tenant was met again after its run: nothing more is sent */
+    uint64_t *stored;             /* hashes of the ids in usage_packed when streaming began, sorted */
+    size_t n_stored;
+    uint8_t *state;               /* RUN_* of each tenant */
+    size_t cap_state;
+    run_t *queue;                 /* ended runs not sent yet, queue[head .. n) */
+    size_t head, n, cap;
+    size_t run_first;             /* first row of the run in progress (the last row's tenant) */
+    pcs_copybuf_t out;            /* packed tenants not handed to the sender yet */
+    struct sender *sender;        /* the thread that sends while the COPY is open (NULL: sent here) */
+    pcs_usage_row_t *scratch;
+    size_t cap_scratch;
+    size_t sent, met_again, copies;  /* tenants sent, of them met again; COPY statements opened */
+    double end_s;                 /* what pcs_usageload_stream_end took: the rest sent, the COPY's end */
+} stream_t;
 
 struct pcs_usageload {
     pcs_strmap_t *tenant_ids;     /* tenant id -> index */
@@ -32,6 +63,7 @@ struct pcs_usageload {
     size_t n_workloads, cap_workloads;
     urow_t *rows;
     size_t n_rows, cap_rows;
+    stream_t *st;                 /* storing while the file is read: NULL when not */
 };
 
 pcs_usageload_t *pcs_usageload_new(void)
@@ -54,11 +86,31 @@ void pcs_usageload_destroy(pcs_usageload_t **pu)
     pcs_usageload_t *u = *pu;
     pcs_strmap_destroy(&u->tenant_ids);
     pcs_strmap_destroy(&u->workload_ids);
+    if (u->st) {
+        pcs_usageload_stream_end(u, false, NULL);   /* a COPY still open is given up */
+        free(u->st->stored);
+        free(u->st->state);
+        free(u->st->queue);
+        free(u->st->out.s);
+        free(u->st->scratch);
+        free(u->st);
+    }
     free(u->tenants);
     free(u->workloads);
     free(u->rows);
     free(u);
     *pu = NULL;
+}
+
+/* v (of *cap elements of size bytes) with room for twice as many (first when none); NULL when out of
+ * memory, v kept. */
+static void *grown(void *v, size_t *cap, size_t size, size_t first)
+{
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nv = realloc(v, nc * size);
+    if (nv)
+        *cap = nc;
+    return nv;
 }
 
 /* The index of s in map (names[] holds the map's copies by index), added when new; -1 when out of memory. */
@@ -68,16 +120,22 @@ static int32_t intern(pcs_strmap_t *map, const char ***names, size_t *n, size_t 
     if (i >= 0)
         return i;
     if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        const char **nn = realloc(*names, nc * sizeof *nn);
+        const char **nn = grown(*names, cap, sizeof *nn, 64);
         if (!nn)
             return -1;
         *names = nn;
-        *cap = nc;
     }
     if (*n >= INT32_MAX || pcs_strmap_put(map, s, len, (int32_t)*n, &(*names)[*n]) < 0)
         return -1;
     return (int32_t)(*n)++;
+}
+
+static int stream_next_run(pcs_usageload_t *u, int32_t t);
+
+/* What tenant t's rows became while the file was read (RUN_OPEN: nothing, or no streaming). */
+static int run_state(const pcs_usageload_t *u, size_t t)
+{
+    return u->st && t < u->st->cap_state ? u->st->state[t] : RUN_OPEN;
 }
 
 int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len, const char *workload,
@@ -97,15 +155,15 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
     if (w > UINT16_MAX || month < 0 || month > INT16_MAX || paid_units < INT32_MIN || paid_units > INT32_MAX ||
         active_units < INT32_MIN || active_units > INT32_MAX)
         return PCS_EINVAL;
+    if (u->st && u->st->db && t != u->last && stream_next_run(u, t) < 0)
+        return PCS_ENOMEM;
     u->last = t;
     u->last_workload = w;
     if (u->n_rows == u->cap_rows) {
-        size_t nc = u->cap_rows ? u->cap_rows * 2 : 4096;
-        urow_t *nr = realloc(u->rows, nc * sizeof *nr);
+        urow_t *nr = grown(u->rows, &u->cap_rows, sizeof *nr, 4096);
         if (!nr)
             return PCS_ENOMEM;
         u->rows = nr;
-        u->cap_rows = nc;
     }
     u->rows[u->n_rows++] = (urow_t){t, (uint16_t)w, (int16_t)month, (int32_t)paid_units, (int32_t)active_units,
                                     acr_cents, revenue_cents};
@@ -157,33 +215,40 @@ static int group(store_t *s)
     return 0;
 }
 
-/* Tenant t's packed text: its rows merged into its stored text old[0..old_n) (old_n 0: none). */
-static char *pack_tenant(store_t *s, int32_t t, const char *old, size_t old_n, pcs_err_t *err)
+/* Tenant t's packed text: its rows rows[idx[0 .. n)] (idx NULL: rows[first .. first + n)) merged into
+ * its stored text old[0 .. old_n) (old_n 0: none); *scratch (*cap entries) holds them meanwhile. */
+static char *pack_rows(pcs_usageload_t *u, int32_t t, const uint32_t *idx, size_t first, size_t n,
+                       pcs_usage_row_t **scratch, size_t *cap, const char *old, size_t old_n, pcs_err_t *err)
 {
-    pcs_usageload_t *u = s->u;
-    size_t a = s->first[t], n = s->first[t + 1] - a;
-    if (n > s->cap_scratch) {
+    if (n > *cap) {
         size_t nc = n < 64 ? 64 : n * 2;
-        pcs_usage_row_t *ns = realloc(s->scratch, nc * sizeof *ns);
+        pcs_usage_row_t *ns = realloc(*scratch, nc * sizeof *ns);
         if (!ns) {
             pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
             return NULL;
         }
-        s->scratch = ns;
-        s->cap_scratch = nc;
+        *scratch = ns;
+        *cap = nc;
     }
     for (size_t i = 0; i < n; i++) {
-        const urow_t *r = &u->rows[s->order[a + i]];
-        s->scratch[i] = (pcs_usage_row_t){u->workloads[r->workload], r->month, r->acr_cents, r->revenue_cents,
+        const urow_t *r = &u->rows[idx ? idx[i] : first + i];
+        (*scratch)[i] = (pcs_usage_row_t){u->workloads[r->workload], r->month, r->acr_cents, r->revenue_cents,
                                           r->paid_units, r->active_units};
     }
-    char *p = pcs_usage_merge(old, old_n, s->scratch, n, err);
+    char *p = pcs_usage_merge(old, old_n, *scratch, n, err);
     if (!p && err && err->code == PCS_EINVAL) {
         char why[sizeof err->msg];
         memcpy(why, err->msg, sizeof why);
         pcs_err_set(err, PCS_EINVAL, 0, 0, "usage_packed row of tenant '%.128s': %.300s", u->tenants[t], why);
     }
     return p;
+}
+
+/* Tenant t's packed text: all its rows of the file merged into old[0 .. old_n). */
+static char *pack_tenant(store_t *s, int32_t t, const char *old, size_t old_n, pcs_err_t *err)
+{
+    size_t a = s->first[t];
+    return pack_rows(s->u, t, s->order + a, 0, s->first[t + 1] - a, &s->scratch, &s->cap_scratch, old, old_n, err);
 }
 
 /* One "tenant \t data \n" line of COPY text. Ids are validated (pcs_valid_id) and packed text holds
@@ -200,7 +265,7 @@ static void put_line(pcs_copybuf_t *b, const char *tenant, const char *data)
 static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
 {
     int rc = pcs_copy_out_begin(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s"
-                                    " USING (tenant_id)) TO STDOUT", err);
+                                    " USING (tenant_id) WHERE NOT s.streamed) TO STDOUT", err);
     if (rc < 0)
         return rc;
     char *line;
@@ -247,20 +312,114 @@ static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
     return rc;
 }
 
-/* The tenants new to usage_packed are packed on a thread of their own while this one sends what it
- * packed: PostgreSQL takes in one chunk while the next is packed. */
+/* Chunks of COPY text handed from one thread to another: PostgreSQL takes in one chunk while the next
+ * is made. The producer pushes; the consumer pops, sends and gives the emptied buffer back, so the
+ * chunks do not keep asking the kernel for fresh pages. */
 #define PACK_CHUNK (1u << 20)
 #define PACK_QUEUE 4
 
-typedef struct packer {
-    store_t *s;
+typedef struct chunkq {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pcs_copybuf_t q[PACK_QUEUE];  /* packed chunks not sent yet, q[head] first */
+    pcs_copybuf_t q[PACK_QUEUE];  /* chunks not sent yet, q[head] first */
     int head, count;
-    pcs_copybuf_t spare[PACK_QUEUE + 1];  /* sent chunks, emptied, for the packer to fill again */
+    pcs_copybuf_t spare[PACK_QUEUE + 1];  /* sent chunks, emptied, for the producer to fill again */
     int n_spare;
-    bool done, stop;              /* the packer finished; the sender gave up */
+    bool closed, stopped;         /* the producer finished; the consumer gave up */
+} chunkq_t;
+
+static void chunkq_init(chunkq_t *q)
+{
+    memset(q, 0, sizeof *q);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+}
+
+static void chunkq_free(chunkq_t *q)
+{
+    for (; q->count > 0; q->count--, q->head = (q->head + 1) % PACK_QUEUE)
+        free(q->q[q->head].s);
+    while (q->n_spare > 0)
+        free(q->spare[--q->n_spare].s);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+}
+
+/* Hands *b over and puts an empty buffer in its place; waits while the queue is full. false: the
+ * consumer gave up (*b is kept). */
+static bool chunkq_push(chunkq_t *q, pcs_copybuf_t *b)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == PACK_QUEUE && !q->stopped)
+        pthread_cond_wait(&q->cv, &q->mu);
+    bool ok = !q->stopped;
+    if (ok) {
+        q->q[(q->head + q->count) % PACK_QUEUE] = *b;
+        q->count++;
+        *b = q->n_spare ? q->spare[--q->n_spare] : (pcs_copybuf_t){0};
+    }
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return ok;
+}
+
+/* Sets a flag (the producer finished, or the consumer gave up) and wakes the other side. */
+static void chunkq_set(chunkq_t *q, bool *flag)
+{
+    pthread_mutex_lock(&q->mu);
+    *flag = true;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* The next chunk into *b, waiting for one; false once the producer finished and all were taken. */
+static bool chunkq_pop(chunkq_t *q, pcs_copybuf_t *b)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0 && !q->closed)
+        pthread_cond_wait(&q->cv, &q->mu);
+    bool got = q->count > 0;
+    if (got) {
+        *b = q->q[q->head];
+        q->head = (q->head + 1) % PACK_QUEUE;
+        q->count--;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return got;
+}
+
+/* A chunk sent (or not): emptied and kept for the producer. */
+static void chunkq_recycle(chunkq_t *q, pcs_copybuf_t *b)
+{
+    pcs_copy_clear(b);
+    pthread_mutex_lock(&q->mu);
+    if (q->n_spare < PACK_QUEUE + 1)
+        q->spare[q->n_spare++] = *b;
+    else
+        free(b->s);
+    pthread_mutex_unlock(&q->mu);
+    *b = (pcs_copybuf_t){0};
+}
+
+/* Pops and sends chunks until the producer finished; after a failure, takes the rest and drops it. */
+static int chunkq_send(chunkq_t *q, PGconn *db, pcs_err_t *err)
+{
+    int rc = 0;
+    pcs_copybuf_t b;
+    while (chunkq_pop(q, &b)) {
+        if (rc == 0 && (rc = pcs_copy_flush(db, &b, err)) < 0)
+            chunkq_set(q, &q->stopped);
+        chunkq_recycle(q, &b);
+    }
+    return rc;
+}
+
+/* The tenants new to usage_packed are packed on a thread of their own while this one sends what it
+ * packed. */
+typedef struct packer {
+    store_t *s;
+    chunkq_t q;
     int rc;                       /* the packer's failure, err its message */
     pcs_err_t err;
     PGconn *db;                   /* no thread could be started: the packer sends itself */
@@ -286,35 +445,16 @@ static void *pack_new(void *arg)
             if (b.n < PACK_CHUNK)
                 continue;
         }
-        if (b.oom) {
+        if (b.oom)
             rc = pcs_err_set(&p->err, PCS_ENOMEM, 0, 0, "out of memory");
-            break;
-        }
-        if (p->db) {
+        else if (p->db)
             rc = pcs_copy_flush(p->db, &b, &p->err);
-            continue;
-        }
-        pthread_mutex_lock(&p->mu);
-        while (p->count == PACK_QUEUE && !p->stop)
-            pthread_cond_wait(&p->cv, &p->mu);
-        bool stop = p->stop;
-        if (!stop) {
-            p->q[(p->head + p->count) % PACK_QUEUE] = b;
-            p->count++;
-            /* a buffer sent already, so the chunks do not keep asking the kernel for fresh pages */
-            b = p->n_spare ? p->spare[--p->n_spare] : (pcs_copybuf_t){0};
-        }
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
+        else if (!chunkq_push(&p->q, &b))
             break;
     }
     free(b.s);
-    pthread_mutex_lock(&p->mu);
     p->rc = rc;
-    p->done = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    chunkq_set(&p->q, &p->q.closed);
     return NULL;
 }
 
@@ -325,51 +465,16 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
     int rc = pcs_copy_begin(db, "COPY usage_packed (tenant_id, data) FROM STDIN", err);
     if (rc < 0)
         return rc;
+    chunkq_init(&p.q);
     pthread_t th;
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    bool threaded = pthread_create(&th, NULL, pack_new, &p) == 0;
-    if (!threaded) {   /* pack and send here, one chunk after the other */
+    if (pthread_create(&th, NULL, pack_new, &p) == 0) {
+        rc = chunkq_send(&p.q, db, err);
+        pthread_join(th, NULL);
+    } else {   /* pack and send here, one chunk after the other */
         p.db = db;
         pack_new(&p);
     }
-    for (;;) {
-        pthread_mutex_lock(&p.mu);
-        while (threaded && p.count == 0 && !p.done)
-            pthread_cond_wait(&p.cv, &p.mu);
-        if (p.count == 0) {
-            pthread_mutex_unlock(&p.mu);
-            break;
-        }
-        pcs_copybuf_t b = p.q[p.head];
-        p.head = (p.head + 1) % PACK_QUEUE;
-        p.count--;
-        pthread_cond_broadcast(&p.cv);
-        pthread_mutex_unlock(&p.mu);
-        if (rc == 0)
-            rc = pcs_copy_flush(db, &b, err);
-        pcs_copy_clear(&b);   /* emptied for the packer, whatever the flush did */
-        pthread_mutex_lock(&p.mu);
-        if (p.n_spare < PACK_QUEUE + 1)
-            p.spare[p.n_spare++] = b;
-        else
-            free(b.s);
-        pthread_mutex_unlock(&p.mu);
-        if (rc < 0) {
-            pthread_mutex_lock(&p.mu);
-            p.stop = true;
-            pthread_cond_broadcast(&p.cv);
-            pthread_mutex_unlock(&p.mu);
-        }
-    }
-    if (threaded)
-        pthread_join(th, NULL);
-    for (; p.count > 0; p.count--, p.head = (p.head + 1) % PACK_QUEUE)
-        free(p.q[p.head].s);
-    while (p.n_spare > 0)
-        free(p.spare[--p.n_spare].s);
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
+    chunkq_free(&p.q);
     if (rc == 0 && p.rc < 0) {
         rc = p.rc;
         if (err)
@@ -415,19 +520,283 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- storing while the file is read ------------------------------------------------------------------ */
+
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* false: id was not in usage_packed when streaming began (true may be another id's hash) */
+static bool maybe_stored(const stream_t *st, const char *id)
+{
+    uint64_t h = id_hash(id);
+    return st->n_stored && bsearch(&h, st->stored, st->n_stored, sizeof h, cmp_u64);
+}
+
+/* The run of the last row's tenant ended: queued to be sent, unless it ran before or nothing more goes. */
+static int stream_end_run(pcs_usageload_t *u)
+{
+    stream_t *st = u->st;
+    if (u->last < 0 || st->broken || st->state[u->last] != RUN_OPEN)
+        return 0;
+    if (st->n == st->cap) {
+        run_t *nq = grown(st->queue, &st->cap, sizeof *nq, 1024);
+        if (!nq)
+            return PCS_ENOMEM;
+        st->queue = nq;
+    }
+    st->queue[st->n++] = (run_t){u->last, st->run_first, u->n_rows};
+    st->state[u->last] = RUN_QUEUED;
+    return 0;
+}
+
+/* Tenant t's rows begin (t is not the last row's tenant). */
+static int stream_next_run(pcs_usageload_t *u, int32_t t)
+{
+    stream_t *st = u->st;
+    if (st->cap_state < u->n_tenants) {
+        size_t nc = st->cap_state * 2 > u->n_tenants ? st->cap_state * 2 : u->n_tenants + 1024;
+        uint8_t *ns = realloc(st->state, nc);
+        if (!ns)
+            return PCS_ENOMEM;
+        memset(ns + st->cap_state, RUN_OPEN, nc - st->cap_state);
+        st->state = ns;
+        st->cap_state = nc;
+    }
+    if (stream_end_run(u) < 0)
+        return PCS_ENOMEM;
+    if (st->state[t] != RUN_OPEN) {   /* met again: the file is not grouped by tenant */
+        st->broken = true;
+        if (st->state[t] == RUN_SENT) {
+            st->state[t] = RUN_SENT_MET_AGAIN;
+            st->met_again++;
+        }
+    }
+    st->run_first = u->n_rows;
+    return 0;
+}
+
+/* While the COPY is open, a thread of its own sends what the reading thread packed: with the sending
+ * done by the reader, each blocked until PostgreSQL had taken in the last chunk and PostgreSQL then
+ * waited while the next was read (one core busy, not two). */
+typedef struct sender {
+    chunkq_t q;
+    PGconn *db;
+    pthread_t th;
+    int rc;                       /* the sender's failure, err its message */
+    pcs_err_t err;
+} sender_t;
+
+static void *send_chunks(void *arg)
+{
+    sender_t *sd = arg;
+    sd->rc = chunkq_send(&sd->q, sd->db, &sd->err);
+    return NULL;
+}
+
+/* Hands the packed tenants to the COPY, opening it (and its sender) first when none is open. */
+static int stream_flush(stream_t *st, pcs_err_t *err)
+{
+    if (!st->copying) {
+        int rc = pcs_copy_begin(st->db, "COPY usage_packed (tenant_id, data) FROM STDIN", err);
+        if (rc < 0)
+            return rc;
+        st->copying = true;
+        st->copies++;
+        sender_t *sd = calloc(1, sizeof *sd);
+        if (sd) {
+            chunkq_init(&sd->q);
+            sd->db = st->db;
+            if (pthread_create(&sd->th, NULL, send_chunks, sd) == 0) {
+                st->sender = sd;
+            } else {
+                chunkq_free(&sd->q);
+                free(sd);
+            }
+        }
+    }
+    if (!st->sender)
+        return pcs_copy_flush(st->db, &st->out, err);
+    if (st->out.oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (chunkq_push(&st->sender->q, &st->out))
+        return 0;
+    if (err)   /* the sender failed (it stops the queue after setting rc) */
+        *err = st->sender->err;
+    return st->sender->rc;
+}
+
+/* Waits for the sender to send what it holds and ends it: its failure, or 0. */
+static int stream_join(stream_t *st, pcs_err_t *err)
+{
+    sender_t *sd = st->sender;
+    if (!sd)
+        return 0;
+    chunkq_set(&sd->q, &sd->q.closed);
+    pthread_join(sd->th, NULL);
+    int rc = sd->rc;
+    if (rc < 0 && err)
+        *err = sd->err;
+    chunkq_free(&sd->q);
+    free(sd);
+    st->sender = NULL;
+    return rc;
+}
+
+int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, pcs_err_t *err)
+{
+    PGresult *r = NULL;
+    int rc = pcs_db_exec(db, USAGE_LOCK_SQL, err);
+    if (rc == 0)
+        rc = pcs_db_query(db, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'usage_packed'::regclass", 0, NULL,
+                          &r, err);
+    if (rc < 0)
+        return rc;
+    long long stored = PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    if (stored > (long long)(file_bytes / STREAM_BYTES_PER_STORED))
+        return 0;
+    stream_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    u->st = st;
+    size_t cap = 0;
+    if ((rc = pcs_copy_out_begin(db, "COPY (SELECT tenant_id FROM usage_packed) TO STDOUT", err)) < 0)
+        return rc;
+    char *line;
+    int len;
+    while ((len = PQgetCopyData(db, &line, 0)) > 0) {
+        if (line[len - 1] == '\n')
+            line[len - 1] = '\0';
+        if (rc == 0 && st->n_stored == cap) {
+            uint64_t *ns = grown(st->stored, &cap, sizeof *ns, 4096);
+            if (!ns)
+                rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+            else
+                st->stored = ns;
+        }
+        if (rc == 0) {
+            const char *id = strchr(line, '\\') ? pcs_copy_unescape(line) : line;
+            st->stored[st->n_stored++] = id_hash(id ? id : "");
+        }
+        PQfreemem(line);
+    }
+    if (len == -2 && rc == 0)
+        rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: %s", PQerrorMessage(db));
+    while ((r = PQgetResult(db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+            rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    if (rc < 0)
+        return rc;
+    if (st->n_stored)
+        qsort(st->stored, st->n_stored, sizeof *st->stored, cmp_u64);
+    st->db = db;
+    return 1;
+}
+
+int pcs_usageload_stream_pump(pcs_usageload_t *u, bool ready, pcs_err_t *err)
+{
+    stream_t *st = u ? u->st : NULL;
+    if (!st || !st->db || !ready || st->broken)
+        return 0;
+    int rc = 0;
+    for (; st->head < st->n && rc == 0; st->head++) {
+        run_t r = st->queue[st->head];
+        if (st->state[r.t] != RUN_QUEUED)
+            continue;
+        const char *id = u->tenants[r.t];
+        if (maybe_stored(st, id)) {   /* merged with its stored text by pcs_usageload_store */
+            st->state[r.t] = RUN_KEPT;
+            continue;
+        }
+        pcs_err_t e = {0};
+        char *packed = pack_rows(u, r.t, NULL, r.first, r.end - r.first, &st->scratch, &st->cap_scratch, NULL, 0, &e);
+        if (!packed) {
+            if (err)
+                *err = e;
+            return e.code ? e.code : PCS_ENOMEM;
+        }
+        put_line(&st->out, id, packed);
+        free(packed);
+        st->state[r.t] = RUN_SENT;
+        st->sent++;
+        if (st->out.n >= PACK_CHUNK)
+            rc = stream_flush(st, err);
+    }
+    if (st->head == st->n)
+        st->head = st->n = 0;
+    return rc;
+}
+
+int pcs_usageload_stream_pause(pcs_usageload_t *u, pcs_err_t *err)
+{
+    stream_t *st = u ? u->st : NULL;
+    if (!st || !st->db)
+        return 0;
+    int rc = st->out.n ? stream_flush(st, err) : 0;
+    int rc2 = stream_join(st, rc == 0 ? err : NULL);
+    if (rc == 0)
+        rc = rc2;
+    if (rc == 0 && st->copying) {
+        st->copying = false;
+        rc = pcs_copy_end(st->db, err);
+    }
+    return rc;
+}
+
+int pcs_usageload_stream_end(pcs_usageload_t *u, bool ok, pcs_err_t *err)
+{
+    stream_t *st = u ? u->st : NULL;
+    if (!st || !st->db)
+        return 0;
+    int rc = 0;
+    double t0 = now_s();
+    if (ok) {
+        rc = stream_end_run(u);
+        if (rc == 0)
+            rc = pcs_usageload_stream_pump(u, true, err);
+        if (rc == 0)
+            rc = pcs_usageload_stream_pause(u, err);
+    }
+    stream_join(st, NULL);
+    if (st->copying) {   /* given up: the COPY fails, the caller rolls back */
+        PQputCopyEnd(st->db, "the load was given up");
+        PGresult *r;
+        while ((r = PQgetResult(st->db)))
+            PQclear(r);
+        st->copying = false;
+    }
+    st->db = NULL;
+    st->end_s = now_s() - t0;
+    return rc;
+}
+
 int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
 {
     double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
     store_t s = {.u = u};
     pcs_copybuf_t b = {0};
-    int rc = pcs_db_exec(db, USAGE_LOCK_SQL "; CREATE TEMP TABLE usage_tenants (tenant_id text) ON COMMIT DROP", err);
+    int rc = pcs_db_exec(db, USAGE_LOCK_SQL "; CREATE TEMP TABLE usage_tenants (tenant_id text, streamed boolean)"
+                             " ON COMMIT DROP", err);
     if (rc == 0)
         rc = pcs_copy_begin(db, "COPY usage_tenants FROM STDIN", err);
     if (rc < 0)
         goto out;
     for (size_t t = 0; t < u->n_tenants && rc == 0; t++) {
         pcs_copy_field(&b, u->tenants[t], strlen(u->tenants[t]), true);
-        pcs_copy_put(&b, "\n", 1);
+        pcs_copy_put(&b, run_state(u, t) >= RUN_SENT && run_state(u, t) <= RUN_SENT_MET_AGAIN ? "\tt\n" : "\tf\n", 3);
         if (b.n > (1u << 20))
             rc = pcs_copy_flush(db, &b, err);
     }
@@ -442,6 +811,20 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
         pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
         goto out;
     }
+    /* the tenants sent while the file was read: done, or met again and now packed from all their rows */
+    for (size_t t = 0; t < u->n_tenants && rc == 0; t++) {
+        int state = run_state(u, t);
+        if (state == RUN_SENT_MET_AGAIN) {
+            char *packed = pack_tenant(&s, (int32_t)t, NULL, 0, err);
+            if (!packed) {
+                rc = err ? err->code : PCS_ENOMEM;
+                goto out;
+            }
+            put_line(&s.upd, u->tenants[t], packed);
+            free(packed);
+        }
+        s.stored[t] = state == RUN_SENT || state == RUN_SENT_MET_AGAIN;
+    }
     /* statistics of the tenants, so the join below hashes rather than loops */
     t1 = now_s();
     if ((rc = pcs_db_exec(db, "ANALYZE usage_tenants", err)) < 0 || (rc = fetch_stored(&s, db, err)) < 0)
@@ -452,9 +835,11 @@ int pcs_usageload_store(pcs_usageload_t *u, PGconn *db, pcs_err_t *err)
     t3 = now_s();
     if ((rc = update_stored(&s, db, err)) < 0)
         goto out;
-    pcs_log(PCS_LOG_DEBUG, "ingest", "usage", "%zu rows of %zu tenants: their ids %.2f s, read and merge the stored %.2f s,"
-            " copy the new %.2f s, update the stored %.2f s", u->n_rows, u->n_tenants, t1 - t0, t2 - t1, t3 - t2,
-            now_s() - t3);
+    pcs_log(PCS_LOG_DEBUG, "ingest", "usage", "%zu rows of %zu tenants: %zu copied while the file was read (%zu of them"
+            " met again and updated; COPY statements: %zu, the last ended in %.2f s), their ids %.2f s, read and merge the stored %.2f s, copy the new %.2f s, update the"
+            " stored %.2f s", u->n_rows, u->n_tenants, u->st ? u->st->sent : 0, u->st ? u->st->met_again : 0,
+            u->st ? u->st->copies : 0, u->st ? u->st->end_s : 0.0, t1 - t0,
+            t2 - t1, t3 - t2, now_s() - t3);
 out:
     free(b.s);
     free(s.first);

@@ -13,11 +13,14 @@
  *
  * Memory: 32 bytes a row plus the file's distinct tenant ids (bounded by max_file_rows), and while
  * storing the packed text of the tenants already stored. Storing packs the new tenants on a thread
- * of its own while the COPY sends what it packed. */
+ * of its own while the COPY sends what it packed. Streaming (below) adds 8 bytes per tenant stored
+ * before (at most one per 256 bytes of the file), one byte per tenant of the file, and at most six
+ * chunks of 1 MiB of packed text on their way to the server. */
 #ifndef PCS_USAGELOAD_H
 #define PCS_USAGELOAD_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +43,27 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
 /* Rows and distinct tenants added so far. */
 size_t pcs_usageload_rows(const pcs_usageload_t *u);
 size_t pcs_usageload_tenants(const pcs_usageload_t *u);
+
+/* Storing while the file is read. A large usage feed usually comes grouped by tenant (each tenant's
+ * rows one after the other): a tenant whose rows ended and who is new to usage_packed can be packed
+ * and copied straight in while the caller reads on, so PostgreSQL takes the rows while the client
+ * parses. pcs_usageload_stream_begin() takes the usage lock and reads the ids stored (kept as 64-bit
+ * hashes); it returns 1 when streaming, 0 when usage_packed holds too many tenants for a file of
+ * file_bytes to gain from it (nothing is read then), or an error. Then, as rows are added:
+ *   - pcs_usageload_stream_pump() packs and sends the tenants whose rows ended, once `ready` (the
+ *     caller's reader passed an eighth of the file, so that a file sorted by month, whose tenants
+ *     all come back, is found out before much was sent);
+ *   - a tenant met again after its rows ended stops it for the rest of the file: the tenants not
+ *     sent go the usual way, and one that was sent is packed again from all its rows and updated
+ *     by pcs_usageload_store(), so the stored rows are the same as without streaming;
+ *   - a COPY may be open on db: pcs_usageload_stream_pause() ends it (the next pump opens another)
+ *     before the caller uses db for anything else;
+ *   - pcs_usageload_stream_end() sends the rest (ok false: gives the COPY up; the caller rolls
+ *     back), before pcs_usageload_store(). */
+int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, pcs_err_t *err);
+int pcs_usageload_stream_pump(pcs_usageload_t *u, bool ready, pcs_err_t *err);
+int pcs_usageload_stream_pause(pcs_usageload_t *u, pcs_err_t *err);
+int pcs_usageload_stream_end(pcs_usageload_t *u, bool ok, pcs_err_t *err);
 
 /* Merges the rows into usage_packed inside the transaction open on db, and leaves the file's
  * tenants in the temp table usage_tenants (tenant_id), dropped at commit, for the query of the
