@@ -402,17 +402,16 @@ static void chunkq_recycle(chunkq_t *q, pcs_copybuf_t *b)
     *b = (pcs_copybuf_t){0};
 }
 
-/* Pops and sends chunks until the producer finished; after a failure, takes the rest and drops it. */
-static int chunkq_send(chunkq_t *q, PGconn *db, pcs_err_t *err)
+/* Pops and sends chunks until the producer finished; after a failure (*rc and *err set before the
+ * queue is stopped, so a producer that finds it stopped may read them), takes the rest and drops it. */
+static void chunkq_send(chunkq_t *q, PGconn *db, int *rc, pcs_err_t *err)
 {
-    int rc = 0;
     pcs_copybuf_t b;
     while (chunkq_pop(q, &b)) {
-        if (rc == 0 && (rc = pcs_copy_flush(db, &b, err)) < 0)
+        if (*rc == 0 && (*rc = pcs_copy_flush(db, &b, err)) < 0)
             chunkq_set(q, &q->stopped);
         chunkq_recycle(q, &b);
     }
-    return rc;
 }
 
 /* The tenants new to usage_packed are packed on a thread of their own while this one sends what it
@@ -468,7 +467,7 @@ static int copy_new(store_t *s, PGconn *db, pcs_err_t *err)
     chunkq_init(&p.q);
     pthread_t th;
     if (pthread_create(&th, NULL, pack_new, &p) == 0) {
-        rc = chunkq_send(&p.q, db, err);
+        chunkq_send(&p.q, db, &rc, err);
         pthread_join(th, NULL);
     } else {   /* pack and send here, one chunk after the other */
         p.db = db;
@@ -600,7 +599,7 @@ typedef struct sender {
 static void *send_chunks(void *arg)
 {
     sender_t *sd = arg;
-    sd->rc = chunkq_send(&sd->q, sd->db, &sd->err);
+    chunkq_send(&sd->q, sd->db, &sd->rc, &sd->err);
     return NULL;
 }
 
@@ -631,9 +630,9 @@ static int stream_flush(stream_t *st, pcs_err_t *err)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     if (chunkq_push(&st->sender->q, &st->out))
         return 0;
-    if (err)   /* the sender failed (it stops the queue after setting rc) */
+    if (err)   /* the sender failed: it set rc and err before it stopped the queue */
         *err = st->sender->err;
-    return st->sender->rc;
+    return st->sender->rc < 0 ? st->sender->rc : PCS_EIO;
 }
 
 /* Waits for the sender to send what it holds and ends it: its failure, or 0. */

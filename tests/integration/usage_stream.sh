@@ -14,8 +14,10 @@
 #   5. shuffled rows;
 #   6. grouped and gzipped; then the same, its tail cut: the file fails as a whole, nothing of it kept;
 # then a large grouped file whose load is killed (-9) while its COPY runs: nothing of it stored; after a
-# restart it is loaded once, as the other daemon loads it. The streaming daemon's log must show each
-# path taken (tenants copied while read, tenants met again), so the comparison covers them.
+# restart it is loaded once, as the other daemon loads it; and one whose COPY's backend is terminated:
+# the daemon keeps the file, reconnects and loads it once. Both daemons connect as pcs_ingest. The
+# streaming daemon's log must show each path taken (tenants copied while read, tenants met again, a
+# COPY ended and begun again), so the comparison covers them.
 # usage: usage_stream.sh PATH/TO/pcs PATH/TO/pcs-ingest
 set -u
 PCS=$1
@@ -29,8 +31,8 @@ psql -qAt -d postgres -c "CREATE DATABASE $DB2" >/dev/null || { echo "cannot cre
 "$PCS" migrate --db "dbname=$DB2" >/dev/null || { echo "migrate failed"; exit 1; }
 q2() { psql -qAt -d "$DB2" -c "$1"; }
 
-{ ingest_conf; echo "log_level = debug"; echo "usage_stream_bytes = 0"; } >"$T/a.conf"
-{ echo "db = \"dbname=$DB2\""; echo "spool_dir = $T/spoolb"; echo "intake_endpoint = ipc://$T/intakeb"
+{ ingest_conf pcs_ingest; echo "log_level = debug"; echo "usage_stream_bytes = 0"; } >"$T/a.conf"
+{ echo "db = \"dbname=$DB2 user=pcs_ingest\""; echo "spool_dir = $T/spoolb"; echo "intake_endpoint = ipc://$T/intakeb"
   echo "push_endpoint = ipc://$T/pushb"; echo "scan_interval_ms = 200"; echo "log_level = debug"
   echo "usage_stream_bytes = 9223372036854775807"; } >"$T/b.conf"
 start_a() { "$INGEST" --config "$T/a.conf" 2>>"$T/a.log" & pa=$!; }
@@ -97,8 +99,10 @@ write("s7.usage.csv.gz", [r for t in range(1200, 1400) for r in rows_of(t, 80, M
 p = os.path.join(out, "s7.usage.csv.gz")
 data = open(p, "rb").read()
 open(p, "wb").write(data[: len(data) - 2000])
-# 8: large, grouped, new tenants u2000-u9999 (killed while loading)
+# 8: large, grouped, new tenants u2000-u9999 (killed while loading); 9: the same for u10000-u17999
+# (its backend terminated while loading)
 write("s8.usage.csv", [r for t in range(2000, 10000) for r in rows_of(t, 50, M25)])
+write("s9.usage.csv", [r for t in range(10000, 18000) for r in rows_of(t, 50, M25)])
 PY
 
 # drop_both NAME: the file into both spools (written under a temporary name, then renamed), until both
@@ -182,7 +186,23 @@ check "after the restart the large file streamed ($sent tenants), loaded once" \
     '[ "${sent:-0}" -gt 7000 ] && [ "$(q "SELECT count(*) FROM loaded_files WHERE name = '\''s8.usage.csv'\''")" = 1 ]'
 check "usage_by_partner as defined after the streamed loads and the kill" '[ "$(q "$PAIRS_DIFF")" = 0 ]'
 
+# ---- the server side goes: the backend of a streamed COPY terminated ------------------------------------------
+cp "$T/files/s9.usage.csv" "$T/spool/incoming/.s9" && mv "$T/spool/incoming/.s9" "$T/spool/incoming/s9.usage.csv"
+mid=
+for _ in $(seq 1 3000); do
+    if [ "$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY usage_packed%' AND state = 'active'")" -gt 0 ]; then mid=1; break; fi
+    sleep 0.02
+done
+check "a streamed COPY's backend was terminated" '[ -n "$mid" ]'
+for _ in $(seq 1 3000); do [ -e "$T/spool/incoming/s9.usage.csv" ] || break; sleep 0.1; done
+check "the daemon said the file stays, and loaded it once it was connected again" \
+    'grep -q "s9.usage.csv: not loaded now" "$T/a.log" && kill -0 "$pa" && [ "$(q "SELECT count(*) FROM loaded_files WHERE name = '\''s9.usage.csv'\''")" = 1 ]'
+cp "$T/files/s9.usage.csv" "$T/spoolb/incoming/.s9" && mv "$T/spoolb/incoming/.s9" "$T/spoolb/incoming/s9.usage.csv"
+for _ in $(seq 1 3000); do [ -e "$T/spoolb/incoming/s9.usage.csv" ] || break; sleep 0.1; done
+same "backend terminated while streaming, loaded after the reconnect"
+
 kill -TERM "$pa" "$pb"; wait "$pa"; ra=$?; wait "$pb"; rb=$?; pa= pb=
 check "both daemons exit cleanly" '[ $ra -eq 0 ] && [ $rb -eq 0 ]'
-check "no warning or error in the streaming daemon's log" '! grep -E " (warn|error) " "$T/a.log" | grep -v "s7.usage.csv.gz"'
+check "no other warning or error in the streaming daemon's log" \
+    '! grep -E " (warn|error) " "$T/a.log" | grep -v -e "s7.usage.csv.gz: failed: cannot read: truncated gzip" -e "s9.usage.csv: not loaded now"'
 finish || { echo "--- streaming daemon's log"; tail -n 20 "$T/a.log"; false; }
