@@ -741,7 +741,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     unsigned long long fbytes = fstat(fd, &fst) == 0 ? (unsigned long long)fst.st_size : 0;
     bool streaming = false;
     if (ul && !k->stage_sql && fbytes >= c->usage_stream_bytes) {
-        if ((rc = pcs_usageload_stream_begin(ul, c->db, fbytes, err)) < 0)
+        if ((rc = pcs_usageload_stream_begin(ul, c->db, fbytes, c->usage_stream_bytes == 0, err)) < 0)
             goto out;
         streaming = rc > 0;
         rc = 0;

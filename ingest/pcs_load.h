@@ -38,7 +38,8 @@ typedef struct pcs_load_ctx {
     int64_t settle_ms;            /* a file the intake knows nothing of is complete once unchanged so long */
     unsigned long long max_file_bytes; /* per file, after decompression; the rest is refused (0: no cap) */
     long long max_file_rows;      /* records per file; the rest is refused (0: no cap) */
-    unsigned long long usage_stream_bytes; /* a usage feed this large or larger is stored while read */
+    unsigned long long usage_stream_bytes; /* a usage feed this large or larger is stored while read (0: every
+                                           * one, whatever usage_packed holds) */
 } pcs_load_ctx_t;
 
 typedef struct pcs_load_result {

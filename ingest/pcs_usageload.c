@@ -14,9 +14,10 @@
 /* every merge of usage takes this lock (pcs_usageload.h) */
 #define USAGE_LOCK_SQL "SELECT pg_advisory_xact_lock(727004)"
 
-/* A file streams only when usage_packed holds at most one tenant per this many of its bytes: reading
- * the stored ids (about 20 bytes each) must cost far less than what the file's COPY overlaps. */
-#define STREAM_BYTES_PER_STORED 256
+/* A file streams only when usage_packed is at most this many times its size: reading the stored ids
+ * (about 20 bytes of each stored tenant's row of about 1,200 bytes, its pages half full, sql/0020) must
+ * cost far less than what the file's COPY overlaps. */
+#define STREAM_TABLE_PER_FILE 4
 
 typedef struct urow {   /* 32 bytes */
     int32_t tenant;
@@ -142,11 +143,6 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
                       size_t workload_len, int32_t month, int64_t acr_cents, int64_t revenue_cents, int64_t paid_units,
                       int64_t active_units)
 {
-    int32_t t = u->last;
-    if (t < 0 || strncmp(u->tenants[t], tenant, tenant_len) != 0 || u->tenants[t][tenant_len] != '\0')
-        t = intern(u->tenant_ids, &u->tenants, &u->n_tenants, &u->cap_tenants, tenant, tenant_len);
-    if (t < 0)
-        return PCS_ENOMEM;
     int32_t w = u->last_workload;
     if (w < 0 || strncmp(u->workloads[w], workload, workload_len) != 0 || u->workloads[w][workload_len])
         w = intern(u->workload_ids, &u->workloads, &u->n_workloads, &u->cap_workloads, workload, workload_len);
@@ -155,6 +151,13 @@ int pcs_usageload_add(pcs_usageload_t *u, const char *tenant, size_t tenant_len,
     if (w > UINT16_MAX || month < 0 || month > INT16_MAX || paid_units < INT32_MIN || paid_units > INT32_MAX ||
         active_units < INT32_MIN || active_units > INT32_MAX)
         return PCS_EINVAL;
+    /* the tenant only once its row is taken: a tenant without rows has nothing to pack, and failed the
+     * whole file when it was stored (a row refused for its 65,537th workload, the tenant's only row) */
+    int32_t t = u->last;
+    if (t < 0 || strncmp(u->tenants[t], tenant, tenant_len) != 0 || u->tenants[t][tenant_len] != '\0')
+        t = intern(u->tenant_ids, &u->tenants, &u->n_tenants, &u->cap_tenants, tenant, tenant_len);
+    if (t < 0)
+        return PCS_ENOMEM;
     if (u->st && u->st->db && t != u->last && stream_next_run(u, t) < 0)
         return PCS_ENOMEM;
     u->last = t;
@@ -607,7 +610,8 @@ static void *send_chunks(void *arg)
 static int stream_flush(stream_t *st, pcs_err_t *err)
 {
     if (!st->copying) {
-        int rc = pcs_copy_begin(st->db, "COPY usage_packed (tenant_id, data) FROM STDIN", err);
+        /* (FORMAT text) spelled out tells this COPY from copy_new's in pg_stat_activity */
+        int rc = pcs_copy_begin(st->db, "COPY usage_packed (tenant_id, data) FROM STDIN (FORMAT text)", err);
         if (rc < 0)
             return rc;
         st->copying = true;
@@ -652,19 +656,20 @@ static int stream_join(stream_t *st, pcs_err_t *err)
     return rc;
 }
 
-int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, pcs_err_t *err)
+int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, bool always,
+                               pcs_err_t *err)
 {
+    /* the table's size on disk, not its statistics: those say nothing until it was first analyzed */
     PGresult *r = NULL;
-    int rc = pcs_db_exec(db, USAGE_LOCK_SQL, err);
-    if (rc == 0)
-        rc = pcs_db_query(db, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'usage_packed'::regclass", 0, NULL,
-                          &r, err);
+    int rc = pcs_db_query(db, "SELECT pg_relation_size('usage_packed')", 0, NULL, &r, err);
     if (rc < 0)
         return rc;
-    long long stored = PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    unsigned long long stored = PQntuples(r) == 1 ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
-    if (stored > (long long)(file_bytes / STREAM_BYTES_PER_STORED))
+    if (!always && stored / STREAM_TABLE_PER_FILE > file_bytes)
         return 0;
+    if ((rc = pcs_db_exec(db, USAGE_LOCK_SQL, err)) < 0)
+        return rc;
     stream_t *st = calloc(1, sizeof *st);
     if (!st)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");

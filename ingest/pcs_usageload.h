@@ -14,8 +14,8 @@
  * Memory: 32 bytes a row plus the file's distinct tenant ids (bounded by max_file_rows), and while
  * storing the packed text of the tenants already stored. Storing packs the new tenants on a thread
  * of its own while the COPY sends what it packed. Streaming (below) adds 8 bytes per tenant stored
- * before (at most one per 256 bytes of the file), one byte per tenant of the file, and at most six
- * chunks of 1 MiB of packed text on their way to the server. */
+ * before (the table at most 4 times the file's size, unless `always`), one byte per tenant of the
+ * file, and at most six chunks of 1 MiB of packed text on their way to the server. */
 #ifndef PCS_USAGELOAD_H
 #define PCS_USAGELOAD_H
 
@@ -47,9 +47,12 @@ size_t pcs_usageload_tenants(const pcs_usageload_t *u);
 /* Storing while the file is read. A large usage feed usually comes grouped by tenant (each tenant's
  * rows one after the other): a tenant whose rows ended and who is new to usage_packed can be packed
  * and copied straight in while the caller reads on, so PostgreSQL takes the rows while the client
- * parses. pcs_usageload_stream_begin() takes the usage lock and reads the ids stored (kept as 64-bit
- * hashes); it returns 1 when streaming, 0 when usage_packed holds too many tenants for a file of
- * file_bytes to gain from it (nothing is read then), or an error. Then, as rows are added:
+ * parses. pcs_usageload_stream_begin() returns 0 when usage_packed is larger than 4 times the file
+ * (file_bytes), unless `always`: reading its ids would cost more than the file gains (nothing is
+ * read or locked then). Otherwise it takes the usage lock, reads the ids stored (kept as 64-bit
+ * hashes) and returns 1; or an error. The lock is then held to the end of the transaction, and
+ * once a COPY ended (a pause) the pairs' lock too (sql/0018): a load of customers or associations
+ * waits for the rest of the file. Then, as rows are added:
  *   - pcs_usageload_stream_pump() packs and sends the tenants whose rows ended, once `ready` (the
  *     caller's reader passed an eighth of the file, so that a file sorted by month, whose tenants
  *     all come back, is found out before much was sent);
@@ -60,7 +63,8 @@ size_t pcs_usageload_tenants(const pcs_usageload_t *u);
  *     before the caller uses db for anything else;
  *   - pcs_usageload_stream_end() sends the rest (ok false: gives the COPY up; the caller rolls
  *     back), before pcs_usageload_store(). */
-int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, pcs_err_t *err);
+int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, bool always,
+                               pcs_err_t *err);
 int pcs_usageload_stream_pump(pcs_usageload_t *u, bool ready, pcs_err_t *err);
 int pcs_usageload_stream_pause(pcs_usageload_t *u, pcs_err_t *err);
 int pcs_usageload_stream_end(pcs_usageload_t *u, bool ok, pcs_err_t *err);

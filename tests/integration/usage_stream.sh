@@ -15,9 +15,12 @@
 #   6. grouped and gzipped; then the same, its tail cut: the file fails as a whole, nothing of it kept;
 # then a large grouped file whose load is killed (-9) while its COPY runs: nothing of it stored; after a
 # restart it is loaded once, as the other daemon loads it; and one whose COPY's backend is terminated:
-# the daemon keeps the file, reconnects and loads it once. Both daemons connect as pcs_ingest. The
-# streaming daemon's log must show each path taken (tenants copied while read, tenants met again, a
-# COPY ended and begun again), so the comparison covers them.
+# the daemon keeps the file, reconnects and loads it once. Then, reloaded with usage_stream_bytes = 1,
+# the streaming daemon does not stream a small file beside a table more than 4 times its size; and a
+# row refused for one workload too many (the 65,537th), its tenant's only row, is rejected while the
+# rest of its file loads. Both daemons connect as pcs_ingest. The streaming daemon's log must show
+# each path taken (tenants copied while read, tenants met again, a COPY ended and begun again), so the
+# comparison covers them.
 # usage: usage_stream.sh PATH/TO/pcs PATH/TO/pcs-ingest
 set -u
 PCS=$1
@@ -99,6 +102,11 @@ write("s7.usage.csv.gz", [r for t in range(1200, 1400) for r in rows_of(t, 80, M
 p = os.path.join(out, "s7.usage.csv.gz")
 data = open(p, "rb").read()
 open(p, "wb").write(data[: len(data) - 2000])
+# 10: small, grouped, new tenants u20000-u20199 (not streamed once usage_packed is more than 4 times
+# its size); 11: 65,536 workloads for u30000, then u30001 with one more (refused) and u30002
+write("s10.usage.csv", [r for t in range(20000, 20200) for r in rows_of(t, 30, M25)])
+write("s11.usage.csv", ["u30000,azure/w%d,2024-01,1.00,0,1,1\n" % i for i in range(65536)]
+      + ["u30001,azure/wextra,2024-01,1.00,0,1,1\n", "u30002,azure/w1,2024-01,1.00,0,1,1\n"])
 # 8: large, grouped, new tenants u2000-u9999 (killed while loading); 9: the same for u10000-u17999
 # (its backend terminated while loading)
 write("s8.usage.csv", [r for t in range(2000, 10000) for r in rows_of(t, 50, M25)])
@@ -138,7 +146,7 @@ drop_both s1.usage.csv
 same "grouped, new tenants, keys added up, 6,000 bad rows"
 read -r sent again copies <<<"$(streamed)"
 check "grouped: every tenant copied while read ($sent), none met again ($again)" '[ "${sent:-0}" = 600 ] && [ "$again" = 0 ]'
-check "grouped: the bad rows rejected, the first 5,000 written while the COPY was open, which ended and began again ($copies COPY statements)" \
+check "grouped: the bad rows rejected, the first 5,000 written after a COPY ended, another begun after them ($copies COPY statements)" \
     '[ "$(q "SELECT count(*) > 5000 FROM rejected_rows WHERE file_name = '\''s1.usage.csv'\''")" = t ] && [ "${copies:-0}" -ge 2 ]'
 drop_both s2.usage.csv
 same "grouped, half stored, half new"
@@ -169,7 +177,7 @@ check "usage_by_partner as defined after the streamed loads" '[ "$(q "$PAIRS_DIF
 cp "$T/files/s8.usage.csv" "$T/spool/incoming/.s8" && mv "$T/spool/incoming/.s8" "$T/spool/incoming/s8.usage.csv"
 mid=
 for _ in $(seq 1 3000); do
-    if [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY usage_packed%' AND state = 'active'")" -gt 0 ]; then mid=1; break; fi
+    if [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY usage_packed (tenant_id, data) FROM STDIN (FORMAT text)%' AND state = 'active'")" -gt 0 ]; then mid=1; break; fi
     sleep 0.02
 done
 kill -9 "$pa"; wait "$pa" 2>/dev/null; pa=
@@ -190,7 +198,7 @@ check "usage_by_partner as defined after the streamed loads and the kill" '[ "$(
 cp "$T/files/s9.usage.csv" "$T/spool/incoming/.s9" && mv "$T/spool/incoming/.s9" "$T/spool/incoming/s9.usage.csv"
 mid=
 for _ in $(seq 1 3000); do
-    if [ "$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY usage_packed%' AND state = 'active'")" -gt 0 ]; then mid=1; break; fi
+    if [ "$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY usage_packed (tenant_id, data) FROM STDIN (FORMAT text)%' AND state = 'active'")" -gt 0 ]; then mid=1; break; fi
     sleep 0.02
 done
 check "a streamed COPY's backend was terminated" '[ -n "$mid" ]'
@@ -200,6 +208,21 @@ check "the daemon said the file stays, and loaded it once it was connected again
 cp "$T/files/s9.usage.csv" "$T/spoolb/incoming/.s9" && mv "$T/spoolb/incoming/.s9" "$T/spoolb/incoming/s9.usage.csv"
 for _ in $(seq 1 3000); do [ -e "$T/spoolb/incoming/s9.usage.csv" ] || break; sleep 0.1; done
 same "backend terminated while streaming, loaded after the reconnect"
+
+# ---- usage_stream_bytes above 0: a small file is not streamed into a table more than 4 times its size ----
+sed -i 's/^usage_stream_bytes = 0$/usage_stream_bytes = 1/' "$T/a.conf"
+kill -HUP "$pa"
+for _ in $(seq 1 50); do grep -q "config: reloaded" "$T/a.log" && break; sleep 0.1; done
+drop_both s10.usage.csv
+same "a small file beside a large table"
+read -r sent again copies <<<"$(streamed)"
+check "a small file beside a table more than 4 times its size is not streamed ($sent tenants copied while read)" \
+    '[ "$sent" = 0 ] && [ "$copies" = 0 ] && [ "$(q "SELECT pg_relation_size('\''usage_packed'\'') > 4 * $(stat -c %s "$T/files/s10.usage.csv")")" = t ]'
+# ---- a row refused for one workload too many, its tenant's only row: the row is rejected, the file loads ----
+drop_both s11.usage.csv
+same "65,537 workloads in one file"
+check "the 65,537th workload's row rejected, its tenant not stored, the rest loaded" \
+    '[ "$(q "SELECT rows_loaded || '\'' '\'' || rows_rejected FROM loaded_files WHERE name = '\''s11.usage.csv'\''")" = "65537 1" ] && [ "$(q "SELECT count(*) FROM usage_packed WHERE tenant_id IN ('\''u30000'\'', '\''u30001'\'', '\''u30002'\'')")" = 2 ]'
 
 kill -TERM "$pa" "$pb"; wait "$pa"; ra=$?; wait "$pb"; rb=$?; pa= pb=
 check "both daemons exit cleanly" '[ $ra -eq 0 ] && [ $rb -eq 0 ]'
