@@ -614,6 +614,11 @@ static int rejects_flush_in_copy(pcs_load_ctx_t *c, rejects_t *rj, pcs_copybuf_t
     return rc;
 }
 
+/* The merge, and the query of the partners it affected after it, group or join the whole file's rows
+ * or tenants: room to hash them in memory (the default 4 MB split the 200,000 tenants of a
+ * 5,000,000-row usage file into batches on disk). A streamed usage feed sets it before its COPY. */
+#define MERGE_WORK_MEM_SQL "SET LOCAL work_mem = '64MB'"
+
 /* Writes the rejects held while a usage feed may be streaming: its COPY ends first (pcs_usageload.h). */
 static int rejects_flush_streaming(pcs_usageload_t *ul, rejects_t *rj, pcs_err_t *err)
 {
@@ -741,7 +746,9 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
     unsigned long long fbytes = fstat(fd, &fst) == 0 ? (unsigned long long)fst.st_size : 0;
     bool streaming = false;
     if (ul && !k->stage_sql && fbytes >= c->usage_stream_bytes) {
-        if ((rc = pcs_usageload_stream_begin(ul, c->db, fbytes, c->usage_stream_bytes == 0, err)) < 0)
+        /* the memory the merge has below (the COPY's transition table is kept in it) */
+        if ((rc = pcs_db_query(c->db, MERGE_WORK_MEM_SQL, 0, NULL, NULL, err)) < 0 ||
+            (rc = pcs_usageload_stream_begin(ul, c->db, fbytes, c->usage_stream_bytes == 0, err)) < 0)
             goto out;
         streaming = rc > 0;
         rc = 0;
@@ -854,11 +861,8 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             rc = rc2;
     }
     double t_merge = now_s();
-    /* the merge, and the query of the partners it affected after it, group or join the whole file's
-     * rows or tenants: room to hash them in memory (the default 4 MB split the 200,000 tenants of a
-     * 5,000,000-row usage file into batches on disk) */
     if (rc == 0 && !res->failed && (ul || k->merge_sql))
-        rc = pcs_db_query(c->db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
+        rc = pcs_db_query(c->db, MERGE_WORK_MEM_SQL, 0, NULL, NULL, err);
     if (ul && rc == 0 && !res->failed)
         rc = pcs_usageload_store(ul, c->db, err);
     if (k->merge_sql && rc == 0 && !res->failed)
