@@ -34,7 +34,7 @@ int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_e
 {
     const char *p = data, *end = data + n;
     char wl[256];
-    while (p < end) {
+    for (uint32_t block = 0; p < end; block++) {
         const char *gs = memchr(p, PCS_USAGE_GS, (size_t)(end - p));
         size_t wn = gs ? (size_t)(gs - p) : 0;
         if (!gs || wn == 0 || wn >= sizeof wl)
@@ -43,7 +43,7 @@ int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_e
         wl[wn] = '\0';
         p = gs + 1;
         for (;;) {
-            pcs_usage_row_t r = {.workload = wl};
+            pcs_usage_row_t r = {.workload = wl, .block = block};
             int64_t v[5];
             for (int i = 0; i < 5; i++) {
                 if ((i > 0 && (p >= end || *p++ != ',')) || !read_int(&p, end, &v[i]))

@@ -24,6 +24,9 @@ typedef struct pcs_usage_row {
     const char *workload;      /* not owned; a-z 0-9 _ / * (pcs_valid_workload) */
     int32_t month;             /* year * 12 + month - 1 */
     int64_t acr_cents, revenue_cents, paid_units, active_units;
+    uint32_t block;            /* pcs_usage_each: the ordinal of the entry's workload in the text, from 0
+                                * (its entries share it: a reader looks the workload up once); unread by
+                                * the writers */
 } pcs_usage_row_t;
 
 /* Calls fn for each entry of the packed text data[0..n) in stored order (row->workload points at a

@@ -235,8 +235,9 @@ static char *pack_rows(pcs_usageload_t *u, int32_t t, const uint32_t *idx, size_
     }
     for (size_t i = 0; i < n; i++) {
         const urow_t *r = &u->rows[idx ? idx[i] : first + i];
-        (*scratch)[i] = (pcs_usage_row_t){u->workloads[r->workload], r->month, r->acr_cents, r->revenue_cents,
-                                          r->paid_units, r->active_units};
+        (*scratch)[i] = (pcs_usage_row_t){.workload = u->workloads[r->workload], .month = r->month,
+                                          .acr_cents = r->acr_cents, .revenue_cents = r->revenue_cents,
+                                          .paid_units = r->paid_units, .active_units = r->active_units};
     }
     char *p = pcs_usage_merge(old, old_n, *scratch, n, err);
     if (!p && err && err->code == PCS_EINVAL) {

@@ -147,6 +147,7 @@ struct pcs_fstream {
     char *snapshot;             /* pg_current_snapshot() the COPY reads in (pcs_fstream_snapshot) */
     pcs_engine_t *const *eng;
     int n_eng;
+    int *ids;                   /* feed_usage: per engine, the tenant's id and the workload's */
     /* the rows held: [0, n_ready) one whole partner's, waiting to be fed or, once fed, to be freed
      * at the next call; then what has come of the next partner's */
     frow_t *rows;
@@ -190,18 +191,28 @@ static int track_index(const char *id)
 typedef struct usage_feed {
     pcs_fstream_t *s;
     const char *tenant;
+    uint32_t block;             /* the workload block whose ids s->ids hold; UINT32_MAX: none yet */
     pcs_err_t err;
 } usage_feed_t;
 
+/* One packed entry to every engine: the tenant's ids were looked up once per tenant, the workload's
+ * once per block of entries (the lookups, each a strcmp at least, were a tenth of the stream's client
+ * CPU, issue 13). */
 static int usage_entry(void *arg, const pcs_usage_row_t *r)
 {
     usage_feed_t *u = arg;
-    if (r->month < u->s->m0 || r->month > u->s->m1)
+    pcs_fstream_t *s = u->s;
+    if (r->month < s->m0 || r->month > s->m1)
         return 0;
-    for (int i = 0; i < u->s->n_eng; i++)
-        if (pcs_engine_add_usage(u->s->eng[i], u->tenant, r->workload, r->month, (double)r->acr_cents / 100.0,
-                                 (double)r->revenue_cents / 100.0, (double)r->paid_units, (double)r->active_units,
-                                 &u->err) < 0)
+    if (r->block != u->block) {
+        for (int i = 0; i < s->n_eng; i++)
+            if ((s->ids[2 * i + 1] = pcs_engine_workload_id(s->eng[i], r->workload)) < 0)
+                return pcs_err_set(&u->err, PCS_ENOMEM, 0, 0, "out of memory");
+        u->block = r->block;
+    }
+    for (int i = 0; i < s->n_eng; i++)
+        if (pcs_engine_add_usage_ids(s->eng[i], s->ids[2 * i], s->ids[2 * i + 1], r->month, r->acr_cents,
+                                     r->revenue_cents, r->paid_units, r->active_units, &u->err) < 0)
             return -1;
     return 0;
 }
@@ -210,10 +221,13 @@ static int usage_entry(void *arg, const pcs_usage_row_t *r)
  * the window only, in the stored order (workload, month). */
 static void feed_usage(pcs_fstream_t *s, char **f)
 {
-    usage_feed_t u = {.s = s, .tenant = f[2]};
+    usage_feed_t u = {.s = s, .tenant = f[2], .block = UINT32_MAX};
     if (!f[2] || !f[3])
         pcs_err_set(&u.err, PCS_EINVAL, 0, 0, "NULL tenant or usage");
-    else
+    for (int i = 0; i < s->n_eng && !u.err.code; i++)
+        if ((s->ids[2 * i] = pcs_engine_tenant_id(s->eng[i], f[2])) < 0)
+            pcs_err_set(&u.err, PCS_ENOMEM, 0, 0, "out of memory");
+    if (!u.err.code)
         pcs_usage_each(f[3], strlen(f[3]), usage_entry, &u, &u.err);
     if (u.err.code)
         pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: usage of tenant %s skipped from there: %s", f[0],
@@ -331,6 +345,10 @@ pcs_fstream_t *pcs_fstream_open(PGconn *db, const pcs_fscope_t *scope, pcs_engin
     }
     PQclear(r);
     r = NULL;
+    if (!(s->ids = calloc((size_t)(n_eng > 0 ? n_eng : 1) * 2, sizeof *s->ids))) {
+        pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        goto fail;
+    }
     if (start_copy(s, sql, err) < 0)
         goto fail;
     s->eng = eng;
@@ -345,6 +363,7 @@ fail:
     if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE)
         pcs_db_query(db, stream_reset_sql, 0, NULL, NULL, NULL);
     free(s->snapshot);
+    free(s->ids);
     free(s);
     return NULL;
 }
@@ -513,6 +532,7 @@ void pcs_fstream_close(pcs_fstream_t *s)
     if (PQstatus(s->db) == CONNECTION_OK && PQtransactionStatus(s->db) != PQTRANS_INERROR)
         pcs_db_query(s->db, stream_reset_sql, 0, NULL, NULL, NULL);
     free(s->snapshot);
+    free(s->ids);
     free(s);
 }
 

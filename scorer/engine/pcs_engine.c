@@ -262,6 +262,23 @@ static int64_t to_units(pcs_engine_t *e, const char *tenant, const char *what, d
     return (int64_t)t;
 }
 
+/* One usage row of tenant t and workload w (ids of tenant_index and workload_id), amounts in cents. */
+static int add_usage_row(pcs_engine_t *e, int t, int w, int32_t month, int64_t acr, int64_t rev, int64_t paid,
+                         int64_t active, pcs_err_t *err)
+{
+    if (GROW(e, e->rows, e->cap_rows, e->n_rows + 1) < 0)
+        return oom(err);
+    if (e->wl_local[w] < 0) {
+        if (GROW(e, e->local_wl, e->cap_local, e->n_local + 1) < 0)
+            return oom(err);
+        e->wl_local[w] = e->n_local;
+        e->local_wl[e->n_local++] = w;
+    }
+    e->rows[e->n_rows++] = (row_t){.tenant = t, .wl = w, .month = month, .acr = acr, .rev = rev, .paid = paid,
+                                   .active = active};
+    return 0;
+}
+
 int pcs_engine_add_usage(pcs_engine_t *e, const char *tenant, const char *workload, int32_t month, double acr_usd,
                          double revenue_usd, double paid_units, double active_units, pcs_err_t *err)
 {
@@ -272,24 +289,41 @@ int pcs_engine_add_usage(pcs_engine_t *e, const char *tenant, const char *worklo
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "unit count beyond 10^12");
     int t = tenant_index(e, tenant);
     int w = workload_id(e, workload);
-    if (t < 0 || w < 0 || GROW(e, e->rows, e->cap_rows, e->n_rows + 1) < 0)
+    if (t < 0 || w < 0)
         return oom(err);
-    if (e->wl_local[w] < 0) {
-        if (GROW(e, e->local_wl, e->cap_local, e->n_local + 1) < 0)
-            return oom(err);
-        e->wl_local[w] = e->n_local;
-        e->local_wl[e->n_local++] = w;
-    }
-    row_t *r = &e->rows[e->n_rows++];
-    r->tenant = t;
-    r->wl = w;
-    r->month = month;
-    r->acr = to_cents(acr_usd);
-    r->rev = to_cents(revenue_usd);
-    r->paid = to_units(e, tenant, "paid_units", paid_units);
-    r->active = to_units(e, tenant, "active_units", active_units);
-    r->credit = r->credit_next = 0;
-    return 0;
+    return add_usage_row(e, t, w, month, to_cents(acr_usd), to_cents(revenue_usd),
+                         to_units(e, tenant, "paid_units", paid_units),
+                         to_units(e, tenant, "active_units", active_units), err);
+}
+
+int pcs_engine_tenant_id(pcs_engine_t *e, const char *tenant)
+{
+    return tenant_index(e, tenant);
+}
+
+int pcs_engine_workload_id(pcs_engine_t *e, const char *workload)
+{
+    return workload_id(e, workload);
+}
+
+/* Integer cents within 10^13 USD are what to_cents gives back for cents / 100.0 (the rounding errors
+ * of the division and the product stay below half a cent), and integer units are already whole: the
+ * checks and the conversions of pcs_engine_add_usage on integers, without the doubles. */
+int pcs_engine_add_usage_ids(pcs_engine_t *e, int t, int w, int32_t month, int64_t acr_cents, int64_t revenue_cents,
+                             int64_t paid_units, int64_t active_units, pcs_err_t *err)
+{
+    const int64_t cents_max = INT64_C(1000000000000000), units_max = INT64_C(1000000000000);
+    if (t < 0 || t >= e->n_tenants || w < 0 || w >= e->n_wl)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown tenant or workload id");
+    if (acr_cents > cents_max || acr_cents < -cents_max || revenue_cents > cents_max || revenue_cents < -cents_max)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "amount beyond 10^13 USD");
+    if (paid_units > units_max || paid_units < -units_max || active_units > units_max || active_units < -units_max)
+        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unit count beyond 10^12");
+    const char *tenant = e->tenants[t].id;
+    return add_usage_row(e, t, w, month, acr_cents, revenue_cents,
+                         paid_units < 0 ? to_units(e, tenant, "paid_units", (double)paid_units) : paid_units,
+                         active_units < 0 ? to_units(e, tenant, "active_units", (double)active_units) : active_units,
+                         err);
 }
 
 int pcs_engine_add_person(pcs_engine_t *e, const char *person, pcs_err_t *err)

@@ -333,6 +333,93 @@ Test(batch, generated_partners_splice_exactly)
     pcs_rules_destroy(&R);
 }
 
+/* A tenant's packed usage goes to the engine through ids looked up once and integer amounts
+ * (pcs_engine_add_usage_ids, the facts stream): the same return, error message, warnings and
+ * document as through names and amounts in USD (pcs_engine_add_usage with cents / 100.0), for
+ * amounts of every size up to and past the limits, negative unit counts and hostile names. */
+Test(batch, usage_by_ids_matches_usage_by_name)
+{
+    static const char *const wl[] = {"azure/sql_database", "azure/app_service", "m365/teams", "m365/intune",
+                                     "bizapps/sales", "*"};
+    static const int64_t edge[] = {0, 1, -1, 99, -99, 100, 12345678901LL, INT64_C(999999999999999),
+                                   INT64_C(1000000000000000), INT64_C(-1000000000000000), INT64_C(1000000000000001),
+                                   INT64_C(-1000000000000001), INT64_MAX, INT64_MIN};
+    static const int64_t units[] = {0, 7, -1, -250, INT64_C(1000000000000), INT64_C(1000000000001),
+                                    INT64_C(-1000000000000), INT64_C(-1000000000001), INT64_MIN};
+    pcs_rules_t *R = load_rules("pcs-2026");
+    pcs_engine_t *byname = pcs_engine_new(R), *byid = pcs_engine_new(R);
+    unsigned long long s = 29;
+    int32_t D;
+    cr_assert_eq(pcs_day_parse("2026-11-20", &D), 0);
+    int32_t M = pcs_month_of_day(D) - 1;
+    long rows = 0, refused = 0;
+    for (int p = 0; p < 60; p++) {
+        char id[128], tenant[128];
+        pcs_err_t e1 = {0}, e2 = {0};
+        hostile(&s, id, sizeof id, "P");
+        snprintf(id + strlen(id), sizeof id - strlen(id), "#%d", p);
+        cr_assert_eq(pcs_engine_begin(byname, id, &e1), 0, "%s", e1.msg);
+        cr_assert_eq(pcs_engine_begin(byid, id, &e2), 0, "%s", e2.msg);
+        for (int t = 0, tenants = 1 + (int)(rnd(&s) % 6); t < tenants; t++) {
+            hostile(&s, tenant, sizeof tenant, "t");
+            snprintf(tenant + strlen(tenant), sizeof tenant - strlen(tenant), "#%d", t);
+            pcs_engine_t *both[] = {byname, byid};
+            for (int k = 0; k < 2; k++) {
+                cr_assert_eq(pcs_engine_add_customer(both[k], tenant, NULL, t % 2, &e1), 0, "%s", e1.msg);
+                cr_assert_eq(pcs_engine_add_association(both[k], tenant, PCS_AT_CPOR, "*",
+                                                        pcs_month_first_day(M - 40), PCS_DAY_NONE, &e1),
+                             0, "%s", e1.msg);
+            }
+            int ti = pcs_engine_tenant_id(byid, tenant);
+            cr_assert_geq(ti, 0);
+            for (int b = 0, blocks = 1 + (int)(rnd(&s) % 3); b < blocks; b++) {
+                const char *w = wl[rnd(&s) % (sizeof wl / sizeof *wl)];
+                int wi = pcs_engine_workload_id(byid, w);
+                cr_assert_geq(wi, 0);
+                for (int m = 0; m < 25; m++) {
+                    int64_t v[4];
+                    for (int i = 0; i < 2; i++)
+                        v[i] = rnd(&s) % 8 == 0 ? edge[rnd(&s) % (sizeof edge / sizeof *edge)]
+                                                : (int64_t)(rnd(&s) % 2000000) - 400000;
+                    for (int i = 2; i < 4; i++)
+                        v[i] = rnd(&s) % 8 == 0 ? units[rnd(&s) % (sizeof units / sizeof *units)]
+                                                : (int64_t)(rnd(&s) % 500);
+                    e1 = e2 = (pcs_err_t){0};
+                    int r1 = pcs_engine_add_usage(byname, tenant, w, M - 24 + m, (double)v[0] / 100.0,
+                                                  (double)v[1] / 100.0, (double)v[2], (double)v[3], &e1);
+                    int r2 = pcs_engine_add_usage_ids(byid, ti, wi, M - 24 + m, v[0], v[1], v[2], v[3], &e2);
+                    cr_assert_eq(r1, r2, "%lld %lld %lld %lld", (long long)v[0], (long long)v[1],
+                                 (long long)v[2], (long long)v[3]);
+                    cr_assert_str_eq(e1.msg, e2.msg);
+                    rows++;
+                    refused += r1 != 0;
+                }
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            const pcs_result_t *a = pcs_engine_score(byname, D, NULL), *b = pcs_engine_score(byid, D, NULL);
+            cr_assert(a && b);
+            cr_assert_eq(a->n_warnings, b->n_warnings);
+            for (int i = 0; i < a->n_warnings; i++)
+                cr_assert_str_eq(a->warnings[i], b->warnings[i]);
+            json_t *ja = pcs_result_to_json(R, a, k == 1), *jb = pcs_result_to_json(R, b, k == 1);
+            char *da = json_dumps(ja, JSON_COMPACT), *db = json_dumps(jb, JSON_COMPACT);
+            cr_assert(da && db);
+            cr_assert_str_eq(da, db, "partner %d", p);
+            free(da);
+            free(db);
+            json_decref(ja);
+            json_decref(jb);
+        }
+    }
+    cr_log_info("usage by ids: %ld rows, %ld refused", rows, refused);
+    cr_assert_gt(refused, 0);
+    cr_assert_gt(rows - refused, 0);
+    pcs_engine_destroy(&byname);
+    pcs_engine_destroy(&byid);
+    pcs_rules_destroy(&R);
+}
+
 /* pcs_copy_field scans eight bytes at a time: special bytes at every offset and alignment. */
 Test(batch, copy_field_matches_bytewise_escaping)
 {

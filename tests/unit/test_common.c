@@ -210,11 +210,11 @@ static int usage_dump(void *arg, const pcs_usage_row_t *r)
 Test(usage_pack, round_trip_sorted_and_summed)
 {
     pcs_usage_row_t rows[] = {
-        {"m365/teams", 24300, 0, 0, 20, 10},
-        {"azure/sql_database", 24301, 150, 0, 0, 0},
-        {"azure/sql_database", 24300, -5, 7, 0, 0},
-        {"azure/sql_database", 24301, 50, 1, 0, 0},   /* the same key: adds up */
-        {"m365/teams", 24299, INT64_MAX, 0, 1, 2},
+        {"m365/teams", 24300, 0, 0, 20, 10, 0},
+        {"azure/sql_database", 24301, 150, 0, 0, 0, 0},
+        {"azure/sql_database", 24300, -5, 7, 0, 0, 0},
+        {"azure/sql_database", 24301, 50, 1, 0, 0, 0},   /* the same key: adds up */
+        {"m365/teams", 24299, INT64_MAX, 0, 1, 2, 0},
     };
     char *s = pcs_usage_pack(rows, 5);
     cr_assert_not_null(s);
@@ -229,6 +229,24 @@ Test(usage_pack, round_trip_sorted_and_summed)
     cr_assert_null(pcs_usage_pack(rows, 0));
 }
 
+static int usage_blocks(void *arg, const pcs_usage_row_t *r)
+{
+    usage_dump_t *d = arg;
+    d->n += (size_t)snprintf(d->out + d->n, sizeof d->out - d->n, "%s:%u ", r->workload, (unsigned)r->block);
+    return 0;
+}
+
+/* pcs_usage_each numbers the workload blocks: every entry of a block carries its ordinal. */
+Test(usage_pack, entries_carry_their_block)
+{
+    const char *s = "a/x\x1d" "1,0,0,0,0\x1f" "2,0,0,0,0\x1e" "b/y\x1d" "1,0,0,0,0\x1e" "c/z\x1d" "3,0,0,0,0\x1f"
+                    "4,0,0,0,0\x1f" "5,0,0,0,0";
+    usage_dump_t d = {0};
+    pcs_err_t err = {0};
+    cr_assert_eq(pcs_usage_each(s, strlen(s), usage_blocks, &d, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.out, "a/x:0 a/x:0 b/y:1 c/z:2 c/z:2 c/z:2 ");
+}
+
 /* A load merged into stored text: its keys replace the stored entries, its rows with one key add
  * up, stored keys it does not mention stay, a new workload block lands in byte order. */
 Test(usage_merge, restated_keys_replace_others_kept)
@@ -236,10 +254,10 @@ Test(usage_merge, restated_keys_replace_others_kept)
     const char *old = "azure/sql_database\x1d" "24300,100,0,0,0\x1f" "24301,200,0,0,0\x1e"
                       "m365/teams\x1d" "24300,0,0,5,5";
     pcs_usage_row_t rows[] = {
-        {"azure/sql_database", 24301, 7, 0, 0, 0},   /* restates 24301 ... */
-        {"bizapps/sales", 24302, 0, 9, 0, 0},        /* a workload the tenant did not have */
-        {"azure/sql_database", 24301, 3, 1, 0, 0},   /* ... and adds up with this one */
-        {"azure/sql_database", 24302, 1, 0, 0, 0},   /* a new month */
+        {"azure/sql_database", 24301, 7, 0, 0, 0, 0},   /* restates 24301 ... */
+        {"bizapps/sales", 24302, 0, 9, 0, 0, 0},        /* a workload the tenant did not have */
+        {"azure/sql_database", 24301, 3, 1, 0, 0, 0},   /* ... and adds up with this one */
+        {"azure/sql_database", 24302, 1, 0, 0, 0, 0},   /* a new month */
     };
     pcs_err_t err = {0};
     char *s = pcs_usage_merge(old, strlen(old), rows, 4, &err);
@@ -248,12 +266,12 @@ Test(usage_merge, restated_keys_replace_others_kept)
                         "bizapps/sales\x1d" "24302,0,9,0,0\x1e" "m365/teams\x1d" "24300,0,0,5,5");
     free(s);
     /* nothing stored: the rows packed, sums saturating */
-    pcs_usage_row_t two[] = {{"m365/teams", 24300, INT64_MAX, 0, 1, 0}, {"m365/teams", 24300, 5, 0, 1, 0}};
+    pcs_usage_row_t two[] = {{"m365/teams", 24300, INT64_MAX, 0, 1, 0, 0}, {"m365/teams", 24300, 5, 0, 1, 0, 0}};
     s = pcs_usage_merge(NULL, 0, two, 2, &err);
     cr_assert_str_eq(s, "m365/teams\x1d" "24300,9223372036854775807,0,2,0");
     free(s);
     /* restating every stored key leaves only the load's rows */
-    pcs_usage_row_t all[] = {{"m365/teams", 24300, 1, 0, 0, 0}};
+    pcs_usage_row_t all[] = {{"m365/teams", 24300, 1, 0, 0, 0, 0}};
     s = pcs_usage_merge("m365/teams\x1d" "24300,0,0,5,5", 24, all, 1, &err);
     cr_assert_str_eq(s, "m365/teams\x1d" "24300,1,0,0,0");
     free(s);
@@ -261,7 +279,7 @@ Test(usage_merge, restated_keys_replace_others_kept)
 
 Test(usage_merge, malformed_stored_text_and_no_rows_are_errors)
 {
-    pcs_usage_row_t rows[] = {{"m365/teams", 24300, 1, 0, 0, 0}};
+    pcs_usage_row_t rows[] = {{"m365/teams", 24300, 1, 0, 0, 0, 0}};
     pcs_err_t err = {0};
     cr_assert_null(pcs_usage_merge("m365/teams\x1d" "24300,1", 18, rows, 1, &err));
     cr_assert_eq(err.code, PCS_EINVAL);
@@ -275,10 +293,10 @@ Test(usage_merge, malformed_stored_text_and_no_rows_are_errors)
 Test(usage_pack, numbers_of_every_width)
 {
     pcs_usage_row_t rows[] = {
-        {"azure/x", 1, 0, 9, 10, 99},
-        {"azure/x", 2, 100, 101, 12345, 1000000007},
-        {"azure/x", 3, -1, -10, -999, INT64_MIN},
-        {"azure/x", 10, INT64_MAX, -9223372036854775807LL, 5, 50},
+        {"azure/x", 1, 0, 9, 10, 99, 0},
+        {"azure/x", 2, 100, 101, 12345, 1000000007, 0},
+        {"azure/x", 3, -1, -10, -999, INT64_MIN, 0},
+        {"azure/x", 10, INT64_MAX, -9223372036854775807LL, 5, 50, 0},
     };
     char *s = pcs_usage_pack(rows, 4);
     cr_assert_str_eq(s, "azure/x\x1d" "1,0,9,10,99\x1f" "2,100,101,12345,1000000007\x1f"
