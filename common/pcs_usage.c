@@ -30,9 +30,23 @@ static bool read_int(const char **p, const char *end, int64_t *out)
     return true;
 }
 
+/* A field of an entry: in the compact form an empty field (the text ends, or the next byte is a
+ * separator) is `empty`; otherwise a base-10 integer. */
+static bool read_field(const char **p, const char *end, bool compact, int64_t empty, int64_t *out)
+{
+    if (compact && (*p == end || **p == ',' || **p == PCS_USAGE_US || **p == PCS_USAGE_RS)) {
+        *out = empty;
+        return true;
+    }
+    return read_int(p, end, out);
+}
+
 int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_err_t *err)
 {
     const char *p = data, *end = data + n;
+    bool compact = n > 0 && *p == PCS_USAGE_FS;
+    if (compact && ++p == end)
+        return pcs_err_set(err, PCS_EINVAL, 0, 2, "packed usage: bad workload");
     char wl[256];
     for (uint32_t block = 0; p < end; block++) {
         const char *gs = memchr(p, PCS_USAGE_GS, (size_t)(end - p));
@@ -42,16 +56,19 @@ int pcs_usage_each(const char *data, size_t n, pcs_usage_fn fn, void *arg, pcs_e
         memcpy(wl, p, wn);
         wl[wn] = '\0';
         p = gs + 1;
-        for (;;) {
+        int64_t month = 0;
+        for (bool first = true;; first = false) {
             pcs_usage_row_t r = {.workload = wl, .block = block};
             int64_t v[5];
             for (int i = 0; i < 5; i++) {
-                if ((i > 0 && (p >= end || *p++ != ',')) || !read_int(&p, end, &v[i]))
+                if ((i > 0 && (p >= end || *p++ != ',')) ||
+                    !read_field(&p, end, compact && !(i == 0 && first), i == 0 ? 1 : 0, &v[i]))
                     return pcs_err_set(err, PCS_EINVAL, 0, (int)(p - data) + 1, "packed usage: bad entry");
             }
-            if (v[0] < 0 || v[0] > INT32_MAX)
+            month = compact && !first ? month + v[0] : v[0];   /* |v[0]| < 2^63, month within int32 */
+            if (month < 0 || month > INT32_MAX)
                 return pcs_err_set(err, PCS_EINVAL, 0, (int)(p - data) + 1, "packed usage: bad month");
-            r.month = (int32_t)v[0];
+            r.month = (int32_t)month;
             r.acr_cents = v[1];
             r.revenue_cents = v[2];
             r.paid_units = v[3];
@@ -141,12 +158,13 @@ typedef struct writer {
     char *s;
     size_t len, cap;
     size_t wl_off, wl_len;   /* the workload of the block being written, in s */
+    int32_t month;           /* of the entry written last */
     bool started, oom;
 } writer_t;
 
 static void put_entry(writer_t *w, const pcs_usage_row_t *r)
 {
-    size_t wn = strlen(r->workload), need = w->len + wn + 3 + 5 * 21;
+    size_t wn = strlen(r->workload), need = w->len + wn + 4 + 5 * 21;
     if (w->oom)
         return;
     if (need > w->cap) {
@@ -164,22 +182,26 @@ static void put_entry(writer_t *w, const pcs_usage_row_t *r)
     char *s = w->s;
     size_t len = w->len;
     if (!w->started || wn != w->wl_len || memcmp(s + w->wl_off, r->workload, wn) != 0) {
-        if (w->started)
-            s[len++] = PCS_USAGE_RS;
+        s[len++] = w->started ? PCS_USAGE_RS : PCS_USAGE_FS;
         w->wl_off = len;
         w->wl_len = wn;
         memcpy(s + len, r->workload, wn);
         len += wn;
         s[len++] = PCS_USAGE_GS;
         w->started = true;
+        len = put_int(s, len, r->month);
     } else {
         s[len++] = PCS_USAGE_US;
+        int64_t gap = (int64_t)r->month - w->month;   /* 1 but for stored text out of order */
+        if (gap != 1)
+            len = put_int(s, len, gap);
     }
-    len = put_int(s, len, r->month);
+    w->month = r->month;
     int64_t v[4] = {r->acr_cents, r->revenue_cents, r->paid_units, r->active_units};
     for (int k = 0; k < 4; k++) {
         s[len++] = ',';
-        len = put_int(s, len, v[k]);
+        if (v[k])
+            len = put_int(s, len, v[k]);
     }
     s[len] = '\0';
     w->len = len;

@@ -1,13 +1,18 @@
-/* pcs_usage: a tenant's usage in the packed text of usage_packed (sql/0012_usage_packed.sql).
+/* pcs_usage: a tenant's usage in the packed text of usage_packed (sql/0012_usage_packed.sql, 0024).
  *
- *   data  := block (RS block)*        one block per workload, workloads in byte (strcmp) order
+ *   data  := FS block (RS block)*     one block per workload, workloads in byte (strcmp) order
  *   block := workload GS entry (US entry)*
  *   entry := month ',' acr_cents ',' revenue_cents ',' paid_units ',' active_units
  *
- * RS, GS and US are 0x1e, 0x1d and 0x1f; month is year * 12 + month - 1 (pcs_date.h); entries in
- * ascending month, one per month; numbers are base-10 integers. pcs-ingest packs (pcs_usage_pack),
- * the scorer reads (pcs_usage_each); PostgreSQL reads it with pcs_usage_unpack() for the `usage`
- * view. No allocation but the packed text pcs_usage_pack and pcs_usage_merge return. */
+ * FS, RS, GS and US are 0x1c, 0x1e, 0x1d and 0x1f; month is year * 12 + month - 1 (pcs_date.h);
+ * entries in ascending month, one per month; numbers are base-10 integers. The leading FS marks the
+ * compact form written since sql/0024 (issue 13): a block's first entry holds its month, every later
+ * entry the difference to the entry before it, and a difference of 1 or an amount of 0 is written as
+ * nothing ("24300,1250,,," then ",1300,,," for the next month): about 40 % fewer bytes to store, copy
+ * and read. Text without the FS (written before 0024) holds every month and every 0, and is read as
+ * well. pcs-ingest packs (pcs_usage_pack), the scorer reads (pcs_usage_each); PostgreSQL reads both
+ * forms with pcs_usage_unpack() for the `usage` view. No allocation but the packed text
+ * pcs_usage_pack and pcs_usage_merge return. */
 #ifndef PCS_USAGE_H
 #define PCS_USAGE_H
 
@@ -16,6 +21,7 @@
 
 #include "pcs_err.h"
 
+#define PCS_USAGE_FS '\x1c'
 #define PCS_USAGE_RS '\x1e'
 #define PCS_USAGE_GS '\x1d'
 #define PCS_USAGE_US '\x1f'

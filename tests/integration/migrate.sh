@@ -28,6 +28,23 @@ got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_ce
                                                 ARRAY[1, 2, 3, 4]::bigint[], ARRAY[5, 6, 7, 8]::bigint[], ARRAY[0, 0, 0, 9]::bigint[], ARRAY[-1, 0, 0, 0]::bigint[]))")
 check "pcs_usage_pack and pcs_usage_unpack round trip, one key adds up ($got)" \
     '[ "$got" = "azure/sql 2025-12-01 3 7 0 0;azure/sql 2026-02-01 6 14 9 0;m365/teams 2026-01-01 1 5 0 -1" ]'
+# the compact form (0024): SQL packs byte for byte what pcs_usage_pack (C) writes in tests/unit/test_common.c
+got=$(q "SELECT translate(pcs_usage_pack(ARRAY['m365/teams','azure/sql_database','azure/sql_database','azure/sql_database','m365/teams'],
+           ARRAY[date '2025-01-01', '2025-02-01', '2025-01-01', '2025-02-01', '2024-12-01'], ARRAY[0, 150, -5, 50, 9223372036854775807]::bigint[],
+           ARRAY[0, 0, 7, 1, 0]::bigint[], ARRAY[20, 0, 0, 0, 1]::bigint[], ARRAY[10, 0, 0, 0, 2]::bigint[]), chr(28) || chr(29) || chr(30) || chr(31), '<>|;')")
+check "pcs_usage_pack writes the compact form of the C packer ($got)" \
+    '[ "$got" = "<azure/sql_database>24300,-5,7,,;,200,1,,|m365/teams>24299,9223372036854775807,,1,2;,,,20,10" ]'
+# both forms read: months from differences of every sign, in every month of the year (an integer
+# division, not a numeric one that rounds the second half of a year up), zeros left out
+got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_cents, paid_units, active_units), ';')
+           FROM pcs_usage_unpack(chr(28) || 'a/x' || chr(29) || '24305,,9,,' || chr(31) || ',1,,,' || chr(31) || '5,,,,-2' || chr(31)
+                                 || '-9,3,,,' || chr(31) || '0,4,,,' || chr(30) || 'b/y' || chr(29) || '24311,,,7,')")
+check "pcs_usage_unpack reads the compact form ($got)" \
+    '[ "$got" = "a/x 2025-06-01 0 9 0 0;a/x 2025-07-01 1 0 0 0;a/x 2025-12-01 0 0 0 -2;a/x 2025-03-01 3 0 0 0;a/x 2025-03-01 4 0 0 0;b/y 2025-12-01 0 0 7 0" ]'
+got=$(q "SELECT string_agg(concat_ws(' ', workload, month, acr_cents, revenue_cents, paid_units, active_units), ';')
+           FROM pcs_usage_unpack('a/x' || chr(29) || '24305,0,9,0,0' || chr(31) || '24311,1,0,0,0' || chr(30) || 'b/y' || chr(29) || '24290,0,0,7,0')")
+check "pcs_usage_unpack reads the form before 0024 ($got)" \
+    '[ "$got" = "a/x 2025-06-01 0 9 0 0;a/x 2025-12-01 1 0 0 0;b/y 2024-03-01 0 0 7 0" ]'
 got=$(q "EXPLAIN SELECT * FROM usage WHERE tenant_id = 'x'" | grep -o 'rows=[0-9]*' | sort -t= -k2 -n | tail -n 1)
 check "a tenant's read of the usage view is planned as a few rows, not a million (JIT): largest estimate $got" \
     '[ -n "$got" ] && [ "${got#rows=}" -lt 1000 ]'

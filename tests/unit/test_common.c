@@ -191,6 +191,7 @@ Test(hmac, rfc4231_vectors)
 }
 
 /* ---- pcs_usage: the packed text of usage_packed ---------------------------------------------------- */
+#include "pcs_sat.h"
 #include "pcs_usage.h"
 
 typedef struct {
@@ -218,14 +219,22 @@ Test(usage_pack, round_trip_sorted_and_summed)
     };
     char *s = pcs_usage_pack(rows, 5);
     cr_assert_not_null(s);
-    cr_assert_str_eq(s, "azure/sql_database\x1d" "24300,-5,7,0,0\x1f" "24301,200,1,0,0\x1e"
-                        "m365/teams\x1d" "24299,9223372036854775807,0,1,2\x1f" "24300,0,0,20,10");
+    /* the compact form: a month after the one before and zeros are empty */
+    cr_assert_str_eq(s, "\x1c" "azure/sql_database\x1d" "24300,-5,7,,\x1f" ",200,1,,\x1e"
+                        "m365/teams\x1d" "24299,9223372036854775807,,1,2\x1f" ",,,20,10");
+    static const char want[] = "azure/sql_database 24300 -5 7 0 0\nazure/sql_database 24301 200 1 0 0\n"
+                               "m365/teams 24299 9223372036854775807 0 1 2\nm365/teams 24300 0 0 20 10\n";
     usage_dump_t d = {0};
     pcs_err_t err = {0};
     cr_assert_eq(pcs_usage_each(s, strlen(s), usage_dump, &d, &err), 0, "%s", err.msg);
-    cr_assert_str_eq(d.out, "azure/sql_database 24300 -5 7 0 0\nazure/sql_database 24301 200 1 0 0\n"
-                            "m365/teams 24299 9223372036854775807 0 1 2\nm365/teams 24300 0 0 20 10\n");
+    cr_assert_str_eq(d.out, want);
     free(s);
+    /* the same usage as written before sql/0024, every month and every zero spelt out */
+    const char *v1 = "azure/sql_database\x1d" "24300,-5,7,0,0\x1f" "24301,200,1,0,0\x1e"
+                     "m365/teams\x1d" "24299,9223372036854775807,0,1,2\x1f" "24300,0,0,20,10";
+    d = (usage_dump_t){0};
+    cr_assert_eq(pcs_usage_each(v1, strlen(v1), usage_dump, &d, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.out, want);
     cr_assert_null(pcs_usage_pack(rows, 0));
 }
 
@@ -247,6 +256,107 @@ Test(usage_pack, entries_carry_their_block)
     cr_assert_str_eq(d.out, "a/x:0 a/x:0 b/y:1 c/z:2 c/z:2 c/z:2 ");
 }
 
+/* The text written before sql/0024: every month and every zero spelt out, entries in the order given. */
+static void usage_v1(const pcs_usage_row_t *r, size_t n, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool block = i == 0 || strcmp(r[i].workload, r[i - 1].workload) != 0;
+        if (block)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s\x1d", i ? "\x1e" : "", r[i].workload);
+        else
+            len += (size_t)snprintf(out + len, cap - len, "\x1f");
+        len += (size_t)snprintf(out + len, cap - len, "%d,%lld,%lld,%lld,%lld", (int)r[i].month,
+                                (long long)r[i].acr_cents, (long long)r[i].revenue_cents,
+                                (long long)r[i].paid_units, (long long)r[i].active_units);
+    }
+    cr_assert_lt(len, cap);
+}
+
+static int usage_key_cmp(const void *pa, const void *pb)
+{
+    const pcs_usage_row_t *a = pa, *b = pb;
+    int c = strcmp(a->workload, b->workload);
+    return c ? c : (a->month > b->month) - (a->month < b->month);
+}
+
+static int64_t usage_value(unsigned long long *st)
+{
+    static const int64_t edge[] = {0, 0, 0, 1, -1, 9, 10, -10, 100, 1000000007, INT64_MAX, INT64_MIN, INT64_MAX - 1};
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    unsigned x = (unsigned)(*st >> 33);
+    return x % 3 ? edge[x % 13] : (int64_t)(x % 100000) - 20000;
+}
+
+/* Generated usage: packed, the compact text reads back as the rows sorted and summed, as the same
+ * rows written the old way read; a load merged into either form of one stored text gives the same
+ * bytes; stored text out of month order survives a merge entry for entry (negative differences). */
+Test(usage_pack, compact_and_old_forms_agree_on_generated_usage)
+{
+    static const char *const wl[] = {"a/x", "azure/sql_database", "m365/teams", "zz/*"};
+    unsigned long long st = 5;
+    long entries = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        pcs_usage_row_t rows[40], load[8], load2[8];
+        size_t n = 1 + (size_t)(usage_value(&st) & 0x7fff) % 40, k = 1 + (size_t)(usage_value(&st) & 0x7fff) % 8;
+        for (size_t i = 0; i < n + k; i++) {
+            pcs_usage_row_t *r = i < n ? &rows[i] : &load[i - n];
+            *r = (pcs_usage_row_t){.workload = wl[(usage_value(&st) & 0x7fff) % 4],
+                                   .month = 24000 + (int32_t)((usage_value(&st) & 0x7fff) % (iter % 2 ? 30 : 300)),
+                                   .acr_cents = usage_value(&st), .revenue_cents = usage_value(&st),
+                                   .paid_units = usage_value(&st), .active_units = usage_value(&st)};
+        }
+        memcpy(load2, load, sizeof load);
+        /* the reference: the rows sorted by (workload, month) and summed, saturating */
+        pcs_usage_row_t ref[40];
+        memcpy(ref, rows, n * sizeof *rows);
+        qsort(ref, n, sizeof *ref, usage_key_cmp);
+        size_t nkeys = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (nkeys && usage_key_cmp(&ref[nkeys - 1], &ref[i]) == 0) {
+                pcs_usage_row_t *t = &ref[nkeys - 1];
+                t->acr_cents = pcs_sat_add(t->acr_cents, ref[i].acr_cents);
+                t->revenue_cents = pcs_sat_add(t->revenue_cents, ref[i].revenue_cents);
+                t->paid_units = pcs_sat_add(t->paid_units, ref[i].paid_units);
+                t->active_units = pcs_sat_add(t->active_units, ref[i].active_units);
+            } else {
+                ref[nkeys++] = ref[i];
+            }
+        }
+        char *packed = pcs_usage_pack(rows, n);
+        cr_assert_not_null(packed);
+        cr_assert_eq(packed[0], '\x1c');
+        static char v1[40 * 120];
+        usage_v1(ref, nkeys, v1, sizeof v1);
+        usage_dump_t a = {0}, b = {0};
+        pcs_err_t err = {0};
+        cr_assert_eq(pcs_usage_each(packed, strlen(packed), usage_dump, &a, &err), 0, "%s", err.msg);
+        cr_assert_eq(pcs_usage_each(v1, strlen(v1), usage_dump, &b, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(a.out, b.out, "iteration %d", iter);
+        cr_assert_leq(strlen(packed), strlen(v1) + 1);   /* at worst the marker longer */
+        char *m1 = pcs_usage_merge(v1, strlen(v1), load, k, &err);
+        char *m2 = pcs_usage_merge(packed, strlen(packed), load2, k, &err);
+        cr_assert(m1 && m2, "%s", err.msg);
+        cr_assert_str_eq(m1, m2, "iteration %d", iter);
+        entries += (long)nkeys;
+        free(m1);
+        free(m2);
+        free(packed);
+    }
+    cr_log_info("compact and old forms: %ld stored entries", entries);
+    /* stored out of month order (by hand): a merge writes the entries as stored */
+    const char *ooo = "m365/teams\x1d" "24310,1,0,0,0\x1f" "24300,2,0,0,0\x1f" "24300,3,0,0,0\x1f" "24305,4,0,0,0";
+    pcs_usage_row_t add[] = {{"zz/*", 24301, 5, 0, 0, 0, 0}};
+    pcs_err_t err = {0};
+    char *m = pcs_usage_merge(ooo, strlen(ooo), add, 1, &err);
+    cr_assert_str_eq(m, "\x1c" "m365/teams\x1d" "24310,1,,,\x1f" "-10,2,,,\x1f" "0,3,,,\x1f" "5,4,,,\x1e" "zz/*\x1d" "24301,5,,,");
+    usage_dump_t d = {0};
+    cr_assert_eq(pcs_usage_each(m, strlen(m), usage_dump, &d, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.out, "m365/teams 24310 1 0 0 0\nm365/teams 24300 2 0 0 0\nm365/teams 24300 3 0 0 0\n"
+                            "m365/teams 24305 4 0 0 0\nzz/* 24301 5 0 0 0\n");
+    free(m);
+}
+
 /* A load merged into stored text: its keys replace the stored entries, its rows with one key add
  * up, stored keys it does not mention stay, a new workload block lands in byte order. */
 Test(usage_merge, restated_keys_replace_others_kept)
@@ -259,21 +369,29 @@ Test(usage_merge, restated_keys_replace_others_kept)
         {"azure/sql_database", 24301, 3, 1, 0, 0, 0},   /* ... and adds up with this one */
         {"azure/sql_database", 24302, 1, 0, 0, 0, 0},   /* a new month */
     };
+    pcs_usage_row_t again[4];
+    memcpy(again, rows, sizeof rows);   /* merging sorts and sums rows[] in place */
     pcs_err_t err = {0};
     char *s = pcs_usage_merge(old, strlen(old), rows, 4, &err);
     cr_assert_not_null(s, "%s", err.msg);
-    cr_assert_str_eq(s, "azure/sql_database\x1d" "24300,100,0,0,0\x1f" "24301,10,1,0,0\x1f" "24302,1,0,0,0\x1e"
-                        "bizapps/sales\x1d" "24302,0,9,0,0\x1e" "m365/teams\x1d" "24300,0,0,5,5");
+    static const char merged[] = "\x1c" "azure/sql_database\x1d" "24300,100,,,\x1f" ",10,1,,\x1f" ",1,,,\x1e"
+                                 "bizapps/sales\x1d" "24302,,9,,\x1e" "m365/teams\x1d" "24300,,,5,5";
+    cr_assert_str_eq(s, merged);
+    free(s);
+    /* the stored text in the compact form: the same result */
+    const char *old2 = "\x1c" "azure/sql_database\x1d" "24300,100,,,\x1f" ",200,,,\x1e" "m365/teams\x1d" "24300,,,5,5";
+    s = pcs_usage_merge(old2, strlen(old2), again, 4, &err);
+    cr_assert_str_eq(s, merged);
     free(s);
     /* nothing stored: the rows packed, sums saturating */
     pcs_usage_row_t two[] = {{"m365/teams", 24300, INT64_MAX, 0, 1, 0, 0}, {"m365/teams", 24300, 5, 0, 1, 0, 0}};
     s = pcs_usage_merge(NULL, 0, two, 2, &err);
-    cr_assert_str_eq(s, "m365/teams\x1d" "24300,9223372036854775807,0,2,0");
+    cr_assert_str_eq(s, "\x1c" "m365/teams\x1d" "24300,9223372036854775807,,2,");
     free(s);
     /* restating every stored key leaves only the load's rows */
     pcs_usage_row_t all[] = {{"m365/teams", 24300, 1, 0, 0, 0, 0}};
     s = pcs_usage_merge("m365/teams\x1d" "24300,0,0,5,5", 24, all, 1, &err);
-    cr_assert_str_eq(s, "m365/teams\x1d" "24300,1,0,0,0");
+    cr_assert_str_eq(s, "\x1c" "m365/teams\x1d" "24300,1,,,");
     free(s);
 }
 
@@ -299,8 +417,8 @@ Test(usage_pack, numbers_of_every_width)
         {"azure/x", 10, INT64_MAX, -9223372036854775807LL, 5, 50, 0},
     };
     char *s = pcs_usage_pack(rows, 4);
-    cr_assert_str_eq(s, "azure/x\x1d" "1,0,9,10,99\x1f" "2,100,101,12345,1000000007\x1f"
-                        "3,-1,-10,-999,-9223372036854775808\x1f" "10,9223372036854775807,-9223372036854775807,5,50");
+    cr_assert_str_eq(s, "\x1c" "azure/x\x1d" "1,,9,10,99\x1f" ",100,101,12345,1000000007\x1f"
+                        ",-1,-10,-999,-9223372036854775808\x1f" "7,9223372036854775807,-9223372036854775807,5,50");
     free(s);
 }
 
@@ -310,6 +428,11 @@ Test(usage_pack, malformed_text_is_an_error_with_its_offset)
         "", "azure/x", "\x1d" "1,2,3,4,5", "azure/x\x1d" "1,2,3,4", "azure/x\x1d" "1,2,3,4,5,6",
         "azure/x\x1d" "1,2,x,4,5", "azure/x\x1d" "1,2,3,4,5\x1f", "azure/x\x1d" "1,2,3,4,5;2,2,3,4,5",
         "azure/x\x1d" "-1,2,3,4,5", "azure/x\x1d" "1,99999999999999999999,3,4,5",
+        /* the compact form: a first entry without its month, a month below 0 or past int32, six
+         * fields, a lone marker, a sign without digits */
+        "\x1c", "\x1c" "azure/x\x1d" ",1,2,3,4", "\x1c" "azure/x\x1d" "5,,,,\x1f" "-9,,,,",
+        "\x1c" "azure/x\x1d" "5,,,,\x1f" "2147483647,,,,", "\x1c" "azure/x\x1d" "5,,,,,", "\x1c" "azure/x\x1d" "5,-,,,",
+        "\x1c" "azure/x\x1d" "5,,,,\x1f" "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         usage_dump_t d = {0};
