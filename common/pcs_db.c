@@ -293,6 +293,31 @@ int pcs_copy_out_begin(PGconn *db, const char *sql, pcs_err_t *err)
     return copy_start(db, sql, PGRES_COPY_OUT, err);
 }
 
+int pcs_copy_out_lines(PGconn *db, const char *sql, const char *what, pcs_copy_line_fn fn, void *arg, pcs_err_t *err)
+{
+    int rc = pcs_copy_out_begin(db, sql, err);
+    if (rc < 0)
+        return rc;
+    char *line;
+    int len;
+    while ((len = PQgetCopyData(db, &line, 0)) > 0) {
+        if (line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (rc == 0)
+            rc = fn(arg, line, len, err);
+        PQfreemem(line);
+    }
+    if (len == -2 && rc == 0)
+        rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s: %s", what, PQerrorMessage(db));
+    PGresult *r;
+    while ((r = PQgetResult(db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+            rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s: %s", what, PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    return rc;
+}
+
 int pcs_copy_end(PGconn *db, pcs_err_t *err)
 {
     if (PQputCopyEnd(db, NULL) != 1)

@@ -66,6 +66,13 @@ int pcs_copy_flush(PGconn *db, pcs_copybuf_t *b, pcs_err_t *err);
 int pcs_copy_begin(PGconn *db, const char *sql, pcs_err_t *err);
 /* Starts a COPY ... TO STDOUT (rows then come with PQgetCopyData). */
 int pcs_copy_out_begin(PGconn *db, const char *sql, pcs_err_t *err);
+
+/* Runs a COPY ... TO STDOUT in text and hands fn each line, its newline cut (line[len] is NUL; fn may
+ * change the bytes, and the line is freed when fn returns). Once fn or the server fails, the rest of
+ * the rows is read and dropped. Returns 0, fn's negative return (fn sets err), or PCS_EIO with the
+ * server's message after "what: ". */
+typedef int (*pcs_copy_line_fn)(void *arg, char *line, int len, pcs_err_t *err);
+int pcs_copy_out_lines(PGconn *db, const char *sql, const char *what, pcs_copy_line_fn fn, void *arg, pcs_err_t *err);
 /* Ends a COPY. A duplicate key (SQLSTATE 23505) returns PCS_EEXIST; other failures PCS_EIO. */
 int pcs_copy_end(PGconn *db, pcs_err_t *err);
 /* Unescapes one COPY text field in place (\N gives NULL). */

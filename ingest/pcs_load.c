@@ -744,13 +744,14 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
      * its stage's COPY, which holds the connection */
     struct stat fst;
     unsigned long long fbytes = fstat(fd, &fst) == 0 ? (unsigned long long)fst.st_size : 0;
-    bool streaming = false;
+    bool streaming = false, merge_mem = false;
     if (ul && !k->stage_sql && fbytes >= c->usage_stream_bytes) {
         /* the memory the merge has below (the COPY's transition table is kept in it) */
         if ((rc = pcs_db_query(c->db, MERGE_WORK_MEM_SQL, 0, NULL, NULL, err)) < 0 ||
             (rc = pcs_usageload_stream_begin(ul, c->db, fbytes, c->usage_stream_bytes == 0, err)) < 0)
             goto out;
         streaming = rc > 0;
+        merge_mem = true;
         rc = 0;
     }
     unsigned pumped = 0;
@@ -861,7 +862,7 @@ static int load_csv(pcs_load_ctx_t *c, int fd, pcs_load_result_t *res, rejects_t
             rc = rc2;
     }
     double t_merge = now_s();
-    if (rc == 0 && !res->failed && (ul || k->merge_sql))
+    if (rc == 0 && !res->failed && (ul || k->merge_sql) && !merge_mem)
         rc = pcs_db_query(c->db, MERGE_WORK_MEM_SQL, 0, NULL, NULL, err);
     if (ul && rc == 0 && !res->failed)
         rc = pcs_usageload_store(ul, c->db, err);

@@ -40,7 +40,7 @@ typedef struct stream {
     bool copying;                 /* a COPY usage_packed FROM STDIN is open on db */
     bool broken;                  /* a tenant was met again after its run: nothing more is sent */
     uint64_t *stored;             /* hashes of the ids in usage_packed when streaming began, sorted */
-    size_t n_stored;
+    size_t n_stored, cap_stored;
     uint8_t *state;               /* RUN_* of each tenant */
     size_t cap_state;
     run_t *queue;                 /* ended runs not sent yet, queue[head .. n) */
@@ -266,53 +266,38 @@ static void put_line(pcs_copybuf_t *b, const char *tenant, const char *data)
     pcs_copy_put(b, "\n", 1);
 }
 
+/* One stored row "tenant \t data" of a file's tenant: packed with the file's rows into s->upd. */
+static int fetched_row(void *arg, char *line, int len, pcs_err_t *err)
+{
+    store_t *s = arg;
+    char *tab = memchr(line, '\t', (size_t)len);
+    if (!tab)
+        return pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: a line without a tab");
+    *tab = '\0';
+    char *data = tab + 1;
+    if (memchr(line, '\\', (size_t)len)) {   /* never in ids or packed text, but COPY may escape */
+        pcs_copy_unescape(line);
+        data = pcs_copy_unescape(data);
+    }
+    int32_t t = data ? pcs_strmap_get(s->u->tenant_ids, line, strlen(line)) : -1;
+    if (t < 0 || s->stored[t])
+        return 0;
+    char *packed = pack_tenant(s, t, data, strlen(data), err);
+    if (!packed)
+        return err ? err->code : PCS_ENOMEM;
+    put_line(&s->upd, s->u->tenants[t], packed);
+    s->n_upd++;
+    s->stored[t] = true;
+    free(packed);
+    return 0;
+}
+
 /* Reads the stored rows of the file's tenants and packs each with its rows into s->upd. */
 static int fetch_stored(store_t *s, PGconn *db, pcs_err_t *err)
 {
-    int rc = pcs_copy_out_begin(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s"
-                                    " USING (tenant_id) WHERE NOT s.streamed) TO STDOUT", err);
-    if (rc < 0)
-        return rc;
-    char *line;
-    int len;
-    while ((len = PQgetCopyData(db, &line, 0)) > 0) {
-        if (rc == 0) {   /* after a failure the rest is read and dropped */
-            char *tab = memchr(line, '\t', (size_t)len);
-            if (line[len - 1] == '\n')
-                line[--len] = '\0';
-            if (!tab) {
-                rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: a line without a tab");
-            } else {
-                *tab = '\0';
-                char *data = tab + 1;
-                if (memchr(line, '\\', (size_t)len)) {   /* never in ids or packed text, but COPY may escape */
-                    pcs_copy_unescape(line);
-                    data = pcs_copy_unescape(data);
-                }
-                int32_t t = data ? pcs_strmap_get(s->u->tenant_ids, line, strlen(line)) : -1;
-                if (t >= 0 && !s->stored[t]) {
-                    char *packed = pack_tenant(s, t, data, strlen(data), err);
-                    if (!packed) {
-                        rc = err ? err->code : PCS_ENOMEM;
-                    } else {
-                        put_line(&s->upd, s->u->tenants[t], packed);
-                        s->n_upd++;
-                        s->stored[t] = true;
-                        free(packed);
-                    }
-                }
-            }
-        }
-        PQfreemem(line);
-    }
-    if (len == -2 && rc == 0)
-        rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: %s", PQerrorMessage(db));
-    PGresult *r;
-    while ((r = PQgetResult(db))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
-            rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
-        PQclear(r);
-    }
+    int rc = pcs_copy_out_lines(db, "COPY (SELECT p.tenant_id, p.data FROM usage_packed p JOIN usage_tenants s"
+                                    " USING (tenant_id) WHERE NOT s.streamed) TO STDOUT",
+                                "COPY of usage_packed", fetched_row, s, err);
     if (rc == 0 && s->upd.oom)
         rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     return rc;
@@ -679,6 +664,22 @@ static int stream_join(stream_t *st, pcs_err_t *err)
     return rc;
 }
 
+/* One id of usage_packed: its hash kept (st->stored grows in st->cap_stored). */
+static int stored_id(void *arg, char *line, int len, pcs_err_t *err)
+{
+    stream_t *st = arg;
+    (void)len;
+    if (st->n_stored == st->cap_stored) {
+        uint64_t *ns = grown(st->stored, &st->cap_stored, sizeof *ns, 4096);
+        if (!ns)
+            return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        st->stored = ns;
+    }
+    const char *id = strchr(line, '\\') ? pcs_copy_unescape(line) : line;
+    st->stored[st->n_stored++] = id_hash(id ? id : "");
+    return 0;
+}
+
 int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long long file_bytes, bool always,
                                pcs_err_t *err)
 {
@@ -687,9 +688,9 @@ int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long lon
     int rc = pcs_db_query(db, "SELECT pg_relation_size('usage_packed')", 0, NULL, &r, err);
     if (rc < 0)
         return rc;
-    unsigned long long stored = PQntuples(r) == 1 ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    unsigned long long table_bytes = PQntuples(r) == 1 ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
-    if (!always && stored / STREAM_TABLE_PER_FILE > file_bytes)
+    if (!always && table_bytes / STREAM_TABLE_PER_FILE > file_bytes)
         return 0;
     if ((rc = pcs_db_exec(db, USAGE_LOCK_SQL, err)) < 0)
         return rc;
@@ -697,35 +698,8 @@ int pcs_usageload_stream_begin(pcs_usageload_t *u, PGconn *db, unsigned long lon
     if (!st)
         return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
     u->st = st;
-    size_t cap = 0;
-    if ((rc = pcs_copy_out_begin(db, "COPY (SELECT tenant_id FROM usage_packed) TO STDOUT", err)) < 0)
-        return rc;
-    char *line;
-    int len;
-    while ((len = PQgetCopyData(db, &line, 0)) > 0) {
-        if (line[len - 1] == '\n')
-            line[len - 1] = '\0';
-        if (rc == 0 && st->n_stored == cap) {
-            uint64_t *ns = grown(st->stored, &cap, sizeof *ns, 4096);
-            if (!ns)
-                rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-            else
-                st->stored = ns;
-        }
-        if (rc == 0) {
-            const char *id = strchr(line, '\\') ? pcs_copy_unescape(line) : line;
-            st->stored[st->n_stored++] = id_hash(id ? id : "");
-        }
-        PQfreemem(line);
-    }
-    if (len == -2 && rc == 0)
-        rc = pcs_err_set(err, PCS_EIO, 0, 0, "COPY of usage_packed: %s", PQerrorMessage(db));
-    while ((r = PQgetResult(db))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
-            rc = pcs_err_set(err, PCS_EIO, 0, 0, "%s", PQresultErrorMessage(r));
-        PQclear(r);
-    }
-    if (rc < 0)
+    if ((rc = pcs_copy_out_lines(db, "COPY (SELECT tenant_id FROM usage_packed) TO STDOUT", "COPY of usage_packed",
+                                 stored_id, st, err)) < 0)
         return rc;
     if (st->n_stored)
         qsort(st->stored, st->n_stored, sizeof *st->stored, cmp_u64);
@@ -791,7 +765,8 @@ int pcs_usageload_stream_end(pcs_usageload_t *u, bool ok, pcs_err_t *err)
     int rc = 0;
     double t0 = now_s();
     if (ok) {
-        rc = stream_end_run(u);
+        if ((rc = stream_end_run(u)) < 0)
+            pcs_err_set(err, rc, 0, 0, "out of memory");
         if (rc == 0)
             rc = pcs_usageload_stream_pump(u, true, err);
         if (rc == 0)
