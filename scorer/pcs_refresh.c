@@ -195,9 +195,9 @@ typedef struct usage_feed {
     pcs_err_t err;
 } usage_feed_t;
 
-/* One packed entry to every engine: the tenant's ids were looked up once per tenant, the workload's
+/* One packed entry to every engine: the tenant's ids are looked up once per tenant, the workload's
  * once per block of entries (the lookups, each a strcmp at least, were a tenth of the stream's client
- * CPU, issue 13). */
+ * CPU, issue 13), at the entry where a lookup by name would make them. */
 static int usage_entry(void *arg, const pcs_usage_row_t *r)
 {
     usage_feed_t *u = arg;
@@ -206,13 +206,12 @@ static int usage_entry(void *arg, const pcs_usage_row_t *r)
         return 0;
     if (r->block != u->block) {
         for (int i = 0; i < s->n_eng; i++)
-            if ((s->ids[2 * i + 1] = pcs_engine_workload_id(s->eng[i], r->workload)) < 0)
-                return pcs_err_set(&u->err, PCS_ENOMEM, 0, 0, "out of memory");
+            s->ids[2 * i + 1] = -1;
         u->block = r->block;
     }
     for (int i = 0; i < s->n_eng; i++)
-        if (pcs_engine_add_usage_ids(s->eng[i], s->ids[2 * i], s->ids[2 * i + 1], r->month, r->acr_cents,
-                                     r->revenue_cents, r->paid_units, r->active_units, &u->err) < 0)
+        if (pcs_engine_add_usage_ids(s->eng[i], u->tenant, r->workload, &s->ids[2 * i], &s->ids[2 * i + 1], r->month,
+                                     r->acr_cents, r->revenue_cents, r->paid_units, r->active_units, &u->err) < 0)
             return -1;
     return 0;
 }
@@ -222,12 +221,11 @@ static int usage_entry(void *arg, const pcs_usage_row_t *r)
 static void feed_usage(pcs_fstream_t *s, char **f)
 {
     usage_feed_t u = {.s = s, .tenant = f[2], .block = UINT32_MAX};
+    for (int i = 0; i < 2 * s->n_eng; i++)
+        s->ids[i] = -1;
     if (!f[2] || !f[3])
         pcs_err_set(&u.err, PCS_EINVAL, 0, 0, "NULL tenant or usage");
-    for (int i = 0; i < s->n_eng && !u.err.code; i++)
-        if ((s->ids[2 * i] = pcs_engine_tenant_id(s->eng[i], f[2])) < 0)
-            pcs_err_set(&u.err, PCS_ENOMEM, 0, 0, "out of memory");
-    if (!u.err.code)
+    else
         pcs_usage_each(f[3], strlen(f[3]), usage_entry, &u, &u.err);
     if (u.err.code)
         pcs_log(PCS_LOG_WARN, "scorer", "facts", "partner %s: usage of tenant %s skipped from there: %s", f[0],

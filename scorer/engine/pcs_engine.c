@@ -296,31 +296,26 @@ int pcs_engine_add_usage(pcs_engine_t *e, const char *tenant, const char *worklo
                          to_units(e, tenant, "active_units", active_units), err);
 }
 
-int pcs_engine_tenant_id(pcs_engine_t *e, const char *tenant)
-{
-    return tenant_index(e, tenant);
-}
-
-int pcs_engine_workload_id(pcs_engine_t *e, const char *workload)
-{
-    return workload_id(e, workload);
-}
-
 /* Integer cents within 10^13 USD are what to_cents gives back for cents / 100.0 (the rounding errors
  * of the division and the product stay below half a cent), and integer units are already whole: the
- * checks and the conversions of pcs_engine_add_usage on integers, without the doubles. */
-int pcs_engine_add_usage_ids(pcs_engine_t *e, int t, int w, int32_t month, int64_t acr_cents, int64_t revenue_cents,
+ * checks and the conversions of pcs_engine_add_usage on integers, without the doubles; the tenant and
+ * the workload are looked up at the same point (after the checks), once. */
+int pcs_engine_add_usage_ids(pcs_engine_t *e, const char *tenant, const char *workload, int *tenant_id,
+                             int *wl_id, int32_t month, int64_t acr_cents, int64_t revenue_cents,
                              int64_t paid_units, int64_t active_units, pcs_err_t *err)
 {
     const int64_t cents_max = INT64_C(1000000000000000), units_max = INT64_C(1000000000000);
-    if (t < 0 || t >= e->n_tenants || w < 0 || w >= e->n_wl)
-        return pcs_err_set(err, PCS_EINVAL, 0, 0, "unknown tenant or workload id");
     if (acr_cents > cents_max || acr_cents < -cents_max || revenue_cents > cents_max || revenue_cents < -cents_max)
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "amount beyond 10^13 USD");
     if (paid_units > units_max || paid_units < -units_max || active_units > units_max || active_units < -units_max)
         return pcs_err_set(err, PCS_EINVAL, 0, 0, "unit count beyond 10^12");
-    const char *tenant = e->tenants[t].id;
-    return add_usage_row(e, t, w, month, acr_cents, revenue_cents,
+    if (*tenant_id < 0)
+        *tenant_id = tenant_index(e, tenant);
+    if (*wl_id < 0)
+        *wl_id = workload_id(e, workload);
+    if (*tenant_id < 0 || *wl_id < 0)
+        return oom(err);
+    return add_usage_row(e, *tenant_id, *wl_id, month, acr_cents, revenue_cents,
                          paid_units < 0 ? to_units(e, tenant, "paid_units", (double)paid_units) : paid_units,
                          active_units < 0 ? to_units(e, tenant, "active_units", (double)active_units) : active_units,
                          err);

@@ -166,15 +166,15 @@ int pcs_engine_add_association(pcs_engine_t *e, const char *tenant, pcs_assoc_ty
 int pcs_engine_add_usage(pcs_engine_t *e, const char *tenant, const char *workload, int32_t month,
                          double acr_usd, double revenue_usd, double paid_units, double active_units,
                          pcs_err_t *err);
-/* A tenant's and a workload's ids in the partner begun, for pcs_engine_add_usage_ids (valid until the
- * next pcs_engine_begin); -1 when out of memory. */
-int pcs_engine_tenant_id(pcs_engine_t *e, const char *tenant);
-int pcs_engine_workload_id(pcs_engine_t *e, const char *workload);
 /* pcs_engine_add_usage(e, tenant, workload, month, acr_cents / 100.0, revenue_cents / 100.0, paid_units,
- * active_units) for a tenant and a workload looked up once (a tenant's packed usage, pcs_usage.h, adds
- * every entry of a workload with one pair of ids): the same row, warnings and errors for every value. */
-int pcs_engine_add_usage_ids(pcs_engine_t *e, int tenant, int workload, int32_t month, int64_t acr_cents,
-                             int64_t revenue_cents, int64_t paid_units, int64_t active_units, pcs_err_t *err);
+ * active_units), the tenant's and the workload's ids kept by the caller: *tenant_id and *wl_id
+ * are looked up where pcs_engine_add_usage looks them up (after the checks) when negative, and kept
+ * (the caller sets them to -1 for another tenant or workload, and for another partner). A tenant's
+ * packed usage (pcs_usage.h) adds every entry of a workload with one lookup. The same row, warnings
+ * and errors for every value. */
+int pcs_engine_add_usage_ids(pcs_engine_t *e, const char *tenant, const char *workload, int *tenant_id,
+                             int *wl_id, int32_t month, int64_t acr_cents, int64_t revenue_cents,
+                             int64_t paid_units, int64_t active_units, pcs_err_t *err);
 /* cert: catalogue id, name or alias; unknown names are ignored with a warning (§17.11).
  * expires PCS_DAY_NONE = never. */
 int pcs_engine_add_cert(pcs_engine_t *e, const char *person, const char *cert, int32_t earned,
