@@ -3,6 +3,7 @@
  *
  *   pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full|docs]
  *             [--emit DIR]   (write the partner documents as JSON instead of scoring them)
+ *             [--json-malloc] (jansson allocates with malloc, not the scorer's pool, pcs_jpool)
  *
  * --mode current scores what the scorer daemon computes when stored history exists (no status
  * window or history recomputed from the input); full also recomputes the six history months and
@@ -15,6 +16,7 @@
  * of every COPY byte produced compares two builds for identical output. Its reference in the same
  * run: json_dumps of each document and of each track object (reference_docs). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include "pcs_date.h"
 #include "pcs_engine.h"
 #include "pcs_file.h"
+#include "pcs_jpool.h"
 #include "pcs_refresh.h"
 #include "pcs_result_json.h"
 #include "pcs_rules.h"
@@ -312,8 +315,9 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"partners", required_argument, NULL, 'p'}, {"rows", required_argument, NULL, 'r'},
                                          {"seed", required_argument, NULL, 's'},     {"rules", required_argument, NULL, 'R'},
                                          {"mode", required_argument, NULL, 'm'},     {"emit", required_argument, NULL, 'e'},
-                                         {NULL, 0, NULL, 0}};
+                                         {"json-malloc", no_argument, NULL, 'J'},    {NULL, 0, NULL, 0}};
     int c;
+    bool pool = true;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p': partners = atol(optarg); break;
@@ -322,8 +326,10 @@ int main(int argc, char **argv)
         case 'R': rules_path = optarg; break;
         case 'm': mode = optarg; break;
         case 'e': emit_dir = optarg; break;
+        case 'J': pool = false; break;
         default:
-            fprintf(stderr, "usage: pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full|docs] [--emit DIR]\n");
+            fprintf(stderr, "usage: pcs-bench [--partners N] [--rows N] [--seed S] [--rules FILE] [--mode current|full|docs] [--emit DIR]"
+                            " [--json-malloc]\n");
             return 2;
         }
     }
@@ -331,6 +337,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "pcs-bench: need partners > 0 and rows >= partners\n");
         return 2;
     }
+    if (pool)
+        pcs_jpool_install();   /* as pcs-scorer does */
     char *text;
     size_t len;
     pcs_err_t err = {0};

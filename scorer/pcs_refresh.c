@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "pcs_date.h"
+#include "pcs_jpool.h"
 #include "pcs_log.h"
 #include "pcs_result_json.h"
 #include "pcs_usage.h"
@@ -615,6 +616,7 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
     int nt = 0, k = 0, rc = -1;
     if (!b->json && !(b->json = pcs_json_cache_new()))
         return -1;
+    pcs_jpool_begin();   /* the document's values, and the cache's, from the pool (pcs_jpool.h) */
     json_t *doc = pcs_result_to_json_cached(b->json, rules, res, false);
     if (!doc || pcs_batch_dump(w, doc, b->json, tracks, PCS_AREA_N * PCS_TRACK_N, &nt, &doc_text) < 0)
         goto out;
@@ -678,6 +680,7 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
     rc = b->res.oom || b->snap.oom || b->keys.oom ? -1 : 0;
 out:
     json_decref(doc);
+    pcs_jpool_end();
     return rc;
 }
 

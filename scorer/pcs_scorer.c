@@ -24,6 +24,7 @@
 #include "pcs_date.h"
 #include "pcs_db.h"
 #include "pcs_envelope.h"
+#include "pcs_jpool.h"
 #include "pcs_log.h"
 #include "pcs_pgasync.h"
 #include "pcs_refresh.h"
@@ -1346,5 +1347,6 @@ static const pcs_daemon_spec_t spec = {
 int main(int argc, char **argv)
 {
     static scorer_t sc;
+    pcs_jpool_install();   /* before any jansson value */
     return pcs_daemon_main(&spec, &sc, argc, argv);
 }

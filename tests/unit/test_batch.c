@@ -18,6 +18,7 @@
 #include "pcs_db.h"
 #include "pcs_doc.h"
 #include "pcs_file.h"
+#include "pcs_jpool.h"
 #include "pcs_refresh.h"
 #include "pcs_result_json.h"
 #include "pcs_rules.h"
@@ -203,7 +204,7 @@ static void checker_free(checker_t *c)
 }
 
 /* The golden partners (events of every kind, history, enrolments), each scored on 24 days. */
-Test(batch, golden_partners_splice_exactly)
+Test(batch, golden_partners_splice_exactly, .init = pcs_jpool_install)   /* jansson as in the scorer */
 {
     pcs_rules_t *rules[2] = {load_rules("pcs-2026"), load_rules("pcs-2023")};
     checker_t c = {0};
@@ -268,7 +269,7 @@ static void hostile(unsigned long long *s, char *out, size_t cap, const char *pr
 
 /* Generated partners: hostile ids for the partner, tenants, customers and people, hostile
  * warnings; usage over 25 months in the three workload families, certifications. */
-Test(batch, generated_partners_splice_exactly)
+Test(batch, generated_partners_splice_exactly, .init = pcs_jpool_install)
 {
     static const char *const wl[] = {"azure/sql_database", "azure/app_service", "azure/virtual_machines",
                                      "m365/teams",         "m365/intune",       "m365/exchange_online",
