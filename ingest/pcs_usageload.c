@@ -15,8 +15,8 @@
 #define USAGE_LOCK_SQL "SELECT pg_advisory_xact_lock(727004)"
 
 /* A file streams only when usage_packed is at most this many times its size: reading the stored ids
- * (about 20 bytes of each stored tenant's row of about 1,200 bytes, its pages half full, sql/0020) must
- * cost far less than what the file's COPY overlaps. */
+ * (about 20 bytes of each stored tenant's row of about 600 bytes in the compact form of sql/0024, its
+ * pages half full, sql/0020) must cost far less than what the file's COPY overlaps. */
 #define STREAM_TABLE_PER_FILE 4
 
 typedef struct urow {   /* 32 bytes */
