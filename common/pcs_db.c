@@ -423,6 +423,26 @@ void pcs_copy_bin_float8(pcs_copybuf_t *b, double v)
     put_be(b, bits, 8);
 }
 
+size_t pcs_copy_bin_int8(pcs_copybuf_t *b, int64_t v)
+{
+    put_be(b, 8, 4);
+    size_t at = b->n;
+    put_be(b, (uint64_t)v, 8);
+    return at;
+}
+
+void pcs_copy_bin_int8_at(pcs_copybuf_t *b, size_t at, int64_t v)
+{
+    for (int i = 0; i < 8 && at + 8 <= b->n; i++)
+        b->s[at + (size_t)i] = (char)((uint64_t)v >> (56 - 8 * i));
+}
+
+void pcs_copy_bin_int4(pcs_copybuf_t *b, int32_t v)
+{
+    put_be(b, 4, 4);
+    put_be(b, (uint32_t)v, 4);
+}
+
 void pcs_copy_bin_bool(pcs_copybuf_t *b, bool v)
 {
     put_be(b, 1, 4);

@@ -91,6 +91,10 @@ void pcs_copy_bin_text(pcs_copybuf_t *b, const char *s);   /* a C string, or NUL
 void pcs_copy_bin_date(pcs_copybuf_t *b, int32_t day);     /* a pcs day (pcs_date.h) */
 void pcs_copy_bin_float8(pcs_copybuf_t *b, double v);
 void pcs_copy_bin_bool(pcs_copybuf_t *b, bool v);
+void pcs_copy_bin_int4(pcs_copybuf_t *b, int32_t v);
+/* int8; returns where its 8 bytes are, for pcs_copy_bin_int8_at to set them later */
+size_t pcs_copy_bin_int8(pcs_copybuf_t *b, int64_t v);
+void pcs_copy_bin_int8_at(pcs_copybuf_t *b, size_t at, int64_t v);
 /* One message of a COPY ... TO STDOUT (FORMAT binary) whose columns are all text, as
  * PQgetCopyData gives it (len bytes and a NUL): a 16-bit field count, then each field as a 32-bit
  * length (-1: NULL) and its bytes, in network order. The first message (*header_read false) starts

@@ -153,6 +153,8 @@ struct pcs_fstream {
      * at the next call; then what has come of the next partner's */
     frow_t *rows;
     int n_rows, cap_rows, n_ready;
+    frow_t *tmp;                /* order_rows: a partner's rows grouped by kind, cap_tmp of them */
+    int cap_tmp;
     bool fed;
     int32_t m0, m1;             /* the usage months the scope evaluates */
     bool done, failed, in_tx;
@@ -470,14 +472,60 @@ int pcs_fstream_load(pcs_fstream_t *s, double budget_s, pcs_err_t *err)
     }
 }
 
+static bool in_order(const frow_t *r, int n)
+{
+    for (int i = 1; i < n; i++)
+        if (cmp_rows(&r[i - 1], &r[i]) > 0)
+            return false;
+    return true;
+}
+
+/* The partner's rows [0, n_ready) in cmp_rows's order. The rows of a kind come from one branch of
+ * the query in its index order, which is already this order when the key's collation orders by
+ * bytes (C, C.UTF-8): the rows are grouped by kind (one byte) in the order they came, and a group
+ * is sorted only when it is out of order (qsort of every partner's rows, with its allocation, was
+ * about 4 % of the scorer's CPU in a refresh). */
+static int order_rows(pcs_fstream_t *s)
+{
+    frow_t *r = s->rows;
+    int n = s->n_ready, start[257] = {0};
+    for (int i = 0; i < n; i++) {
+        if (r[i].f[1][0] == '\0' || r[i].f[1][1] != '\0') {   /* not a kind of this query */
+            qsort(r, (size_t)n, sizeof *r, cmp_rows);
+            return 0;
+        }
+        start[(unsigned char)r[i].f[1][0] + 1]++;
+    }
+    if (n > s->cap_tmp) {
+        frow_t *t = realloc(s->tmp, sizeof *t * (size_t)n);
+        if (!t)
+            return -1;
+        s->tmp = t;
+        s->cap_tmp = n;
+    }
+    for (int k = 0; k < 256; k++)
+        start[k + 1] += start[k];
+    int next[256];
+    memcpy(next, start, sizeof next);
+    for (int i = 0; i < n; i++)
+        s->tmp[next[(unsigned char)r[i].f[1][0]]++] = r[i];
+    memcpy(r, s->tmp, sizeof *r * (size_t)n);
+    for (int k = 0; k < 256; k++) {
+        int m = start[k + 1] - start[k];
+        if (m > 1 && !in_order(r + start[k], m))
+            qsort(r + start[k], (size_t)m, sizeof *r, cmp_rows);
+    }
+    return 0;
+}
+
 int pcs_fstream_next(pcs_fstream_t *s, const char **partner, pcs_err_t *err)
 {
     if (pcs_fstream_load(s, 0, err) < 0)
         return -1;
     if (s->n_ready == 0)
         return 0;
-    if (s->n_ready > 1)
-        qsort(s->rows, (size_t)s->n_ready, sizeof *s->rows, cmp_rows);
+    if (s->n_ready > 1 && order_rows(s) < 0)
+        return s->failed = true, pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory"), -1;
     const char *p = s->rows[0].f[0];
     for (int i = 0; i < s->n_eng; i++)
         if (pcs_engine_begin(s->eng[i], p, err) < 0)
@@ -511,6 +559,7 @@ void pcs_fstream_close(pcs_fstream_t *s)
         return;
     free_rows(s, 0, s->n_rows);
     free(s->rows);
+    free(s->tmp);
     if (!s->done && PQstatus(s->db) == CONNECTION_OK) {
         /* abandon the COPY: cancel it and read what is left */
         PGcancel *c = PQgetCancel(s->db);
@@ -609,6 +658,22 @@ int pcs_batch_dump(pcs_copybuf_t *w, json_t *doc, const struct pcs_json_cache *c
     return 0;
 }
 
+/* *p holds at least need elements of size bytes (*cap of them); false when out of memory */
+static bool grow(void **p, int *cap, int need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    int c = *cap ? *cap * 2 : 256;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, size * (size_t)c);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
 int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *res, const char *trigger)
 {
     pcs_copybuf_t *w = &b->text;
@@ -630,10 +695,15 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
     pcs_copy_bin_bytes(&b->res, w->s + doc_text.off, doc_text.len);
     pcs_copy_bin_text(&b->res, digest);
     pcs_copy_bin_text(&b->res, trigger);
-    pcs_copy_bin_row(&b->keys, 3);   /* the columns of pcs_stage_keys (pcs_batch_insert) */
+    pcs_copy_bin_row(&b->keys, 4);   /* the columns of pcs_stage_keys (pcs_batch_insert) */
     pcs_copy_bin_text(&b->keys, res->partner_id);
     pcs_copy_bin_text(&b->keys, res->rules);
     pcs_copy_bin_date(&b->keys, res->as_of);
+    pcs_copy_bin_int4(&b->keys, b->documents);
+    size_t partner_at = b->names.n;
+    pcs_copy_put(&b->names, res->partner_id, strlen(res->partner_id) + 1);
+    size_t rules_at = b->names.n;
+    pcs_copy_put(&b->names, res->rules, strlen(res->rules) + 1);
 
     /* one snapshot per evaluated track, in the order of the document's track objects */
     for (int a = 0; a < PCS_AREA_N; a++) {
@@ -660,7 +730,17 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
             pcs_copy_put(w, w->s + d->off, d->len);
             hex_digest(w->s + mark, w->n - mark, digest);
             w->n = mark;
-            pcs_copy_bin_row(&b->snap, 11);   /* the columns of pcs_stage_snap */
+            if (sel) {
+                if (!grow((void **)&b->sel, &b->cap_sel, b->n_sel + 1, sizeof *b->sel))
+                    goto out;
+                b->sel[b->n_sel++] = (pcs_batch_sel_t){.partner = partner_at, .rules = rules_at,
+                                                       .doc = b->documents, .snap = b->n_snap, .area = a,
+                                                       .track = t, .status = (int)ar->status, .as_of = res->as_of,
+                                                       .total = tr->total, .qualified = tr->qualified};
+            }
+            if (!grow((void **)&b->seq_at, &b->cap_snap, b->n_snap + 1, sizeof *b->seq_at))
+                goto out;
+            pcs_copy_bin_row(&b->snap, 12);   /* the columns of pcs_stage_snap */
             pcs_copy_bin_text(&b->snap, res->partner_id);
             pcs_copy_bin_text(&b->snap, pcs_area_ids[a]);
             pcs_copy_bin_text(&b->snap, pcs_track_ids[t]);
@@ -672,12 +752,13 @@ int pcs_batch_add(pcs_batch_t *b, const pcs_rules_t *rules, const pcs_result_t *
             pcs_copy_bin_text(&b->snap, status);
             pcs_copy_bin_bytes(&b->snap, w->s + d->off, d->len);
             pcs_copy_bin_text(&b->snap, digest);
+            b->seq_at[b->n_snap++] = pcs_copy_bin_int8(&b->snap, 0);   /* set by pcs_batch_insert */
         }
     }
     if (k != nt)
         goto out;
     b->documents++;
-    rc = b->res.oom || b->snap.oom || b->keys.oom ? -1 : 0;
+    rc = b->res.oom || b->snap.oom || b->keys.oom || b->names.oom ? -1 : 0;
 out:
     json_decref(doc);
     pcs_jpool_end();
@@ -689,6 +770,8 @@ void pcs_batch_reset(pcs_batch_t *b)
     pcs_copy_clear(&b->res);
     pcs_copy_clear(&b->snap);
     pcs_copy_clear(&b->keys);
+    pcs_copy_clear(&b->names);
+    b->n_sel = b->n_snap = 0;
     b->partners = b->documents = 0;
 }
 
@@ -698,6 +781,9 @@ void pcs_batch_free(pcs_batch_t *b)
     free(b->snap.s);
     free(b->keys.s);
     free(b->text.s);
+    free(b->names.s);
+    free(b->sel);
+    free(b->seq_at);
     pcs_json_cache_free(&b->json);
     memset(b, 0, sizeof *b);
 }
@@ -717,7 +803,7 @@ static const char stage_sql[] =
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_snap (partner_id text, area text, track text, as_of date,"
     " rule_set text, total double precision, qualified boolean, selected boolean, status text,"
-    " detail text COMPRESSION lz4, digest text) ON COMMIT DELETE ROWS";
+    " detail text COMPRESSION lz4, digest text, seq bigint) ON COMMIT DELETE ROWS";   /* seq: unused */
 
 /* A refresh slice sets pcs.facts_snapshot (transaction-local) to the snapshot its facts were read
  * in: a stored row written by a transaction that snapshot does not see was computed from newer facts
@@ -828,53 +914,6 @@ int pcs_batch_stage(PGconn *db, pcs_batch_t *b, pcs_err_t *err)
     return 0;
 }
 
-/* A new batch (pcs_refresh.h). Copying into the stored tables skips what staging costs: writing and
- * reading back the staging tables, emptying them at each commit, the upserts' conflict checks. On a
- * 10,000-partner dev refresh the two writing backends took 1.80-1.89 s of CPU instead of 2.13-2.64 s
- * (three alternations, issue 13). The check and the changes meet the stored rows through their keys
- * (PCS_SQL_KEYED_PLANS). */
-static const char keys_sql[] =
-    STAGE_SESSION
-    "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_keys (partner_id text, rule_set text, as_of date) ON COMMIT DELETE ROWS";
-
-/* a result, or a snapshot left without one (an administrator's DELETE of results) */
-static const char keys_stored_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM pcs_stage_keys k JOIN score_results r ON r.partner_id = k.partner_id"
-    " AND r.rule_set = k.rule_set AND r.as_of = k.as_of)"
-    " OR EXISTS (SELECT 1 FROM pcs_stage_keys k JOIN score_snapshots s ON s.partner_id = k.partner_id"
-    " AND s.rule_set = k.rule_set AND s.as_of = k.as_of)";
-
-/* The previous score is the latest selected snapshot of the partner, area and rule set before the
- * as-of: none is stored on the as-of itself but those just copied (a new batch). */
-const char pcs_inserted_changes_sql[] =
-    "SELECT" CHANGE_COLS("s") " FROM pcs_stage_keys k JOIN score_snapshots s ON s.partner_id = k.partner_id"
-    " AND s.rule_set = k.rule_set AND s.as_of = k.as_of" PREV_SELECTED("s", "<") " WHERE s.selected ORDER BY s.seq";
-
-int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, pcs_err_t *err)
-{
-    *inserted = false;
-    if (b->res.oom || b->snap.oom || b->keys.oom)
-        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
-    PGresult *r;
-    if (pcs_db_query(db, keys_sql, 0, NULL, NULL, err) < 0 ||
-        copy_bin(db, "COPY pcs_stage_keys FROM STDIN (FORMAT binary)", &b->keys, err) < 0 ||
-        pcs_db_query(db, keys_stored_sql, 0, NULL, &r, err) < 0)
-        return -1;
-    bool stored = PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 'f';
-    PQclear(r);
-    if (stored)
-        return 0;
-    int rc = copy_bin(db, "COPY score_results (partner_id, rule_set, as_of, document, digest, trigger) FROM STDIN"
-                          " (FORMAT binary)", &b->res, err);
-    if (rc == 0)
-        rc = copy_bin(db, "COPY score_snapshots (" SNAP_COLS ") FROM STDIN (FORMAT binary)", &b->snap, err);
-    if (rc < 0)
-        return rc;   /* PCS_EEXIST: stored meanwhile */
-    pcs_batch_reset(b);
-    *inserted = true;
-    return 0;
-}
-
 /* A change's members in the order of interfaces.md's score.updated body, from the upsert's columns
  * (-1: a column read apart). Set one by one: json_pack parsed its format for every change. */
 static const struct {
@@ -913,6 +952,171 @@ bool pcs_batch_changes(PGresult *r, json_t *changes)
             json_decref(o);
     }
     return true;
+}
+
+/* A new batch (pcs_refresh.h). Copying into the stored tables skips what staging costs: writing and
+ * reading back the staging tables, emptying them at each commit, the upserts' conflict checks. On a
+ * 10,000-partner dev refresh the two writing backends took 1.80-1.89 s of CPU instead of 2.13-2.64 s
+ * (three alternations, issue 13). The check and the previous scores meet the stored rows through
+ * their keys (PCS_SQL_KEYED_PLANS).
+ *
+ * Its changes are made here from the batch itself: the snapshots' seq values are taken from the
+ * sequence before their COPY, which gives them instead of the column's default, and only the
+ * previous selected scores are read. (Until issue 13's round 13 a statement joined the copied rows
+ * back and printed them for the client to parse: a quarter of the writing backends' time on a
+ * refresh, and the parse as much again in the scorer.) */
+static const char keys_sql[] =
+    STAGE_SESSION
+    "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_keys (partner_id text, rule_set text, as_of date, ord int)"
+    " ON COMMIT DELETE ROWS";
+
+/* a result, or a snapshot left without one (an administrator's DELETE of results) */
+static const char keys_stored_sql[] =
+    "SELECT EXISTS (SELECT 1 FROM pcs_stage_keys k JOIN score_results r ON r.partner_id = k.partner_id"
+    " AND r.rule_set = k.rule_set AND r.as_of = k.as_of)"
+    " OR EXISTS (SELECT 1 FROM pcs_stage_keys k JOIN score_snapshots s ON s.partner_id = k.partner_id"
+    " AND s.rule_set = k.rule_set AND s.as_of = k.as_of)";
+
+static const char seqs_sql[] = "SELECT nextval('score_seq') FROM generate_series(1, $1::int)";
+
+/* The previous score of each result's areas ($1, in pcs_area_ids order): the latest selected
+ * snapshot of the partner, area and rule set before the as-of, as PREV_SELECTED reads it for the
+ * upsert. Only for a result whose partner has a snapshot of the rule set before the as-of (a
+ * partner's first scoring needs no lookup per area). Columns as CHANGE_COLS's last four. */
+static const char prev_sql[] =
+    "SELECT k.ord, a.i::int - 1, round(prev.total::numeric, 2)::text, prev.qualified::text, prev.status,"
+    " prev.as_of::text FROM pcs_stage_keys k CROSS JOIN unnest($1::text[]) WITH ORDINALITY a(area, i)"
+    " JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p"
+    "  WHERE p.partner_id = k.partner_id AND p.area = a.area AND p.rule_set = k.rule_set"
+    "  AND p.selected AND p.as_of < k.as_of ORDER BY p.as_of DESC LIMIT 1) prev ON true"
+    " WHERE EXISTS (SELECT 1 FROM score_snapshots e WHERE e.partner_id = k.partner_id"
+    " AND e.rule_set = k.rule_set AND e.as_of < k.as_of)";
+
+double pcs_sql_round2(double x)
+{
+    if (!isfinite(x))
+        return x;
+    /* the 15 significant digits of float8_numeric, as d.dddddddddddddde+X */
+    char t[40];
+    snprintf(t, sizeof t, "%.14e", x);
+    const char *p = t + (t[0] == '-');
+    char digits[15];
+    int nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < 15)
+            digits[nd++] = *p;
+    int exp10 = *p == 'e' ? atoi(p + 1) : 0;
+    int keep = exp10 + 1 + 2;   /* the digits down to hundredths */
+    if (keep >= nd)
+        return strtod(t, NULL);   /* exact to a hundredth already */
+    int64_t n = 0;
+    for (int i = 0; i < keep && i >= 0; i++)
+        n = n * 10 + (digits[i] - '0');
+    if (keep >= 0 && digits[keep] >= '5')
+        n++;
+    if (n == 0)
+        return 0;   /* numeric has no -0 */
+    /* n hundredths: n is exact (fewer than 16 digits) and the division rounds once, as strtod
+     * rounds the decimal text */
+    return (t[0] == '-' ? -(double)n : (double)n) / 100.0;
+}
+
+/* The change of each selected snapshot of b, in the order of its rows (the order of their seq), from
+ * the previous scores of prev_sql (r). */
+static bool inserted_changes(const pcs_batch_t *b, const int64_t *seq, PGresult *r, json_t *changes)
+{
+    int *prev = malloc(sizeof *prev * (size_t)(b->documents > 0 ? b->documents : 1) * PCS_AREA_N);
+    if (!prev)
+        return false;
+    for (int i = 0; i < b->documents * PCS_AREA_N; i++)
+        prev[i] = -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        int doc = atoi(PQgetvalue(r, i, 0)), area = atoi(PQgetvalue(r, i, 1));
+        if (doc >= 0 && doc < b->documents && area >= 0 && area < PCS_AREA_N)
+            prev[doc * PCS_AREA_N + area] = i;
+    }
+    bool ok = true;
+    for (int k = 0; ok && k < b->n_sel; k++) {
+        const pcs_batch_sel_t *x = &b->sel[k];
+        int pr = prev[x->doc * PCS_AREA_N + x->area];
+        char day[16];
+        pcs_day_format(x->as_of, day);
+        json_t *o = json_object();
+        ok = o && !json_object_set_new_nocheck(o, "partner_id", json_string(b->names.s + x->partner)) &&
+             !json_object_set_new_nocheck(o, "area", json_string(pcs_area_ids[x->area])) &&
+             !json_object_set_new_nocheck(o, "rules", json_string(b->names.s + x->rules)) &&
+             !json_object_set_new_nocheck(o, "as_of", json_string(day)) &&
+             !json_object_set_new_nocheck(o, "track", json_string(pcs_track_ids[x->track])) &&
+             !json_object_set_new_nocheck(o, "score", json_real(pcs_sql_round2(x->total))) &&
+             !json_object_set_new_nocheck(o, "qualified", json_boolean(x->qualified)) &&
+             !json_object_set_new_nocheck(o, "status", json_string(pcs_status_ids[x->status])) &&
+             !json_object_set_new_nocheck(o, "old_score", pr < 0 ? json_null() : jnum_or_null(r, pr, 2)) &&
+             !json_object_set_new_nocheck(o, "old_qualified", pr < 0 ? json_null() : jbool_or_null(r, pr, 3)) &&
+             !json_object_set_new_nocheck(o, "old_status", pr < 0 ? json_null() : jstr_or_null(r, pr, 4)) &&
+             !json_object_set_new_nocheck(o, "old_as_of", pr < 0 ? json_null() : jstr_or_null(r, pr, 5)) &&
+             !json_object_set_new_nocheck(o, "seq", json_integer((json_int_t)seq[x->snap]));
+        if (ok)
+            ok = json_array_append_new(changes, o) == 0;
+        else
+            json_decref(o);
+    }
+    free(prev);
+    return ok;
+}
+
+int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, json_t *changes, pcs_err_t *err)
+{
+    *inserted = false;
+    if (b->res.oom || b->snap.oom || b->keys.oom || b->names.oom)
+        return pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+    PGresult *r;
+    if (pcs_db_query(db, keys_sql, 0, NULL, NULL, err) < 0 ||
+        copy_bin(db, "COPY pcs_stage_keys FROM STDIN (FORMAT binary)", &b->keys, err) < 0 ||
+        pcs_db_query(db, keys_stored_sql, 0, NULL, &r, err) < 0)
+        return -1;
+    bool stored = PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 'f';
+    PQclear(r);
+    if (stored)
+        return 0;
+    int rc = copy_bin(db, "COPY score_results (partner_id, rule_set, as_of, document, digest, trigger) FROM STDIN"
+                          " (FORMAT binary)", &b->res, err);
+    if (rc < 0)
+        return rc;   /* PCS_EEXIST: stored meanwhile */
+    char n[16];
+    snprintf(n, sizeof n, "%d", b->n_snap);
+    const char *pn[1] = {n};
+    if (pcs_db_query(db, seqs_sql, 1, pn, &r, err) < 0)
+        return -1;
+    int64_t *seq = malloc(sizeof *seq * (size_t)(b->n_snap > 0 ? b->n_snap : 1));
+    rc = !seq ? pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory")
+         : PQntuples(r) != b->n_snap ? pcs_err_set(err, PCS_EIO, 0, 0, "score_seq gave %d values for %d snapshots",
+                                                   PQntuples(r), b->n_snap)
+                                     : 0;
+    for (int i = 0; rc == 0 && i < b->n_snap; i++) {
+        seq[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        pcs_copy_bin_int8_at(&b->snap, b->seq_at[i], seq[i]);
+    }
+    PQclear(r);
+    if (rc == 0)
+        rc = copy_bin(db, "COPY score_snapshots (" SNAP_COLS ", seq) FROM STDIN (FORMAT binary)", &b->snap, err);
+    if (rc == 0 && changes) {
+        char areas[256] = "{";
+        for (int a = 0; a < PCS_AREA_N; a++)
+            snprintf(areas + strlen(areas), sizeof areas - strlen(areas), "%s%s", pcs_area_ids[a],
+                     a + 1 < PCS_AREA_N ? "," : "}");
+        const char *pa[1] = {areas};
+        r = NULL;
+        rc = pcs_db_query(db, prev_sql, 1, pa, &r, err);
+        if (rc == 0 && !inserted_changes(b, seq, r, changes))
+            rc = pcs_err_set(err, PCS_ENOMEM, 0, 0, "out of memory");
+        PQclear(r);
+    }
+    free(seq);
+    if (rc < 0)
+        return rc;   /* PCS_EEXIST: stored meanwhile */
+    pcs_batch_reset(b);
+    *inserted = true;
+    return 0;
 }
 
 int pcs_batch_write(PGconn *db, pcs_batch_t *b, json_t *changes, pcs_err_t *err)

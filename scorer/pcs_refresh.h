@@ -83,10 +83,24 @@ void pcs_fstream_close(pcs_fstream_t *s);
 
 /* ---- results ---- */
 
+/* A selected snapshot of a batch: what its change says of it when the batch is new (pcs_batch_insert) */
+typedef struct pcs_batch_sel {
+    size_t partner, rules;           /* offsets of their texts in the batch's names */
+    int doc, snap;                   /* its result's ordinal in the batch, its snapshot row's */
+    int area, track, status;
+    int32_t as_of;
+    double total;
+    bool qualified;
+} pcs_batch_sel_t;
+
 typedef struct pcs_batch {
     pcs_copybuf_t res, snap;
-    pcs_copybuf_t keys;              /* (partner_id, rule_set, as_of) of each result, for pcs_batch_insert */
+    pcs_copybuf_t keys;              /* (partner_id, rule_set, as_of, ordinal) of each result, for pcs_batch_insert */
     pcs_copybuf_t text;              /* scratch: the text of the document being added */
+    pcs_copybuf_t names;             /* the partner ids and rule sets of sel, NUL-terminated */
+    pcs_batch_sel_t *sel;            /* the selected snapshots, in the order of snap's rows */
+    size_t *seq_at;                  /* where each row of snap holds its seq (pcs_copy_bin_int8_at) */
+    int n_sel, cap_sel, n_snap, cap_snap;
     struct pcs_json_cache *json;     /* values the documents share (made by the first pcs_batch_add) */
     int partners, documents;
 } pcs_batch_t;
@@ -115,14 +129,18 @@ extern const char pcs_upsert_snapshots_sql[];
 bool pcs_batch_changes(PGresult *r, json_t *changes);
 
 /* A new batch, written without staging (inside the caller's transaction): its keys are copied into
- * a session table first; when no result or snapshot is stored for any of them, the results and snapshots are
- * copied straight into score_results and score_snapshots, *inserted is set and the batch emptied,
- * and pcs_inserted_changes_sql gives the changes (as pcs_upsert_snapshots_sql does); otherwise
- * *inserted is false and the batch is kept for pcs_batch_stage. A result stored by another
- * transaction after the check makes the COPY fail on the key: PCS_EEXIST, the batch kept, and the
- * caller rolls back to a savepoint taken before and writes the batch by pcs_batch_stage. */
-int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, pcs_err_t *err);
-extern const char pcs_inserted_changes_sql[];
+ * a session table first; when no result or snapshot is stored for any of them, the results and
+ * snapshots are copied straight into score_results and score_snapshots, the changes (as
+ * pcs_batch_write gives them) appended to changes (may be NULL), *inserted set and the batch
+ * emptied; otherwise *inserted is false and the batch is kept for pcs_batch_stage. A result stored
+ * by another transaction after the check makes the COPY fail on the key: PCS_EEXIST, the batch
+ * kept, and the caller rolls back to a savepoint taken before and writes the batch by
+ * pcs_batch_stage. */
+int pcs_batch_insert(PGconn *db, pcs_batch_t *b, bool *inserted, json_t *changes, pcs_err_t *err);
+
+/* round(x::numeric, 2)::text of PostgreSQL as a double (strtod of that text): a float8 becomes
+ * numeric through its 15 significant digits, and is rounded half away from zero. */
+double pcs_sql_round2(double x);
 
 /* Writes the batch inside the caller's transaction and empties it. changes (a JSON array, may be
  * NULL) receives one score.updated body per selected (partner, area) whose snapshot is new or

@@ -83,6 +83,7 @@ typedef struct slice {
     bool wp_active;             /* a commit in flight: its partners and last partner */
     int wp_partners;
     char wp_last[512];
+    json_t *wp_changes;         /* its changes, when its batch was inserted (pcs_batch_insert) */
     long long partners, rows;
 } slice_t;
 
@@ -347,6 +348,8 @@ static void abandon_slice(scorer_t *s)
         s->wr = NULL;
     }
     s->sl.wp_active = false;
+    json_decref(s->sl.wp_changes);
+    s->sl.wp_changes = NULL;
     pcs_fstream_close(s->sl.fs);
     s->sl.fs = NULL;
     release_list(s);
@@ -368,7 +371,8 @@ static int write_wait(scorer_t *s)
         return 0;
     s->sl.wp_active = false;
     double t0 = mono_s();
-    json_t *changes = json_array();
+    json_t *changes = s->sl.wp_changes ? s->sl.wp_changes : json_array();
+    s->sl.wp_changes = NULL;
     pcs_err_t err = {0};
     PGresult *r;
     while ((r = PQgetResult(s->wr))) {
@@ -379,7 +383,9 @@ static int write_wait(scorer_t *s)
                 pcs_err_set(&err, PCS_EIO, 0, 0, "%.*s", (int)strcspn(m, "\n"), m);
             }
         } else {
+            pcs_jpool_begin();   /* a change's values, freed when published (pcs_jpool.h) */
             pcs_batch_changes(r, changes);
+            pcs_jpool_end();
         }
         PQclear(r);
     }
@@ -398,8 +404,10 @@ static int write_wait(scorer_t *s)
         snprintf(s->sl.after, sizeof s->sl.after, "%s", s->sl.wp_last);
         s->sl.has_after = true;
     }
+    pcs_jpool_begin();   /* the envelopes */
     publish(s, changes);
     json_decref(changes);
+    pcs_jpool_end();
     s->sl.write_s += mono_s() - t0;
     return 0;
 }
@@ -470,9 +478,13 @@ static int flush_slice(scorer_t *s, bool done)
      * stored tables (pcs_batch_insert), under a savepoint in case another writer stores one of its
      * results meanwhile; a rescoring slice rescores what is stored today, by upsert */
     bool inserted = false;
+    json_t *changes = NULL;
     if (rc == 0 && docs && !s->sl.names) {
         rc = pcs_db_query(db, "SAVEPOINT pcs_insert", 0, NULL, NULL, &err);
-        int irc = rc == 0 ? pcs_batch_insert(db, &s->batch, &inserted, &err) : 0;
+        pcs_jpool_begin();   /* the changes' values, freed when published (pcs_jpool.h) */
+        changes = json_array();
+        int irc = rc == 0 ? pcs_batch_insert(db, &s->batch, &inserted, changes, &err) : 0;
+        pcs_jpool_end();
         if (irc == PCS_EEXIST) {
             pcs_log(PCS_LOG_INFO, "scorer", "refresh", "run %lld slice %d: another writer stored a result of this"
                     " day for a partner of the batch meanwhile; the batch is written by upsert", s->sl.run_id, s->sl.slice);
@@ -487,10 +499,7 @@ static int flush_slice(scorer_t *s, bool done)
     if (rc == 0)
         rc = stage_cursor(s, db, partners, done, &err);
     if (rc == 0) {
-        if (docs && inserted) {
-            pcs_copy_put(&q, pcs_inserted_changes_sql, strlen(pcs_inserted_changes_sql));
-            pcs_copy_put(&q, ";", 1);
-        } else if (docs) {
+        if (docs && !inserted) {
             pcs_copy_put(&q, pcs_upsert_results_sql, strlen(pcs_upsert_results_sql));
             pcs_copy_put(&q, ";", 1);
             pcs_copy_put(&q, pcs_upsert_snapshots_sql, strlen(pcs_upsert_snapshots_sql));
@@ -504,6 +513,10 @@ static int flush_slice(scorer_t *s, bool done)
             rc = pcs_err_set(&err, PCS_EIO, 0, 0, "%s", PQerrorMessage(db));
     }
     free(q.s);
+    if (!inserted || rc < 0) {
+        json_decref(changes);   /* none, or they will not be committed */
+        changes = NULL;
+    }
     if (rc < 0) {
         pcs_batch_reset(&s->batch);
         pcs_db_query(db, "ROLLBACK", 0, NULL, NULL, NULL);
@@ -511,6 +524,7 @@ static int flush_slice(scorer_t *s, bool done)
         return -1;
     }
     s->sl.wp_active = true;
+    s->sl.wp_changes = changes;
     s->sl.wp_partners = partners;
     snprintf(s->sl.wp_last, sizeof s->sl.wp_last, "%s", s->sl.last);
     s->sl.write_s += mono_s() - t0;

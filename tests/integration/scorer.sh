@@ -70,6 +70,9 @@ done
 load_cases $CASES
 check "every feed file loaded" '[ "$(ls "$T/spool/done" | wc -l)" = "$(ls "$T"/feeds/*.csv "$T"/feeds/*.jsonl | wc -l)" ]'
 check "the outbox is drained by the scorer" 'wait_for "SELECT count(*) FROM outbox WHERE processed_at IS NULL" 0'
+# every score.updated of these refreshes is checked below against the stored snapshots
+"$PCS" watch "ipc://$T/pub" --sub --timeout-ms 60000 >"$T/changes.txt" 2>/dev/null & cwatch=$!
+sleep 0.5
 # latest date first: a refresh uses the stored snapshots of earlier dates for the status window and
 # the history (scoring.md §11), which `pcs score` of a bare document does not have
 for d in $(printf '%s\n' "${ASOF[@]}" | sort -ru); do
@@ -92,6 +95,41 @@ for c in $CASES; do
         [ "$a" = "$b" ] || { echo "$a" >"$T/diff.$c.$r.stored"; echo "$b" >"$T/diff.$c.$r.score"; }
     done
 done
+# The changes a refresh publishes (new batches, pcs_batch_insert) against the stored snapshots: one
+# message per selected snapshot, in seq order, each what the statement of the upsert path says of it
+# (the previous score: the latest selected snapshot of the partner, area and rule set before its
+# as-of that was stored before it). The refreshes above found no earlier day stored (latest date
+# first); one more after them finds each partner's last.
+out=$("$PCS" refresh --as-of 2025-08-20 --wait --timeout 120 2>&1); rc=$?
+check "pcs refresh --as-of 2025-08-20 --wait" '[ $rc -eq 0 ] && [[ "$out" == *"done:"* ]]'
+sleep 1
+kill $cwatch 2>/dev/null; wait $cwatch 2>/dev/null
+q "COPY (SELECT json_build_object('partner_id', s.partner_id, 'area', s.area, 'rules', s.rule_set,
+     'as_of', s.as_of::text, 'track', s.track, 'score', round(s.total::numeric, 2)::text, 'qualified', s.qualified,
+     'status', s.status, 'old_score', round(prev.total::numeric, 2)::text, 'old_qualified', prev.qualified,
+     'old_status', prev.status, 'old_as_of', prev.as_of::text, 'seq', s.seq)
+   FROM score_snapshots s LEFT JOIN LATERAL (SELECT p.total, p.qualified, p.status, p.as_of FROM score_snapshots p
+     WHERE p.partner_id = s.partner_id AND p.area = s.area AND p.rule_set = s.rule_set AND p.selected
+     AND p.as_of < s.as_of AND p.seq < s.seq ORDER BY p.as_of DESC LIMIT 1) prev ON true
+   WHERE s.selected AND s.as_of IN ('2024-03-15', '2025-07-10', '2025-07-20', '2025-08-20') ORDER BY s.seq) TO STDOUT" \
+   >"$T/changes.ref"
+cmp_changes=$(python3 - "$T/changes.txt" "$T/changes.ref" <<'PY'
+import json, sys
+msgs = [json.loads(l.split(" ", 1)[1])["body"] for l in open(sys.argv[1]) if l.startswith("score.updated ")]
+ref = []
+for l in open(sys.argv[2]):
+    r = json.loads(l)
+    for k in ("score", "old_score"):
+        r[k] = None if r[k] is None else float(r[k])
+    ref.append(r)
+same = [list(m) for m in msgs] == [list(r) for r in ref] and msgs == ref   # members in order, values
+print(len(msgs), sum(m["old_score"] is not None for m in msgs), "same" if same else "differ")
+PY
+)
+echo "changes published by the refreshes (messages, with a previous score, verdict): $cmp_changes"
+check "every change a refresh published is the stored snapshot and its previous score, in seq order ($cmp_changes)" \
+    '[[ "$cmp_changes" == *" same" ]] && [ "${cmp_changes%% *}" -gt 100 ] && [ "$(echo "$cmp_changes" | cut -d" " -f2)" -gt 50 ]'
+
 check "one result document per partner, as-of and rule set" \
     '[ "$(q "SELECT count(*) FROM (SELECT partner_id, as_of, rule_set FROM score_results GROUP BY 1, 2, 3 HAVING count(*) > 1) x")" = 0 ]'
 # stored as text since sql/0022: each must still be one JSON object (a malformed one fails the cast)

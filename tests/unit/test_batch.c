@@ -166,7 +166,7 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
     int rows = 0;
     for (pos = 0; pos < c->batch.snap.n; rows++) {
         cr_assert_lt(rows, nt);
-        cr_assert_eq(bin_row(&c->batch.snap, &pos, f, fl, 16), 11);
+        cr_assert_eq(bin_row(&c->batch.snap, &pos, f, fl, 16), 12);
         cr_assert_str_eq(f[0], res->partner_id);
         cr_assert_str_eq(f[9], want_tracks[rows], "%s: detail %d", res->partner_id, rows);
         json_t *d = json_loads(f[9], 0, NULL);
@@ -182,7 +182,9 @@ static void check_result(checker_t *c, const pcs_rules_t *R, const pcs_result_t 
         cr_assert_eq(f[6][0] == 1, json_is_true(json_object_get(d, "qualified")));
         json_decref(d);
         cr_assert(strlen(f[10]) == 32 && strspn(f[10], "0123456789abcdef") == 32);
-        free_row(f, 11);
+        cr_assert(fl[11] == 8 && be(f[11], 8) == 0, "seq: an int8 set by pcs_batch_insert");
+        cr_assert_eq(c->batch.seq_at[rows], pos - 8, "where the seq is: the row's last 8 bytes");
+        free_row(f, 12);
     }
     cr_assert_eq(rows, nt);
     c->docs++;
@@ -574,4 +576,59 @@ Test(batch, copy_bin_split_reads_rows_and_refuses_the_rest)
         free(m);
     }
     free(b.s);
+}
+
+/* pcs_sql_round2 (the score of a change a new batch makes) against PostgreSQL's own
+ * round(x::numeric, 2)::text read back by strtod, as the changes of an upsert are: scores on every
+ * hundredth and the doubles either side of it, the halves between hundredths and either side, big
+ * and tiny magnitudes, negatives, random doubles. */
+Test(batch, sql_round2_is_postgresql_round)
+{
+    cr_assert_not_null(getenv("PGHOST"), "run under tests/run or tests/with-pg (a real PostgreSQL)");
+    pcs_err_t err = {0};
+    PGconn *db = pcs_db_connect("", &err);
+    cr_assert_not_null(db, "%s", err.msg);
+    enum { N = 80000 };
+    static double x[N];
+    int n = 0;
+    for (int k = 0; k <= 10000 && n + 6 <= N; k += 1) {
+        double h = k / 100.0, half = (2 * k + 1) / 200.0;
+        x[n++] = h;
+        x[n++] = nextafter(h, 200);
+        x[n++] = nextafter(h, -1);
+        x[n++] = half;
+        x[n++] = nextafter(half, 200);
+        x[n++] = nextafter(half, -1);
+    }
+    static const double odd[] = {0.0, -0.0, -0.004, -0.005, -0.0051, 0.0049999, 0.005, 1e-300, 123456789012.345,
+                                 9999999999999.995, 1e15 + 0.5, 1e17, -72.125, 72.125, 76.13, 0.285, 1.005, 2.675};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+        x[n++] = odd[i];
+    unsigned long long s = 5;
+    while (n < N) {
+        double m = (double)(rnd(&s) % 100000001) / 1000000.0;   /* 0..100 with 6 decimals */
+        x[n++] = rnd(&s) % 7 == 0 ? -m : rnd(&s) % 5 == 0 ? m * 1e6 + 0.005 : m;
+    }
+    pcs_copybuf_t arr = {0};
+    pcs_copy_put(&arr, "{", 1);
+    for (int i = 0; i < n; i++) {
+        char t[40];
+        int len = snprintf(t, sizeof t, "%s%.17g", i ? "," : "", x[i]);
+        pcs_copy_put(&arr, t, (size_t)len);
+    }
+    pcs_copy_put(&arr, "}", 2);
+    cr_assert(!arr.oom);
+    const char *p[1] = {arr.s};
+    PGresult *r = NULL;
+    cr_assert_eq(pcs_db_query(db, "SELECT round(v::numeric, 2)::text FROM unnest($1::float8[]) WITH ORDINALITY u(v, i)"
+                                  " ORDER BY i", 1, p, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(PQntuples(r), n);
+    for (int i = 0; i < n; i++) {
+        double want = strtod(PQgetvalue(r, i, 0), NULL), got = pcs_sql_round2(x[i]);
+        cr_assert(memcmp(&want, &got, sizeof got) == 0, "round(%.17g): PostgreSQL %s (%.17g), pcs_sql_round2 %.17g",
+                  x[i], PQgetvalue(r, i, 0), want, got);
+    }
+    PQclear(r);
+    free(arr.s);
+    PQfinish(db);
 }
