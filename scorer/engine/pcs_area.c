@@ -125,6 +125,21 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
     return PCS_TRACK_ENTERPRISE;
 }
 
+/* classify, cached for the months of the status window: every day qualified_between evaluates asks
+ * it again, and the large_workloads rule reads all of the partner's rows. */
+static int classify_at(pcs_engine_t *e, int a, int32_t Md)
+{
+    int i = (int)(Md - (e->M - (HIST_MONTHS - 1)));
+    if (i < 0 || i >= HIST_MONTHS)
+        return classify(e, a, Md);
+    class_cache_t *c = &e->classes[a][i];
+    if (!c->valid) {
+        c->only = classify(e, a, Md);
+        c->valid = true;
+    }
+    return c->only;
+}
+
 /* Higher unrounded total wins; |diff| <= EPS goes to enterprise (§7). */
 static int select_track(const pcs_track_result_t tr[PCS_TRACK_N])
 {
@@ -140,7 +155,8 @@ typedef struct {
     int selected;
 } eval_t;
 
-/* Usage metrics of (area, track, data month) into *out, cached for the months of the status window. */
+/* Usage metrics of (area, track, data month) into out->m, cached for the months of the status window
+ * (the copy is of the usage metrics alone, which is all usage_part writes). */
 static void usage_at(pcs_engine_t *e, int a, int t, int32_t Md, pcs_track_result_t *out)
 {
     int i = (int)(Md - (e->M - (HIST_MONTHS - 1)));
@@ -153,14 +169,15 @@ static void usage_at(pcs_engine_t *e, int a, int t, int32_t Md, pcs_track_result
         usage_part(e, a, t, Md, &c->tr, false);
         c->valid = true;
     }
-    *out = c->tr;
+    for (int k = 0; k < 3; k++)
+        out->m[usage_metrics[k]] = c->tr.m[usage_metrics[k]];
 }
 
 /* The area as of day d, from the input (no explanation rows). */
 static void eval_at(pcs_engine_t *e, int a, int32_t d, eval_t *out)
 {
     int32_t Md = pcs_month_of_day(d) - 1;
-    int only = classify(e, a, Md);
+    int only = classify_at(e, a, Md);
     pcs_persons_valid_at(e, d, NULL, 0);
     for (int t = 0; t < PCS_TRACK_N; t++) {
         pcs_track_result_t *tr = &out->tr[t];
@@ -376,16 +393,18 @@ static void cert_events(pcs_engine_t *e, int a, pcs_area_result_t *ar)
     int32_t *lasts = NULL;
     int n = 0, cap = 0, cap2 = 0;
     for (int p = 0; p < e->n_persons; p++) {
-        for (int c = 0; c < e->r->n_certs; c++) {
-            if (!in_set(&e->pv[p], c) || !in_set(&used, c))
-                continue;
-            int32_t L = run_end(e, p, c);
-            if (L == PCS_DAY_NONE || (L + 1) - e->D > 60)
-                continue;
-            if (GROW(e, cand, cap, n + 1) < 0 || GROW(e, lasts, cap2, n + 1) < 0)
-                goto out;
-            cand[n] = (override_t){p, c};
-            lasts[n++] = L;
+        /* the certifications valid and used, in catalogue order */
+        for (int w = 0; w < PCS_CERT_WORDS; w++) {
+            for (uint64_t b = e->pv[p].w[w] & used.w[w]; b; b &= b - 1) {
+                int c = w * 64 + __builtin_ctzll(b);
+                int32_t L = run_end(e, p, c);
+                if (L == PCS_DAY_NONE || (L + 1) - e->D > 60)
+                    continue;
+                if (GROW(e, cand, cap, n + 1) < 0 || GROW(e, lasts, cap2, n + 1) < 0)
+                    goto out;
+                cand[n] = (override_t){p, c};
+                lasts[n++] = L;
+            }
         }
     }
     /* a canonical order (soonest first, then person id, then catalogue order), so the events do not
@@ -599,7 +618,7 @@ void pcs_area_score(pcs_engine_t *e, int a, const pcs_score_opts_t *opts)
     ar->first_event = e->n_events;
 
     /* The area at D, with explanations. */
-    int only = classify(e, a, e->M);
+    int only = classify_at(e, a, e->M);
     pcs_persons_valid_at(e, e->D, NULL, 0);
     for (int t = 0; t < PCS_TRACK_N; t++) {
         pcs_track_result_t *tr = &ar->tracks[t];

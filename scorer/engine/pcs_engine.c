@@ -61,6 +61,8 @@ void pcs_engine_destroy(pcs_engine_t **pe)
     free(e->wl_acr);
     free(e->pv);
     free(e->marks);
+    free(e->holds);
+    free(e->masks);
     free(e->events);
     free(e->items);
     free(e->elig);
@@ -465,6 +467,8 @@ const pcs_result_t *pcs_engine_score(pcs_engine_t *e, int32_t as_of, const pcs_s
     if (e->oom || pcs_facts_aggregate(e, e->M - (opts->no_history ? 0 : HIST_MONTHS - 1)) < 0)
         return NULL;
     memset(e->cache, 0, sizeof e->cache);
+    memset(e->classes, 0, sizeof e->classes);
+    e->n_holds = e->n_masks = 0;
 
     pcs_result_t *res = &e->res;
     memset(res, 0, sizeof *res);

@@ -87,6 +87,21 @@ typedef struct usage_key {
 
 #define HIST_MONTHS 6
 
+/* A track classification (§7) of one area and data month: -1 both tracks. */
+typedef struct class_cache {
+    bool valid;
+    int only;
+} class_cache_t;
+
+/* The months a list of predicates holds on one scope for every tenant (pcs_metrics.c): the mask of
+ * tenant t is masks[first + t], bit i for month slot_lo + i; count[i] tenants have bit i. */
+typedef struct holds_memo {
+    const pcs_pred_t *ps;
+    int n, scope;
+    int first;
+    int count[64];
+} holds_memo_t;
+
 struct pcs_engine {
     const pcs_rules_t *r;
     /* workloads: engine lifetime */
@@ -145,6 +160,11 @@ struct pcs_engine {
     const override_t *pv_ovr;
     int pv_n_ovr;
     usage_cache_t cache[PCS_AREA_N][PCS_TRACK_N][HIST_MONTHS];
+    class_cache_t classes[PCS_AREA_N][HIST_MONTHS];
+    holds_memo_t *holds;         /* one score's predicate masks, in the order first asked */
+    int n_holds, cap_holds;
+    uint64_t *masks;
+    int n_masks, cap_masks;
     /* results */
     pcs_result_t res;
     pcs_event_t *events;

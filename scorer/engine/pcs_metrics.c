@@ -18,36 +18,45 @@ static bool op_hi(pcs_op_t op, int64_t x, int64_t v)
     return op == PCS_OP_NONE || (op == PCS_OP_LT ? x < v : x <= v);
 }
 
-static int64_t ttm_sum(const pcs_engine_t *e, int t, int scope, pcs_field_t f, int32_t p)
+/* The sum of field f over the slots first..last of row, added in slot order (saturating). */
+static int64_t span_sum(const cell_t *row, pcs_field_t f, int32_t first, int32_t last)
 {
-    const cell_t *row = pcs_cell_row(e, t, scope);
-    int32_t first, last;
-    pcs_slot_span(e, p - 11, p, &first, &last);
     int64_t s = 0;
     for (int32_t i = first; row && i <= last; i++)
         s = pcs_sat_add(s, row[i].f[f]);
     return s;
 }
 
-static bool pred_plain(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
+static int64_t ttm_sum(const pcs_engine_t *e, int t, int scope, pcs_field_t f, int32_t p)
 {
-    const cell_t *c = pcs_cell(e, t, scope, month);
+    int32_t first, last;
+    pcs_slot_span(e, p - 11, p, &first, &last);
+    return span_sum(pcs_cell_row(e, t, scope), f, first, last);
+}
+
+/* p on the cell of its month c, the cell of the month before and ttm, the TTM sum of p->field to
+ * the month (read by ttm_sum_range only). */
+static bool pred_on(const pcs_pred_t *p, const cell_t *c, const cell_t *before, int64_t ttm)
+{
     switch (p->kind) {
     case PCS_P_MONTH_SUM_ANY2:
-        return op_lo(p->lo_op, pcs_cell(e, t, scope, month - 1)->f[p->field], p->lo) ||
-               op_lo(p->lo_op, c->f[p->field], p->lo);
+        return op_lo(p->lo_op, before->f[p->field], p->lo) || op_lo(p->lo_op, c->f[p->field], p->lo);
     case PCS_P_MONTH_SUM:
         return op_lo(p->lo_op, c->f[p->field], p->lo);
-    case PCS_P_TTM_RANGE: {
-        int64_t x = ttm_sum(e, t, scope, p->field, month);
-        return op_lo(p->lo_op, x, p->lo) && op_hi(p->hi_op, x, p->hi);
-    }
+    case PCS_P_TTM_RANGE:
+        return op_lo(p->lo_op, ttm, p->lo) && op_hi(p->hi_op, ttm, p->hi);
     case PCS_P_SEAT_BAND:
         return c->bands >> p->band & 1;
     case PCS_P_ACTIVE_RATIO:
         return c->f[PCS_F_PAID] > 0 && (__int128)100 * c->f[PCS_F_ACTIVE] >= (__int128)p->pct * c->f[PCS_F_PAID];
     }
     return false;
+}
+
+static bool pred_plain(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
+{
+    int64_t ttm = p->kind == PCS_P_TTM_RANGE ? ttm_sum(e, t, scope, p->field, month) : 0;
+    return pred_on(p, pcs_cell(e, t, scope, month), pcs_cell(e, t, scope, month - 1), ttm);
 }
 
 bool pcs_pred_holds(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *p, int32_t month)
@@ -64,6 +73,127 @@ static bool preds_hold(const pcs_engine_t *e, int t, int scope, const pcs_pred_t
         if (!pcs_pred_holds(e, t, scope, &ps[i], month))
             return false;
     return true;
+}
+
+/* ---- predicates over all months -------------------------------------------------------------------- */
+
+/* A refresh asks each (predicates, tenant) for up to fourteen months (six data months and their
+ * comparisons, the nca_at_risk projection), and areas and tracks share predicates: one pass over a
+ * tenant's cells answers every built month. */
+
+/* pred_plain of every built month of row (NULL: no cells), bit i for slot i. */
+static uint64_t plain_mask(const pcs_engine_t *e, const cell_t *row, const pcs_pred_t *p)
+{
+    if (!row)   /* most tenants have no cells in a given scope: every month reads zero cells */
+        return pred_on(p, &pcs_zero_cell, &pcs_zero_cell, 0) ? ~0ull : 0;
+    /* Below 2^58 a TTM of twelve slots cannot saturate, so a sliding sum equals span_sum. */
+    const int64_t small = (int64_t)1 << 58;
+    bool slide = p->kind == PCS_P_TTM_RANGE;
+    for (int32_t i = 0; slide && i < e->n_slots; i++)
+        slide = row[i].f[p->field] < small && row[i].f[p->field] > -small;
+    uint64_t bits = 0;
+    int64_t ttm = 0;
+    for (int32_t i = 0; i < e->n_slots; i++) {
+        const cell_t *before = i > 0 ? &row[i - 1] : &pcs_zero_cell;
+        if (slide)
+            ttm += row[i].f[p->field] - (i >= 12 ? row[i - 12].f[p->field] : 0);
+        else if (p->kind == PCS_P_TTM_RANGE)
+            ttm = span_sum(row, p->field, i < 11 ? 0 : i - 11, i);
+        bits |= (uint64_t)pred_on(p, &row[i], before, ttm) << i;
+    }
+    return bits;
+}
+
+/* preds_hold of every built month of the cells row (NULL: none), bit i for slot i. */
+static uint64_t holds_mask(const pcs_engine_t *e, const cell_t *row, const pcs_pred_t *ps, int n)
+{
+    uint64_t h = e->n_slots == 64 ? ~0ull : (1ull << e->n_slots) - 1;
+    for (int k = 0; k < n; k++) {
+        const pcs_pred_t *p = &ps[k];
+        uint64_t plain = plain_mask(e, row, p);
+        if (p->sticky) {
+            /* months before the built ones read zero cells */
+            uint64_t before = pred_on(p, &pcs_zero_cell, &pcs_zero_cell, 0) ? 0xfffull : 0;
+            plain |= plain_mask(e, row, p->sticky) & (plain << 12 | before);
+        }
+        h &= plain;
+    }
+    return h;
+}
+
+/* Equal predicates (by content: the areas' rules are loaded apart) hold on the same months. */
+static bool pred_same(const pcs_pred_t *a, const pcs_pred_t *b)
+{
+    if (a == b)
+        return true;
+    return a && b && a->kind == b->kind && a->field == b->field && a->lo_op == b->lo_op && a->hi_op == b->hi_op &&
+           a->lo == b->lo && a->hi == b->hi && a->pct == b->pct && a->band == b->band &&
+           pred_same(a->sticky, b->sticky);
+}
+
+/* The masks of ps[0..n) on scope (holds_memo_t), made at the first call of the score; NULL when
+ * the built months do not fit a mask or memory runs out (callers then use preds_hold). Valid until
+ * the next call. */
+static const holds_memo_t *holds_memo(pcs_engine_t *e, int scope, const pcs_pred_t *ps, int n)
+{
+    if (n == 0 || e->n_slots > 64)
+        return NULL;
+    for (int i = 0; i < e->n_holds; i++) {
+        const holds_memo_t *h = &e->holds[i];
+        bool same = h->scope == scope && h->n == n;
+        for (int k = 0; k < n && same; k++)
+            same = pred_same(&h->ps[k], &ps[k]);
+        if (same)
+            return h;
+    }
+    if (GROW(e, e->holds, e->cap_holds, e->n_holds + 1) < 0 ||
+        GROW(e, e->masks, e->cap_masks, e->n_masks + e->n_tenants + 1) < 0)
+        return NULL;
+    holds_memo_t *h = &e->holds[e->n_holds++];
+    *h = (holds_memo_t){.ps = ps, .n = n, .scope = scope, .first = e->n_masks};
+    uint64_t *m = &e->masks[e->n_masks], none = holds_mask(e, NULL, ps, n);
+    int n_none = 0;
+    for (int t = 0; t < e->n_tenants; t++) {
+        const cell_t *row = pcs_cell_row(e, t, scope);
+        m[t] = row ? holds_mask(e, row, ps, n) : none;
+        n_none += !row;
+        for (uint64_t b = row ? m[t] : 0; b; b &= b - 1)
+            h->count[__builtin_ctzll(b)]++;
+    }
+    for (uint64_t b = none; b; b &= b - 1)
+        h->count[__builtin_ctzll(b)] += n_none;
+    e->n_masks += e->n_tenants;
+    return h;
+}
+
+static const uint64_t *memo_masks(const pcs_engine_t *e, const holds_memo_t *h)
+{
+    return h ? &e->masks[h->first] : NULL;
+}
+
+/* The slot of month in the masks of h, or -1 when they do not cover it. */
+static int32_t memo_slot(const pcs_engine_t *e, const holds_memo_t *h, int32_t month)
+{
+    int32_t i = month - e->slot_lo;
+    return h && i >= 0 && i < e->n_slots ? i : -1;
+}
+
+/* preds_hold at month, when masks do not cover it: out of line, so that holds_at stays a bit test
+ * in the tenant loops. */
+__attribute__((noinline)) static bool holds_slow(const pcs_engine_t *e, int t, int scope, const pcs_pred_t *ps,
+                                                 int n, int32_t month)
+{
+    return preds_hold(e, t, scope, ps, n, month);
+}
+
+/* preds_hold(ps, n) at month, from masks (memo_masks) when they cover it. */
+static inline bool holds_at(const pcs_engine_t *e, const uint64_t *masks, int t, int scope, const pcs_pred_t *ps,
+                            int n, int32_t month)
+{
+    int32_t i = month - e->slot_lo;
+    if (masks && i >= 0 && i < e->n_slots)
+        return masks[t] >> i & 1;
+    return n == 0 || holds_slow(e, t, scope, ps, n, month);
 }
 
 /* The quantity a person reads for a tenant (§12 current_value), from the first predicate. */
@@ -216,9 +346,11 @@ typedef struct {
     bool explain;
 } ctx_t;
 
-static bool q_tenant(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p, bool *excluded)
+/* masks: the memo_masks of m's predicates, or NULL. */
+static bool q_tenant(const pcs_engine_t *e, const pcs_metric_t *m, const uint64_t *masks, int t, int32_t p,
+                     bool *excluded)
 {
-    if (!preds_hold(e, t, m->scope, m->preds, m->n_preds, p))
+    if (!holds_at(e, masks, t, m->scope, m->preds, m->n_preds, p))
         return false;
     if (m->already_deployed_pct >= 0 && already_deployed(e, m, t, p)) {
         if (excluded)
@@ -232,6 +364,10 @@ static bool q_tenant(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_
  * workload, month, so each (t, w) has at most one row per month. */
 static int q_workloads(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p)
 {
+    /* A row credited to the scope is in the scope's cell of its month (of M+1 when projected): with
+     * none there, the scan below finds none. */
+    if (p <= e->M + 1 && pcs_cell(e, t, m->scope, p)->n == 0)
+        return 0;
     const tenant_t *tn = &e->tenants[t];
     bool proj = p > e->M;
     int32_t month = proj ? e->M : p;
@@ -251,6 +387,12 @@ static int q_workloads(const pcs_engine_t *e, const pcs_metric_t *m, int t, int3
 static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
 {
     int64_t qc = 0, qb = 0;
+    const holds_memo_t *h = m->unit_tenant_workload ? NULL : holds_memo(e, m->scope, m->preds, m->n_preds);
+    const uint64_t *masks = memo_masks(e, h);
+    int32_t ci = memo_slot(e, h, cur), bi = memo_slot(e, h, cmp);
+    /* without exclusions or explanation rows a tenant counts where its predicates hold */
+    if (ci >= 0 && bi >= 0 && m->already_deployed_pct < 0 && !x->explain)
+        return (double)(h->count[ci] - h->count[bi]);
     for (int t = 0; t < e->n_tenants; t++) {
         if (m->unit_tenant_workload) {
             int a = q_workloads(e, m, t, cur), b = q_workloads(e, m, t, cmp);
@@ -268,7 +410,7 @@ static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int
             continue;
         }
         bool exc_c = false, exc_b = false;
-        bool a = q_tenant(e, m, t, cur, &exc_c), b = q_tenant(e, m, t, cmp, &exc_b);
+        bool a = q_tenant(e, m, masks, t, cur, &exc_c), b = q_tenant(e, m, masks, t, cmp, &exc_b);
         qc += a;
         qb += b;
         if (x->explain) {
@@ -291,6 +433,8 @@ void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
         const pcs_metric_t *pm = m->kind == PCS_K_PARTS ? &m->subs[s] : m;
         if (pm->kind != PCS_K_NET_COUNT)
             continue;
+        const uint64_t *masks =
+            pm->unit_tenant_workload ? NULL : memo_masks(e, holds_memo(e, pm->scope, pm->preds, pm->n_preds));
         for (int t = 0; t < e->n_tenants; t++) {
             int now_c, now_b, pr_c, pr_b;
             if (pm->unit_tenant_workload) {
@@ -299,10 +443,10 @@ void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
                 pr_c = q_workloads(e, pm, t, M + 1);
                 pr_b = q_workloads(e, pm, t, M - 11);
             } else {
-                now_c = q_tenant(e, pm, t, M, NULL);
-                now_b = q_tenant(e, pm, t, M - 12, NULL);
-                pr_c = q_tenant(e, pm, t, M + 1, NULL);
-                pr_b = q_tenant(e, pm, t, M - 11, NULL);
+                now_c = q_tenant(e, pm, masks, t, M, NULL);
+                now_b = q_tenant(e, pm, masks, t, M - 12, NULL);
+                pr_c = q_tenant(e, pm, masks, t, M + 1, NULL);
+                pr_b = q_tenant(e, pm, masks, t, M - 11, NULL);
             }
             if (pr_c - pr_b >= now_c - now_b)
                 continue;
@@ -392,9 +536,10 @@ static double growth(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const c
 {
     int64_t cur = 0, base = 0;
     int first_row = e->n_elig;
+    const uint64_t *masks = memo_masks(e, holds_memo(e, m->scope, m->filter, m->n_filter));
     for (int t = 0; t < e->n_tenants; t++) {
-        bool fc = preds_hold(e, t, m->scope, m->filter, m->n_filter, Md);
-        bool fb = preds_hold(e, t, m->scope, m->filter, m->n_filter, Md - 12);
+        bool fc = holds_at(e, masks, t, m->scope, m->filter, m->n_filter, Md);
+        bool fb = holds_at(e, masks, t, m->scope, m->filter, m->n_filter, Md - 12);
         int64_t vc = fc ? measure(e, m, t, Md) : 0;
         int64_t vb = fb ? measure(e, m, t, Md - 12) : 0;
         if (m->pre_association && fc && pcs_cell(e, t, m->scope, Md - 12)->n == 0)

@@ -786,6 +786,84 @@ Test(predicates, ttm_sum_range_open_and_closed_bounds)
     fx_free(&f);
 }
 
+/* Parts on one scope whose predicates differ in one respect each: the engine works out a list of
+ * predicates once for all tenants and months and shares it between equal lists, so each part must
+ * still read its own. */
+Test(predicates, parts_on_one_scope_keep_their_own_predicates)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(
+        "{'kind': 'parts', 'max': 20, 'parts': ["
+        TTM_PART("ge", "{'p': 'month_sum', 'field': 'acr', 'op': '>=', 'value': 50000}") ", "
+        TTM_PART("gt", "{'p': 'month_sum', 'field': 'acr', 'op': '>', 'value': 50000}") ", "
+        TTM_PART("lo", "{'p': 'month_sum', 'field': 'acr', 'op': '>=', 'value': 50001}") ", "
+        TTM_PART("field", "{'p': 'month_sum', 'field': 'revenue', 'op': '>=', 'value': 50000}") ", "
+        TTM_PART("kind", "{'p': 'month_sum_any2', 'field': 'acr', 'op': '>=', 'value': 50000}") ", "
+        TTM_PART("hi", "{'p': 'ttm_sum_range', 'field': 'acr', 'lo_op': '>=', 'lo': 50000, 'hi_op': '<=', "
+                       "'hi': 100000}") ", "
+        TTM_PART("hi2", "{'p': 'ttm_sum_range', 'field': 'acr', 'lo_op': '>=', 'lo': 50000, 'hi_op': '<=', "
+                        "'hi': 200000}") ", "
+        TTM_PART("hi_op", "{'p': 'ttm_sum_range', 'field': 'acr', 'lo_op': '>=', 'lo': 50000, 'hi_op': '<', "
+                          "'hi': 200000}") "]}",
+        NUL, NUL, NUL,
+        "{'kind': 'parts', 'max': 20, 'parts': ["
+        TTM_PART("band", "{'p': 'seat_band', 'lo': 11, 'hi': 300}") ", "
+        TTM_PART("sticky", "{'p': 'seat_band', 'lo': 11, 'hi': 300, 'sticky_against': "
+                           "{'p': 'seat_band', 'lo': 301, 'hi': null}}") ", "
+        TTM_PART("band2", "{'p': 'seat_band', 'lo': 11, 'hi': 200}") ", "
+        TTM_PART("pct", "{'p': 'active_ratio_min', 'pct': 40}") ", "
+        TTM_PART("pct2", "{'p': 'active_ratio_min', 'pct': 60}") "]}")));
+    const char *ts[] = {"t1", "t2", "t3", "t4", "t5"};
+    for (int i = 0; i < 5; i++)
+        assoc_all(&f, ts[i], PCS_AT_PAL);
+    acr(&f, "t1", "azure/sql", "2025-06", 500);
+    acr(&f, "t2", "azure/sql", "2025-05", 500);
+    acr(&f, "t3", "azure/sql", "2025-06", 2000);
+    seats(&f, "t4", "azure/sql", "2025-06", 250, 125);   /* 50% active */
+    seats(&f, "t5", "azure/sql", "2025-06", 400, 100);   /* 25% active */
+    seats(&f, "t5", "azure/sql", "2024-06", 100, 0);
+    const pcs_result_t *res = score(&f);
+    /* Q(M-12) is empty for the ACR parts (t5's 2024-06 row has ACR 0) */
+    const pcs_metric_result_t *m = ent(res, PCS_M_NCA);
+    NEAR(m->subs[0].units, 2);   /* >= 500: t1, t3 */
+    NEAR(m->subs[1].units, 1);   /* > 500: t3 */
+    NEAR(m->subs[2].units, 1);   /* >= 500.01: t3 */
+    NEAR(m->subs[3].units, 0);   /* revenue: none */
+    NEAR(m->subs[4].units, 3);   /* this month or the one before: t1, t2, t3 */
+    NEAR(m->subs[5].units, 2);   /* TTM in [500, 1000]: t1, t2 */
+    NEAR(m->subs[6].units, 3);   /* TTM in [500, 2000]: t1, t2, t3 */
+    NEAR(m->subs[7].units, 2);   /* TTM in [500, 2000): t1, t2 */
+    m = ent(res, PCS_M_DEPLOYMENTS);
+    NEAR(m->subs[0].units, 0);   /* 11..300 seats: {t4} - {t5} */
+    NEAR(m->subs[1].units, 1);   /* sticky: {t4, t5 (400 now, 100 a year before)} - {t5} */
+    NEAR(m->subs[2].units, -1);  /* 11..200 seats: {} - {t5} */
+    NEAR(m->subs[3].units, 1);   /* 40% active: t4 */
+    NEAR(m->subs[4].units, 0);   /* 60% active: none */
+    fx_free(&f);
+}
+
+/* A TTM is added in month order, saturating (§1.1.3): INT64_MAX + 10^18 stays INT64_MAX, and
+ * INT64_MIN then gives -1 cents, where the exact sum would be 10^18 - 1. */
+Test(predicates, ttm_sum_range_saturates_in_month_order)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(TTM_NET(20, 10, "{'p': 'ttm_sum_range', 'field': 'acr', 'lo_op': '>', 'lo': 0}"),
+                             NUL, NUL, NUL, NUL)));
+    assoc_all(&f, "t1", PCS_AT_PAL);
+    for (int i = 0; i < 10000; i++) {   /* many workloads in one month: summed into one cell */
+        char wl[32];
+        snprintf(wl, sizeof wl, "azure/w%d", i);
+        acr(&f, "t1", wl, "2024-07", 1e13);    /* 10^19 cents: INT64_MAX */
+        if (i < 1000)
+            acr(&f, "t1", wl, "2024-08", 1e13);   /* 10^18 cents */
+        acr(&f, "t1", wl, "2024-09", -1e13);   /* INT64_MIN */
+    }
+    const pcs_result_t *res = score(&f);
+    /* TTM(M) = -1 cents: Q(M) = {}, Q(M-12) = {} (no rows): units 0 */
+    NEAR(ent(res, PCS_M_NCA)->units, 0);
+    fx_free(&f);
+}
+
 #define BAND_NET(max, ufm, pred)                                                                             \
     "{'kind': 'net_count', 'max': " #max ", 'units_for_max': " #ufm ", 'unit': 'tenant', 'sources': "        \
     SRC("mw", "'CPOR'") ", 'predicates': [" pred "]}"
@@ -1292,6 +1370,33 @@ Test(tracks, azure_mix_80_percent_boundary)
     fx_begin(&f);                                 /* empty population -> enterprise */
     res = score(&f);
     cr_expect_eq(res->areas[0].selected, PCS_TRACK_ENTERPRISE);
+    fx_free(&f);
+}
+
+Test(tracks, history_classifies_each_month)
+{
+    fx_t f;
+    fx_init(&f, MIX_AREA);
+    cust(&f, "t1", "c1", true);
+    cust(&f, "t2", "c2", false);
+    cust(&f, "t3", "c3", false);
+    for (int i = 1; i <= 3; i++) {
+        char t[8];
+        snprintf(t, sizeof t, "t%d", i);
+        assoc_all(&f, t, PCS_AT_PAL);
+    }
+    acr(&f, "t1", "azure/sql", "2025-01", 10);   /* SMB, in TTM(X) for X = 2025-01..2025-06 */
+    acr(&f, "t2", "azure/sql", "2024-02", 10);   /* enterprise, in TTM(2025-01) only */
+    acr(&f, "t3", "azure/sql", "2025-03", 10);   /* enterprise, in TTM(X) from X = 2025-03 */
+    const pcs_result_t *res = score_mask(&f, "2025-07-10", 1u, true);
+    /* X = 2025-01: c1, c2 -> 50% < 80% enterprise; 2025-02: c1 -> smb; 2025-03.. : c1, c3 -> enterprise
+     * (2025-06 is the score at D) */
+    const int want[6] = {PCS_TRACK_ENTERPRISE, PCS_TRACK_SMB, PCS_TRACK_ENTERPRISE,
+                            PCS_TRACK_ENTERPRISE, PCS_TRACK_ENTERPRISE, PCS_TRACK_ENTERPRISE};
+    for (int i = 0; i < 6; i++) {
+        cr_expect_eq(res->areas[0].history[i].month, mon("2025-01") + i);
+        cr_expect_eq(res->areas[0].history[i].track, want[i], "history[%d].track", i);
+    }
     fx_free(&f);
 }
 
