@@ -963,8 +963,8 @@ bool pcs_batch_changes(PGresult *r, json_t *changes)
  * Its changes are made here from the batch itself: the snapshots' seq values are taken from the
  * sequence before their COPY, which gives them instead of the column's default, and only the
  * previous selected scores are read. (Until issue 13's round 13 a statement joined the copied rows
- * back and printed them for the client to parse: a quarter of the writing backends' time on a
- * refresh, and the parse as much again in the scorer.) */
+ * back and printed them for the client to parse: 1.32 s of the 3.1 s the writing connections'
+ * statements took in a 10,000-partner dev refresh, by log_min_duration_statement.) */
 static const char keys_sql[] =
     STAGE_SESSION
     "CREATE TEMP TABLE IF NOT EXISTS pcs_stage_keys (partner_id text, rule_set text, as_of date, ord int)"
