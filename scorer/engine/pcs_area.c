@@ -35,18 +35,27 @@ static void skill_part(pcs_engine_t *e, int a, int t, pcs_track_result_t *tr, bo
     }
 }
 
-static void finish(pcs_track_result_t *tr)
+/* Total and qualification (§5) of the metrics m[0..PCS_METRIC_N) into tr. */
+static void finish_with(pcs_track_result_t *tr, const pcs_metric_result_t *const m[PCS_METRIC_N])
 {
     double total = 0;
     bool all = true;
     for (int k = 0; k < PCS_METRIC_N; k++) {
-        if (!tr->m[k].applicable)
+        if (!m[k]->applicable)
             continue;
-        total += tr->m[k].points;
-        all = all && tr->m[k].points > EPS;
+        total += m[k]->points;
+        all = all && m[k]->points > EPS;
     }
     tr->total = total;
     tr->qualified = total >= 70 - EPS && all;
+}
+
+static void finish(pcs_track_result_t *tr)
+{
+    const pcs_metric_result_t *m[PCS_METRIC_N];
+    for (int k = 0; k < PCS_METRIC_N; k++)
+        m[k] = &tr->m[k];
+    finish_with(tr, m);
 }
 
 /* n cleared flags in the engine's scratch buffer (classification runs for every evaluated day, so
@@ -155,49 +164,21 @@ typedef struct {
     int selected;
 } eval_t;
 
-/* Usage metrics of (area, track, data month) into out->m, cached for the months of the status window
- * (the copy is of the usage metrics alone, which is all usage_part writes). */
-static void usage_at(pcs_engine_t *e, int a, int t, int32_t Md, pcs_track_result_t *out)
+/* The usage metrics of (area, track, data month), cached for the months of the status window;
+ * worked out in scratch for another month. */
+static const pcs_track_result_t *usage_at(pcs_engine_t *e, int a, int t, int32_t Md, pcs_track_result_t *scratch)
 {
     int i = (int)(Md - (e->M - (HIST_MONTHS - 1)));
     if (i < 0 || i >= HIST_MONTHS) {
-        usage_part(e, a, t, Md, out, false);
-        return;
+        usage_part(e, a, t, Md, scratch, false);
+        return scratch;
     }
     usage_cache_t *c = &e->cache[a][t][i];
     if (!c->valid) {
         usage_part(e, a, t, Md, &c->tr, false);
         c->valid = true;
     }
-    for (int k = 0; k < 3; k++)
-        out->m[usage_metrics[k]] = c->tr.m[usage_metrics[k]];
-}
-
-/* The area as of day d, from the input (no explanation rows). */
-static void eval_at(pcs_engine_t *e, int a, int32_t d, eval_t *out)
-{
-    int32_t Md = pcs_month_of_day(d) - 1;
-    int only = classify_at(e, a, Md);
-    pcs_persons_valid_at(e, d, NULL, 0);
-    for (int t = 0; t < PCS_TRACK_N; t++) {
-        pcs_track_result_t *tr = &out->tr[t];
-        tr->evaluated = e->r->areas[a].has_track[t] && (only < 0 || only == t);
-        if (!tr->evaluated)
-            continue;
-        usage_at(e, a, t, Md, tr);
-        tr->evaluated = true;
-        skill_part(e, a, t, tr, false);
-        finish(tr);
-    }
-    out->selected = select_track(out->tr);
-}
-
-static const stored_t *stored_on(const pcs_engine_t *e, int a, int32_t d)
-{
-    for (int i = 0; i < e->n_stored; i++)
-        if (e->stored[i].area == a && e->stored[i].as_of == d)
-            return &e->stored[i];
-    return NULL;
+    return &c->tr;
 }
 
 static pcs_certset_t area_certs(const pcs_engine_t *e, int a)
@@ -216,6 +197,62 @@ static pcs_certset_t area_certs(const pcs_engine_t *e, int a)
 static bool in_set(const pcs_certset_t *s, int c)
 {
     return s->w[c / 64] >> (c % 64) & 1;
+}
+
+/* Whether every record of a certification in used is valid at both days or at neither. */
+static bool same_validity(const pcs_engine_t *e, const pcs_certset_t *used, int32_t d0, int32_t d1)
+{
+    for (int i = 0; i < e->n_certs; i++) {
+        const certrec_t *c = &e->certs[i];
+        if (in_set(used, c->cert) && pcs_cert_valid_on(c, d0) != pcs_cert_valid_on(c, d1))
+            return false;
+    }
+    return true;
+}
+
+/* The area as of day d, from the input (no explanation rows): each track's evaluated, total and
+ * qualified, and the track selected (the metrics stay in the caches). Skilling reads the validity of
+ * the area's certifications alone: its results are kept (e->skills) for the days at which none of
+ * it changes (most of the days qualified_between and history evaluate). */
+static void eval_at(pcs_engine_t *e, int a, int32_t d, eval_t *out)
+{
+    int32_t Md = pcs_month_of_day(d) - 1;
+    int only = classify_at(e, a, Md);
+    skill_cache_t *sk = &e->skills[a];
+    if (!sk->valid || !same_validity(e, &sk->used, sk->day, d)) {
+        sk->valid = true;
+        sk->day = d;
+        sk->used = area_certs(e, a);
+        memset(sk->has, 0, sizeof sk->has);
+    }
+    bool pv_at_d = false;
+    for (int t = 0; t < PCS_TRACK_N; t++) {
+        pcs_track_result_t *tr = &out->tr[t];
+        tr->evaluated = e->r->areas[a].has_track[t] && (only < 0 || only == t);
+        if (!tr->evaluated)
+            continue;
+        const pcs_track_result_t *u = usage_at(e, a, t, Md, tr);
+        if (!sk->has[t]) {
+            if (!pv_at_d)
+                pcs_persons_valid_at(e, d, NULL, 0);
+            pv_at_d = true;
+            skill_part(e, a, t, &sk->tr[t], false);
+            sk->has[t] = true;
+        }
+        const pcs_metric_result_t *m[PCS_METRIC_N];
+        for (int k = 0; k < PCS_METRIC_N; k++)
+            m[k] = k == PCS_M_INTERMEDIATE || k == PCS_M_ADVANCED ? &sk->tr[t].m[k] : &u->m[k];
+        finish_with(tr, m);
+    }
+    out->selected = select_track(out->tr);
+}
+
+static const stored_t *stored_on(const pcs_engine_t *e, int a, int32_t d)
+{
+    for (int i = 0; i < e->n_stored; i++)
+        if (e->stored[i].area == a && e->stored[i].as_of == d)
+            return &e->stored[i];
+    return NULL;
 }
 
 static int cmp_day(const void *a, const void *b)

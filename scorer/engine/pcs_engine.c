@@ -466,8 +466,15 @@ const pcs_result_t *pcs_engine_score(pcs_engine_t *e, int32_t as_of, const pcs_s
     e->M = pcs_month_of_day(as_of) - 1;
     if (e->oom || pcs_facts_aggregate(e, e->M - (opts->no_history ? 0 : HIST_MONTHS - 1)) < 0)
         return NULL;
-    memset(e->cache, 0, sizeof e->cache);
-    memset(e->classes, 0, sizeof e->classes);
+    /* the caches of one score: their results are read only where valid */
+    for (int a = 0; a < PCS_AREA_N; a++) {
+        for (int t = 0; t < PCS_TRACK_N; t++)
+            for (int i = 0; i < HIST_MONTHS; i++)
+                e->cache[a][t][i].valid = false;
+        for (int i = 0; i < HIST_MONTHS; i++)
+            e->classes[a][i].valid = false;
+        e->skills[a].valid = false;
+    }
     e->n_holds = e->n_masks = 0;
 
     pcs_result_t *res = &e->res;

@@ -93,6 +93,16 @@ typedef struct class_cache {
     int only;
 } class_cache_t;
 
+/* The skilling metrics of one area (pcs_area.c) in tr[track].m, worked out at day for the tracks in
+ * has[]; they hold at any day at which every record of a certification in used is valid as at day. */
+typedef struct skill_cache {
+    bool valid;
+    int32_t day;
+    pcs_certset_t used;
+    bool has[PCS_TRACK_N];
+    pcs_track_result_t tr[PCS_TRACK_N];
+} skill_cache_t;
+
 /* The months a list of predicates holds on one scope for every tenant (pcs_metrics.c): the mask of
  * tenant t is masks[first + t], bit i for month slot_lo + i; count[i] tenants have bit i. */
 typedef struct holds_memo {
@@ -161,6 +171,7 @@ struct pcs_engine {
     int pv_n_ovr;
     usage_cache_t cache[PCS_AREA_N][PCS_TRACK_N][HIST_MONTHS];
     class_cache_t classes[PCS_AREA_N][HIST_MONTHS];
+    skill_cache_t skills[PCS_AREA_N];
     holds_memo_t *holds;         /* one score's predicate masks, in the order first asked */
     int n_holds, cap_holds;
     uint64_t *masks;

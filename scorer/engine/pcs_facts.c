@@ -159,7 +159,7 @@ void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, i
     memset(e->pv, 0, sizeof *e->pv * (size_t)e->n_persons);
     for (int i = 0; i < e->n_certs; i++) {
         const certrec_t *c = &e->certs[i];
-        if (c->earned > day || (c->last != PCS_DAY_NONE && c->last < day))
+        if (!pcs_cert_valid_on(c, day))
             continue;
         bool removed = false;
         for (int k = 0; k < n_ovr && !removed; k++)

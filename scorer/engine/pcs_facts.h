@@ -5,6 +5,7 @@
 #ifndef PCS_FACTS_H
 #define PCS_FACTS_H
 
+#include "pcs_date.h"
 #include "pcs_engine_int.h"
 
 /* Builds the aggregates for data months slot_lo..M (and the M+1 projection slot) from the
@@ -45,6 +46,11 @@ static inline void pcs_slot_span(const pcs_engine_t *e, int32_t lo, int32_t hi, 
 }
 /* Whether association a covers workload wl in some day of [month_first, month_last]. */
 bool pcs_cover(const pcs_engine_t *e, const assoc_t *a, int wl, int32_t month_first, int32_t month_last);
+/* Whether the record c is valid at day (§3). */
+static inline bool pcs_cert_valid_on(const certrec_t *c, int32_t day)
+{
+    return c->earned <= day && (c->last == PCS_DAY_NONE || c->last >= day);
+}
 /* Fills e->pv with each person's certifications valid at day, less the overrides ovr[0..n_ovr). */
 void pcs_persons_valid_at(pcs_engine_t *e, int32_t day, const override_t *ovr, int n_ovr);
 

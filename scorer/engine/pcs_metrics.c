@@ -121,7 +121,8 @@ static uint64_t holds_mask(const pcs_engine_t *e, const cell_t *row, const pcs_p
     return h;
 }
 
-/* Equal predicates (by content: the areas' rules are loaded apart) hold on the same months. */
+/* Equal predicates (by content: the areas' rules are loaded apart) hold on the same months; every
+ * field pred_on reads must be compared. */
 static bool pred_same(const pcs_pred_t *a, const pcs_pred_t *b)
 {
     if (a == b)
@@ -538,6 +539,10 @@ static double growth(pcs_engine_t *e, const pcs_metric_t *m, int32_t Md, const c
     int first_row = e->n_elig;
     const uint64_t *masks = memo_masks(e, holds_memo(e, m->scope, m->filter, m->n_filter));
     for (int t = 0; t < e->n_tenants; t++) {
+        /* Without cells in the scope a tenant adds 0 to both sums: its measures read zero cells, and
+         * an association pre_association_base would find credits a row in TTM(Md) to the scope. */
+        if (!x->explain && !pcs_cell_row(e, t, m->scope))
+            continue;
         bool fc = holds_at(e, masks, t, m->scope, m->filter, m->n_filter, Md);
         bool fb = holds_at(e, masks, t, m->scope, m->filter, m->n_filter, Md - 12);
         int64_t vc = fc ? measure(e, m, t, Md) : 0;

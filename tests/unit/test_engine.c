@@ -1540,6 +1540,29 @@ Test(status, qualified_in_window)
     fx_free(&f);
 }
 
+Test(status, history_reads_the_facts_of_each_month)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(NCA_ANY2_1000, PP("'c_a'", 10, 1, 20), PP("'c_b'", 5, 1, 20), NUL, NUL)));
+    cert(&f, "p1", "c_a", "2025-01-15", "2025-03-20");
+    cert(&f, "p2", "c_a", "2025-05-02", NULL);
+    cert(&f, "p3", "c_b", "2025-04-10", NULL);
+    assoc_all(&f, "t1", PCS_AT_PAL);
+    acr(&f, "t1", "azure/sql", "2025-03", 1000);   /* net customer adds in 2025-03 and 2025-04 (10) */
+    const pcs_area_result_t *a = status_of(&f);
+    /* history evaluates the last day of the month after each data month: 02-28 p1 (10), 03-31 none,
+     * 04-30 p3 (5), 05-31 and 06-30 p2 + p3 (15); 2025-06 is the score at D */
+    const double want[6] = {10, 0, 5 + 10, 15 + 10, 15, 15};
+    for (int i = 0; i < 6; i++)
+        NEAR(a->history[i].total, want[i]);
+
+    fx_begin(&f);   /* the same engine without certifications or usage */
+    a = status_of(&f);
+    for (int i = 0; i < 6; i++)
+        NEAR(a->history[i].total, 0);
+    fx_free(&f);
+}
+
 Test(status, enrolled_and_renewal_due)
 {
     fx_t f;
