@@ -378,11 +378,17 @@ char *pcs_copy_unescape(char *s)
 
 /* ---- COPY binary format ---- */
 
+/* the low bytes of v, most significant first (network order), at out */
+static void store_be(char *out, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        out[i] = (char)(v & 0xff);
+}
+
 static void put_be(pcs_copybuf_t *b, uint64_t v, int bytes)
 {
     char be[8];
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-        be[i] = (char)(v & 0xff);
+    store_be(be, v, bytes);
     pcs_copy_put(b, be, (size_t)bytes);
 }
 
@@ -433,8 +439,8 @@ size_t pcs_copy_bin_int8(pcs_copybuf_t *b, int64_t v)
 
 void pcs_copy_bin_int8_at(pcs_copybuf_t *b, size_t at, int64_t v)
 {
-    for (int i = 0; i < 8 && at + 8 <= b->n; i++)
-        b->s[at + (size_t)i] = (char)((uint64_t)v >> (56 - 8 * i));
+    if (at + 8 <= b->n)
+        store_be(b->s + at, (uint64_t)v, 8);
 }
 
 void pcs_copy_bin_int4(pcs_copybuf_t *b, int32_t v)

@@ -926,30 +926,41 @@ static const struct {
     {"old_score", 9, 'n'},  {"old_qualified", 10, 'B'}, {"old_status", 11, 'S'}, {"old_as_of", 12, 'S'},
 };
 
+enum { CHANGE_N = sizeof change_members / sizeof *change_members };
+
+/* Appends the change whose members are v[0..CHANGE_N) (change_members' order, references taken)
+ * and seq; false when out of memory (nothing appended). The one place that names the members. */
+static bool append_change(json_t *changes, json_t *const v[CHANGE_N], json_int_t seq)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    for (size_t k = 0; k < CHANGE_N; k++)   /* every value is taken, also after a failure */
+        ok = json_object_set_new_nocheck(o, change_members[k].key, v[k]) == 0 && ok;
+    ok = ok && json_object_set_new_nocheck(o, "seq", json_integer(seq)) == 0;
+    if (!ok) {
+        json_decref(o);
+        return false;
+    }
+    return json_array_append_new(changes, o) == 0;
+}
+
 bool pcs_batch_changes(PGresult *r, json_t *changes)
 {
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 13 || strcmp(PQfname(r, 0), "partner_id") != 0)
         return false;
     for (int i = 0; changes && i < PQntuples(r); i++) {
-        json_t *o = json_object();
-        bool ok = o != NULL;
-        for (size_t k = 0; ok && k < sizeof change_members / sizeof *change_members; k++) {
+        json_t *v[CHANGE_N];
+        for (size_t k = 0; k < CHANGE_N; k++) {
             int c = change_members[k].col;
-            json_t *v;
             switch (change_members[k].kind) {
-            case 'n': v = jnum_or_null(r, i, c); break;
-            case 'b': v = json_boolean(PQgetvalue(r, i, c)[0] == 't'); break;
-            case 'B': v = jbool_or_null(r, i, c); break;
-            case 'S': v = jstr_or_null(r, i, c); break;
-            default: v = json_string(PQgetvalue(r, i, c)); break;
+            case 'n': v[k] = jnum_or_null(r, i, c); break;
+            case 'b': v[k] = json_boolean(PQgetvalue(r, i, c)[0] == 't'); break;
+            case 'B': v[k] = jbool_or_null(r, i, c); break;
+            case 'S': v[k] = jstr_or_null(r, i, c); break;
+            default: v[k] = json_string(PQgetvalue(r, i, c)); break;
             }
-            ok = json_object_set_new_nocheck(o, change_members[k].key, v) == 0;
         }
-        ok = ok && json_object_set_new_nocheck(o, "seq", json_integer((json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10))) == 0;
-        if (ok)
-            json_array_append_new(changes, o);
-        else
-            json_decref(o);
+        append_change(changes, v, (json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10));
     }
     return true;
 }
@@ -1041,24 +1052,14 @@ static bool inserted_changes(const pcs_batch_t *b, const int64_t *seq, PGresult 
         int pr = prev[x->doc * PCS_AREA_N + x->area];
         char day[16];
         pcs_day_format(x->as_of, day);
-        json_t *o = json_object();
-        ok = o && !json_object_set_new_nocheck(o, "partner_id", json_string(b->names.s + x->partner)) &&
-             !json_object_set_new_nocheck(o, "area", json_string(pcs_area_ids[x->area])) &&
-             !json_object_set_new_nocheck(o, "rules", json_string(b->names.s + x->rules)) &&
-             !json_object_set_new_nocheck(o, "as_of", json_string(day)) &&
-             !json_object_set_new_nocheck(o, "track", json_string(pcs_track_ids[x->track])) &&
-             !json_object_set_new_nocheck(o, "score", json_real(pcs_sql_round2(x->total))) &&
-             !json_object_set_new_nocheck(o, "qualified", json_boolean(x->qualified)) &&
-             !json_object_set_new_nocheck(o, "status", json_string(pcs_status_ids[x->status])) &&
-             !json_object_set_new_nocheck(o, "old_score", pr < 0 ? json_null() : jnum_or_null(r, pr, 2)) &&
-             !json_object_set_new_nocheck(o, "old_qualified", pr < 0 ? json_null() : jbool_or_null(r, pr, 3)) &&
-             !json_object_set_new_nocheck(o, "old_status", pr < 0 ? json_null() : jstr_or_null(r, pr, 4)) &&
-             !json_object_set_new_nocheck(o, "old_as_of", pr < 0 ? json_null() : jstr_or_null(r, pr, 5)) &&
-             !json_object_set_new_nocheck(o, "seq", json_integer((json_int_t)seq[x->snap]));
-        if (ok)
-            ok = json_array_append_new(changes, o) == 0;
-        else
-            json_decref(o);
+        json_t *v[CHANGE_N] = {
+            json_string(b->names.s + x->partner), json_string(pcs_area_ids[x->area]),
+            json_string(b->names.s + x->rules),   json_string(day),
+            json_string(pcs_track_ids[x->track]), json_real(pcs_sql_round2(x->total)),
+            json_boolean(x->qualified),           json_string(pcs_status_ids[x->status]),
+            pr < 0 ? json_null() : jnum_or_null(r, pr, 2),  pr < 0 ? json_null() : jbool_or_null(r, pr, 3),
+            pr < 0 ? json_null() : jstr_or_null(r, pr, 4),  pr < 0 ? json_null() : jstr_or_null(r, pr, 5)};
+        ok = append_change(changes, v, (json_int_t)seq[x->snap]);
     }
     free(prev);
     return ok;
