@@ -994,6 +994,33 @@ Test(attribution, association_dates_workloads_and_counted_once)
     fx_free(&f);
 }
 
+/* A row is credited by its own workload and the association types of its own month: consecutive
+ * rows of a tenant share the credit worked out for the row before only when both are the same. */
+Test(attribution, each_row_credited_by_its_workload_and_types)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5("{'kind': 'net_count', 'max': 30, 'units_for_max': 10, 'unit': 'tenant', 'sources': "
+                             SRC("az", "'PAL'") ", 'predicates': [{'p': 'month_sum', 'field': 'acr', "
+                             "'op': '>=', 'value': 100}]}",
+                             NUL, NUL,
+                             "{'kind': 'growth', 'max': 20, 'units_for_max': 100000, 'sources': "
+                             SRC("az", "'PAL'") ", 'measure': 'month_sum', 'field': 'acr', 'mode': 'absolute'}",
+                             NUL)));
+    assoc(&f, "t1", PCS_AT_PAL, "*", "2020-01-01", "2025-03-31");
+    assoc(&f, "t1", PCS_AT_CPOR, "*", "2025-04-01", NULL);
+    acr(&f, "t1", "azure/web", "2025-03", 10);    /* PAL: credited */
+    acr(&f, "t1", "azure/web", "2025-06", 10);    /* CPOR only: not credited */
+    assoc_all(&f, "t2", PCS_AT_PAL);
+    acr(&f, "t2", "azure/web", "2025-06", 10);    /* credited */
+    acr(&f, "t2", "m365/teams", "2025-06", 20);   /* PAL too, but not in the source set */
+    acr(&f, "t2", "azure/sql", "2025-06", 30);    /* credited */
+    const pcs_result_t *res = score(&f);
+    /* Q(M) = {t2}, Q(M-12) = {}: units 1; growth cur = 1000 + 3000 cents, base 0: units USD 40 */
+    NEAR(ent(res, PCS_M_NCA)->units, 1);
+    NEAR(ent(res, PCS_M_USAGE_GROWTH)->units, 40);
+    fx_free(&f);
+}
+
 /* ============================================================================================== */
 /* §1.1 normalisation                                                                             */
 /* ============================================================================================== */
