@@ -63,6 +63,8 @@ void pcs_engine_destroy(pcs_engine_t **pe)
     free(e->marks);
     free(e->holds);
     free(e->masks);
+    free(e->wlq);
+    free(e->counts);
     free(e->events);
     free(e->items);
     free(e->elig);
@@ -475,7 +477,7 @@ const pcs_result_t *pcs_engine_score(pcs_engine_t *e, int32_t as_of, const pcs_s
             e->classes[a][i].valid = false;
         e->skills[a].valid = false;
     }
-    e->n_holds = e->n_masks = 0;
+    e->n_holds = e->n_masks = e->n_wlq = e->n_counts = 0;
 
     pcs_result_t *res = &e->res;
     memset(res, 0, sizeof *res);

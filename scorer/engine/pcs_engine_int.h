@@ -103,14 +103,27 @@ typedef struct skill_cache {
     pcs_track_result_t tr[PCS_TRACK_N];
 } skill_cache_t;
 
+/* What a memo of one score is of: the predicates ps[0..n) on scope (pcs_metrics.c). */
+typedef struct preds_key {
+    const pcs_pred_t *ps;
+    int n, scope;
+} preds_key_t;
+
 /* The months a list of predicates holds on one scope for every tenant (pcs_metrics.c): the mask of
  * tenant t is masks[first + t], bit i for month slot_lo + i; count[i] tenants have bit i. */
 typedef struct holds_memo {
-    const pcs_pred_t *ps;
-    int n, scope;
+    preds_key_t key;
     int first;
     int count[64];
 } holds_memo_t;
+
+/* The qualifying rows of a unit tenant_workload metric's predicates on one scope (pcs_metrics.c, its
+ * q_workloads) for every tenant and built month: tenant t's count of month slot_lo + i is
+ * counts[first + t * n_slots + i], the sum over the tenants counts[first + n_tenants * n_slots + i]. */
+typedef struct workloads_memo {
+    preds_key_t key;
+    int first;
+} workloads_memo_t;
 
 struct pcs_engine {
     const pcs_rules_t *r;
@@ -176,6 +189,10 @@ struct pcs_engine {
     int n_holds, cap_holds;
     uint64_t *masks;
     int n_masks, cap_masks;
+    workloads_memo_t *wlq;       /* one score's workload counts, in the order first asked */
+    int n_wlq, cap_wlq;
+    int *counts;
+    int n_counts, cap_counts;
     /* results */
     pcs_result_t res;
     pcs_event_t *events;

@@ -132,6 +132,20 @@ static bool pred_same(const pcs_pred_t *a, const pcs_pred_t *b)
            pred_same(a->sticky, b->sticky);
 }
 
+static bool preds_same(const pcs_pred_t *a, const pcs_pred_t *b, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!pred_same(&a[k], &b[k]))
+            return false;
+    return true;
+}
+
+/* Whether a memo's key names the list ps[0..n) on scope. */
+static bool key_is(const preds_key_t *k, int scope, const pcs_pred_t *ps, int n)
+{
+    return k->scope == scope && k->n == n && preds_same(k->ps, ps, n);
+}
+
 /* The masks of ps[0..n) on scope (holds_memo_t), made at the first call of the score; NULL when
  * the built months do not fit a mask or memory runs out (callers then use preds_hold). Valid until
  * the next call. */
@@ -139,19 +153,14 @@ static const holds_memo_t *holds_memo(pcs_engine_t *e, int scope, const pcs_pred
 {
     if (n == 0 || e->n_slots > 64)
         return NULL;
-    for (int i = 0; i < e->n_holds; i++) {
-        const holds_memo_t *h = &e->holds[i];
-        bool same = h->scope == scope && h->n == n;
-        for (int k = 0; k < n && same; k++)
-            same = pred_same(&h->ps[k], &ps[k]);
-        if (same)
-            return h;
-    }
+    for (int i = 0; i < e->n_holds; i++)
+        if (key_is(&e->holds[i].key, scope, ps, n))
+            return &e->holds[i];
     if (GROW(e, e->holds, e->cap_holds, e->n_holds + 1) < 0 ||
         GROW(e, e->masks, e->cap_masks, e->n_masks + e->n_tenants + 1) < 0)
         return NULL;
     holds_memo_t *h = &e->holds[e->n_holds++];
-    *h = (holds_memo_t){.ps = ps, .n = n, .scope = scope, .first = e->n_masks};
+    *h = (holds_memo_t){.key = {.ps = ps, .n = n, .scope = scope}, .first = e->n_masks};
     uint64_t *m = &e->masks[e->n_masks], none = holds_mask(e, NULL, ps, n);
     int n_none = 0;
     for (int t = 0; t < e->n_tenants; t++) {
@@ -361,6 +370,16 @@ static bool q_tenant(const pcs_engine_t *e, const pcs_metric_t *m, const uint64_
     return true;
 }
 
+/* Whether row r counts as a workload of a unit tenant_workload metric: each predicate on the row's
+ * own amounts (its credit to the scope is the caller's). */
+static bool row_qualifies(const pcs_engine_t *e, const pcs_metric_t *m, const row_t *r)
+{
+    for (int k = 0; k < m->n_preds; k++)
+        if (!op_lo(m->preds[k].lo_op, row_field(e, r, m->preds[k].field), m->preds[k].lo))
+            return false;
+    return true;
+}
+
 /* Qualifying workloads of tenant t at p (unit tenant_workload). Rows are sorted by tenant,
  * workload, month, so each (t, w) has at most one row per month. */
 static int q_workloads(const pcs_engine_t *e, const pcs_metric_t *m, int t, int32_t p)
@@ -375,57 +394,131 @@ static int q_workloads(const pcs_engine_t *e, const pcs_metric_t *m, int t, int3
     int n = 0;
     for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
         const row_t *r = &e->rows[i];
-        if (r->month != month || !((proj ? r->credit_next : r->credit) >> m->scope & 1))
-            continue;
-        bool ok = true;
-        for (int k = 0; k < m->n_preds && ok; k++)
-            ok = op_lo(m->preds[k].lo_op, row_field(e, r, m->preds[k].field), m->preds[k].lo);
-        n += ok;
+        if (r->month == month && ((proj ? r->credit_next : r->credit) >> m->scope & 1))
+            n += row_qualifies(e, m, r);
     }
     return n;
 }
 
-static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
+/* q_workloads of m for every tenant and built month (workloads_memo_t), made at the first call of
+ * the score in one pass over each tenant's rows; NULL when memory runs out. Each net_count asks every
+ * tenant for two months, and the scan of q_workloads reads all of the tenant's rows for each. */
+static const workloads_memo_t *workloads_memo(pcs_engine_t *e, const pcs_metric_t *m)
 {
+    for (int i = 0; i < e->n_wlq; i++)
+        if (key_is(&e->wlq[i].key, m->scope, m->preds, m->n_preds))
+            return &e->wlq[i];
+    int size = (e->n_tenants + 1) * e->n_slots;
+    if (GROW(e, e->wlq, e->cap_wlq, e->n_wlq + 1) < 0 || GROW(e, e->counts, e->cap_counts, e->n_counts + size) < 0)
+        return NULL;
+    workloads_memo_t *w = &e->wlq[e->n_wlq++];
+    *w = (workloads_memo_t){.key = {.ps = m->preds, .n = m->n_preds, .scope = m->scope}, .first = e->n_counts};
+    int *c = &e->counts[e->n_counts], *total = &c[e->n_tenants * e->n_slots];
+    memset(c, 0, sizeof *c * (size_t)size);
+    e->n_counts += size;
+    for (int t = 0; t < e->n_tenants; t++) {
+        if (!pcs_cell_row(e, t, m->scope))
+            continue;   /* no row credited to the scope */
+        const tenant_t *tn = &e->tenants[t];
+        int *ct = &c[t * e->n_slots];
+        for (int i = tn->first_row; i < tn->first_row + tn->n_rows; i++) {
+            const row_t *r = &e->rows[i];
+            /* credited rows are of built months; only those of M have credit_next, for slot M + 1 */
+            bool cur = r->credit >> m->scope & 1, next = r->credit_next >> m->scope & 1;
+            if (!(cur || next) || !row_qualifies(e, m, r))
+                continue;
+            int32_t slot = r->month - e->slot_lo;
+            if (cur) {
+                ct[slot]++;
+                total[slot]++;
+            }
+            if (next) {
+                ct[slot + 1]++;
+                total[slot + 1]++;
+            }
+        }
+    }
+    return w;
+}
+
+/* q_workloads(m, t, p), from the counts of w when they cover p. */
+static int workloads_at(const pcs_engine_t *e, const workloads_memo_t *w, const pcs_metric_t *m, int t, int32_t p)
+{
+    int32_t i = p - e->slot_lo;
+    if (w && i >= 0 && i < e->n_slots)
+        return e->counts[w->first + t * e->n_slots + i];
+    return q_workloads(e, m, t, p);
+}
+
+/* The explanation row of tenant t of a net_count: a and b qualifying at cur and at the comparison
+ * month, current and comparison what a person reads (§12). false when out of memory. */
+static bool net_row(pcs_engine_t *e, const ctx_t *x, const pcs_metric_t *m, int t, int32_t cur, double a, double b,
+                    double current, double comparison, bool excluded)
+{
+    pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
+    if (!r)
+        return false;
+    r->effect = a - b;
+    r->current = current;
+    r->comparison = comparison;
+    r->excluded_already_deployed = excluded;
+    r->status = effect_status(r->effect, a > 0, has_rows(e, t, m->scope, m->preds, m->n_preds, cur));
+    return true;
+}
+
+/* net_count of a unit tenant_workload metric: qualifying workloads. */
+static double net_workloads(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
+{
+    const workloads_memo_t *w = workloads_memo(e, m);
+    int32_t ci = cur - e->slot_lo, bi = cmp - e->slot_lo;
+    if (w && !x->explain && ci >= 0 && ci < e->n_slots && bi >= 0 && bi < e->n_slots) {
+        const int *total = &e->counts[w->first + e->n_tenants * e->n_slots];
+        return (double)((int64_t)total[ci] - total[bi]);
+    }
     int64_t qc = 0, qb = 0;
-    const holds_memo_t *h = m->unit_tenant_workload ? NULL : holds_memo(e, m->scope, m->preds, m->n_preds);
+    for (int t = 0; t < e->n_tenants; t++) {
+        int a = workloads_at(e, w, m, t, cur), b = workloads_at(e, w, m, t, cmp);
+        qc += a;
+        qb += b;
+        if (x->explain && !net_row(e, x, m, t, cur, a, b, a, b, false))
+            return 0;
+    }
+    return (double)(qc - qb);
+}
+
+/* net_count of a unit tenant metric: tenants where the predicates hold, less the §6.8 exclusion. */
+static double net_tenants(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
+{
+    const holds_memo_t *h = holds_memo(e, m->scope, m->preds, m->n_preds);
     const uint64_t *masks = memo_masks(e, h);
     int32_t ci = memo_slot(e, h, cur), bi = memo_slot(e, h, cmp);
-    /* without exclusions or explanation rows a tenant counts where its predicates hold */
-    if (ci >= 0 && bi >= 0 && m->already_deployed_pct < 0 && !x->explain)
-        return (double)(h->count[ci] - h->count[bi]);
-    for (int t = 0; t < e->n_tenants; t++) {
-        if (m->unit_tenant_workload) {
-            int a = q_workloads(e, m, t, cur), b = q_workloads(e, m, t, cmp);
-            qc += a;
-            qb += b;
-            if (x->explain) {
-                pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
-                if (!r)
-                    return 0;
-                r->effect = a - b;
-                r->current = a;
-                r->comparison = b;
-                r->status = effect_status(r->effect, a > 0, has_rows(e, t, m->scope, m->preds, m->n_preds, cur));
-            }
-            continue;
+    if (ci >= 0 && bi >= 0 && !x->explain) {
+        int64_t qc = h->count[ci], qb = h->count[bi];
+        /* the exclusion reads raw rows: asked only of the tenants the masks count */
+        for (int t = 0; t < e->n_tenants && m->already_deployed_pct >= 0; t++) {
+            if (masks[t] >> ci & 1)
+                qc -= already_deployed(e, m, t, cur);
+            if (masks[t] >> bi & 1)
+                qb -= already_deployed(e, m, t, cmp);
         }
+        return (double)(qc - qb);
+    }
+    int64_t qc = 0, qb = 0;
+    for (int t = 0; t < e->n_tenants; t++) {
         bool exc_c = false, exc_b = false;
         bool a = q_tenant(e, m, masks, t, cur, &exc_c), b = q_tenant(e, m, masks, t, cmp, &exc_b);
         qc += a;
         qb += b;
-        if (x->explain) {
-            pcs_elig_row_t *r = elig_row(e, x->area, x->track, x->metric, x->sub, t);
-            if (!r)
-                return 0;
-            r->effect = (double)a - (double)b;
-            r->current = measured(e, t, m->scope, &m->preds[0], cur);
-            r->comparison = measured(e, t, m->scope, &m->preds[0], cmp);
-            r->excluded_already_deployed = exc_c || exc_b;
-            r->status = effect_status(r->effect, a, has_rows(e, t, m->scope, m->preds, m->n_preds, cur));
-        }
+        if (x->explain && !net_row(e, x, m, t, cur, a, b, measured(e, t, m->scope, &m->preds[0], cur),
+                                   measured(e, t, m->scope, &m->preds[0], cmp), exc_c || exc_b))
+            return 0;
     }
     return (double)(qc - qb);
+}
+
+static double net_count(pcs_engine_t *e, const pcs_metric_t *m, int32_t cur, int32_t cmp, const ctx_t *x)
+{
+    return m->unit_tenant_workload ? net_workloads(e, m, cur, cmp, x) : net_tenants(e, m, cur, cmp, x);
 }
 
 void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
@@ -434,15 +527,16 @@ void pcs_metric_nca_drops(pcs_engine_t *e, const pcs_metric_t *m, int32_t M)
         const pcs_metric_t *pm = m->kind == PCS_K_PARTS ? &m->subs[s] : m;
         if (pm->kind != PCS_K_NET_COUNT)
             continue;
+        const workloads_memo_t *w = pm->unit_tenant_workload ? workloads_memo(e, pm) : NULL;
         const uint64_t *masks =
             pm->unit_tenant_workload ? NULL : memo_masks(e, holds_memo(e, pm->scope, pm->preds, pm->n_preds));
         for (int t = 0; t < e->n_tenants; t++) {
             int now_c, now_b, pr_c, pr_b;
             if (pm->unit_tenant_workload) {
-                now_c = q_workloads(e, pm, t, M);
-                now_b = q_workloads(e, pm, t, M - 12);
-                pr_c = q_workloads(e, pm, t, M + 1);
-                pr_b = q_workloads(e, pm, t, M - 11);
+                now_c = workloads_at(e, w, pm, t, M);
+                now_b = workloads_at(e, w, pm, t, M - 12);
+                pr_c = workloads_at(e, w, pm, t, M + 1);
+                pr_b = workloads_at(e, w, pm, t, M - 11);
             } else {
                 now_c = q_tenant(e, pm, masks, t, M, NULL);
                 now_b = q_tenant(e, pm, masks, t, M - 12, NULL);

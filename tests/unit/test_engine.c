@@ -364,6 +364,133 @@ Test(net_count, tenant_workload_counts_pairs)
     fx_free(&f);
 }
 
+/* A score's explanation rows (§12), history and events are those of pcs_engine_score with explain. */
+static const pcs_result_t *score_explained(fx_t *f)
+{
+    pcs_score_opts_t o = {.area_mask = 1u, .no_history = true, .explain = true};
+    const pcs_result_t *res = pcs_engine_score(f->e, day("2025-07-10"), &o);
+    cr_assert_not_null(res);
+    return res;
+}
+
+static const pcs_elig_row_t *elig_of(const pcs_result_t *res, int metric, const char *tenant)
+{
+    for (int i = 0; i < res->n_elig; i++) {
+        const pcs_elig_row_t *r = &res->elig[i];
+        if (r->metric == metric && r->tenant >= 0 && strcmp(res->tenant_ids[r->tenant], tenant) == 0)
+            return r;
+    }
+    cr_assert_fail("no explanation row of metric %d for %s", metric, tenant);
+    return NULL;
+}
+
+#define BA_WORKLOADS(max, floor_usd)                                                                         \
+    "{'kind': 'net_count', 'max': " #max ", 'units_for_max': 5, 'unit': 'tenant_workload', 'sources': "      \
+    SRC("ba", "'DPOR'") ", 'predicates': [{'p': 'month_sum', 'field': 'revenue', 'op': '>=', 'value': "      \
+    #floor_usd "00}]}"
+
+/* The qualifying workloads are counted once for every tenant and month of a score, and read by the
+ * month asked: two metrics on one scope whose floors differ, the months of the history, the
+ * projection to M+1 (credited by the associations still open then) and the explanation rows. */
+Test(net_count, tenant_workload_every_month_and_the_projection)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(BA_WORKLOADS(15, 1500), NUL, NUL, NUL, BA_WORKLOADS(20, 3000))));
+    assoc(&f, "t1", PCS_AT_DPOR, "*", "2020-01-01", "2025-06-30");   /* ends with M: not at M+1 */
+    for (int i = 2; i <= 4; i++) {
+        char t[8];
+        snprintf(t, sizeof t, "t%d", i);
+        assoc_all(&f, t, PCS_AT_DPOR);
+    }
+    use(&f, "t1", "bizapps/sales", "2025-06", 0, 2000, 0, 0);     /* M: NCA */
+    use(&f, "t1", "bizapps/finance", "2025-06", 0, 5000, 0, 0);   /* M: NCA and deployments */
+    use(&f, "t2", "bizapps/sales", "2025-04", 0, 4000, 0, 0);     /* M-2: NCA and deployments */
+    use(&f, "t2", "bizapps/finance", "2025-04", 0, 1600, 0, 0);   /* M-2: NCA */
+    use(&f, "t3", "bizapps/sales", "2024-06", 0, 2000, 0, 0);     /* M-12: NCA */
+    use(&f, "t4", "bizapps/sales", "2025-06", 0, 2000, 0, 0);     /* M and M+1: NCA */
+    const pcs_result_t *res = score_mask(&f, "2025-07-10", 1u, true);
+    /* M: NCA {t1/sales, t1/finance, t4/sales} - {t3/sales} = 2, 6 points; deployments {t1/finance} = 1,
+     * 4 points */
+    NEAR(ent(res, PCS_M_NCA)->units, 2);
+    NEAR(ent(res, PCS_M_DEPLOYMENTS)->units, 1);
+    NEAR(res->areas[0].total, 10);
+    /* history X = 2025-04: NCA {t2/sales, t2/finance} = 2 (6), deployments {t2/sales} = 1 (4); the
+     * other months before M have no workload */
+    const double want[6] = {0, 0, 0, 10, 0, 10};
+    for (int i = 0; i < 6; i++)
+        NEAR(res->areas[0].history[i].total, want[i]);
+    /* M+1: NCA {t4/sales} - {} = 1, 3 points < 6: at risk, through t1 (2 now, 0 projected) */
+    const pcs_event_t *risk = NULL;
+    for (int i = 0; i < res->n_events; i++)
+        if (res->events[i].type == PCS_EV_NCA_AT_RISK)
+            risk = &res->events[i];
+    cr_assert_not_null(risk);
+    NEAR(risk->units_after, 1);
+    cr_assert_eq(risk->n_items, 1);
+    const pcs_event_item_t *it = &res->items[risk->first_item];
+    cr_expect_str_eq(res->tenant_ids[it->tenant.tenant], "t1");
+    NEAR(it->tenant.effect_now, 2);
+    NEAR(it->tenant.effect_projected, 0);
+
+    /* the same counts per tenant in the explanation rows */
+    fx_begin(&f);
+    assoc(&f, "t1", PCS_AT_DPOR, "*", "2020-01-01", "2025-06-30");
+    assoc_all(&f, "t3", PCS_AT_DPOR);
+    use(&f, "t1", "bizapps/sales", "2025-06", 0, 2000, 0, 0);
+    use(&f, "t1", "bizapps/finance", "2025-06", 0, 5000, 0, 0);
+    use(&f, "t3", "bizapps/sales", "2024-06", 0, 2000, 0, 0);
+    res = score_explained(&f);
+    NEAR(ent(res, PCS_M_NCA)->units, 1);
+    NEAR(elig_of(res, PCS_M_NCA, "t1")->current, 2);
+    NEAR(elig_of(res, PCS_M_NCA, "t1")->comparison, 0);
+    NEAR(elig_of(res, PCS_M_NCA, "t3")->current, 0);
+    NEAR(elig_of(res, PCS_M_NCA, "t3")->comparison, 1);
+    NEAR(elig_of(res, PCS_M_DEPLOYMENTS, "t1")->current, 1);
+    fx_free(&f);
+}
+
+#define DEPLOYED_40                                                                                          \
+    "{'kind': 'net_count', 'max': 20, 'units_for_max': 5, 'unit': 'tenant', 'sources': " SRC("mw", "'CPOR'") \
+    ", 'predicates': [{'p': 'seat_band', 'lo': 11, 'hi': null}, {'p': 'active_ratio_min', 'pct': 40}], "     \
+    "'already_deployed_pct': 40}"
+
+/* §6.8: a tenant claimed within twelve months of p and deployed the month before its claim leaves
+ * Q(p), at M and at M-12, with and without explanation rows. */
+Test(net_count, already_deployed_leaves_both_months)
+{
+    fx_t f;
+    fx_init(&f, FIXED(TRACK5(NUL, NUL, NUL, NUL, DEPLOYED_40)));
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            fx_begin(&f);
+        assoc(&f, "t1", PCS_AT_CPOR, "*", "2025-03-01", NULL);   /* claimed in TTM(M) ... */
+        seats(&f, "t1", "m365/teams", "2025-02", 100, 50);       /* ... deployed before: leaves Q(M) */
+        assoc(&f, "t2", PCS_AT_CPOR, "*", "2025-03-01", NULL);   /* claimed in TTM(M) ... */
+        seats(&f, "t2", "m365/teams", "2025-02", 100, 10);       /* ... 10 % active before: stays */
+        assoc_all(&f, "t3", PCS_AT_CPOR);                       /* claimed long ago: stays */
+        assoc(&f, "t4", PCS_AT_CPOR, "*", "2023-09-01", NULL);   /* claimed in TTM(M-12) ... */
+        seats(&f, "t4", "m365/teams", "2023-08", 100, 100);      /* ... deployed before: leaves Q(M-12) */
+        assoc_all(&f, "t5", PCS_AT_CPOR);
+        for (int i = 1; i <= 3; i++) {
+            char t[8];
+            snprintf(t, sizeof t, "t%d", i);
+            seats(&f, t, "m365/teams", "2025-06", 400, 200);
+        }
+        seats(&f, "t4", "m365/teams", "2024-06", 400, 200);
+        seats(&f, "t5", "m365/teams", "2024-06", 400, 200);
+        const pcs_result_t *res = pass ? score_explained(&f) : score(&f);
+        /* Q(M) = {t2, t3} = 2, Q(M-12) = {t5} = 1: units 1, points 4 */
+        NEAR(ent(res, PCS_M_DEPLOYMENTS)->units, 1);
+        NEAR(ent(res, PCS_M_DEPLOYMENTS)->points, 4);
+        if (pass) {
+            cr_expect(elig_of(res, PCS_M_DEPLOYMENTS, "t1")->excluded_already_deployed);
+            cr_expect(!elig_of(res, PCS_M_DEPLOYMENTS, "t2")->excluded_already_deployed);
+            cr_expect(elig_of(res, PCS_M_DEPLOYMENTS, "t4")->excluded_already_deployed);
+        }
+    }
+    fx_free(&f);
+}
+
 /* ============================================================================================== */
 /* §6.3 distinct_workloads                                                                        */
 /* ============================================================================================== */
