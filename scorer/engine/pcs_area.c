@@ -68,6 +68,47 @@ static unsigned char *marks(pcs_engine_t *e, int n)
     return e->marks;
 }
 
+/* The large_workloads rule's test of a row's amount (§7). */
+static bool large_amount(const pcs_area_rules_t *ar, const row_t *r)
+{
+    int64_t v = ar->field == PCS_F_REVENUE ? r->rev : ar->field == PCS_F_ACR ? r->acr : r->paid;
+    return ar->op == PCS_OP_GT ? v > ar->value : v >= ar->value;
+}
+
+/* The large_workloads rule (§7) for the data months lo..hi at once: n[X - lo] workloads are large in
+ * both X - 12 and X (by some tenant), in one pass over the partner's rows; -1 when out of memory. */
+static int large_workloads(pcs_engine_t *e, int a, int32_t lo, int32_t hi, int *n)
+{
+    const pcs_area_rules_t *ar = &e->r->areas[a];
+    int months = (int)(hi - lo + 1);
+    unsigned char *large = marks(e, months * e->n_local);
+    if (!large)
+        return -1;
+    memset(n, 0, sizeof *n * (size_t)months);
+    for (int i = 0; i < e->n_rows; i++) {
+        const row_t *r = &e->rows[i];
+        int32_t X = r->month + 12;
+        if (X < lo || X > hi || !(r->credit >> ar->scope & 1) || !large_amount(ar, r))
+            continue;
+        unsigned char *seen = &large[(X - lo) * e->n_local + e->wl_local[r->wl]];
+        /* the same (tenant, workload) twelve months later: rows are sorted by month */
+        for (int j = i + 1; j < e->n_rows && e->rows[j].tenant == r->tenant && e->rows[j].wl == r->wl && !*seen;
+             j++) {
+            const row_t *q = &e->rows[j];
+            if (q->month == X && (q->credit >> ar->scope & 1) && large_amount(ar, q)) {
+                *seen = 1;
+                n[X - lo]++;
+            }
+        }
+    }
+    return 0;
+}
+
+static int large_track(const pcs_area_rules_t *ar, int n_large)
+{
+    return n_large >= ar->min_workloads ? PCS_TRACK_ENTERPRISE : PCS_TRACK_SMB;
+}
+
 /* §7 classification; -1 when both tracks are evaluated. */
 static int classify(pcs_engine_t *e, int a, int32_t Md)
 {
@@ -101,47 +142,27 @@ static int classify(pcs_engine_t *e, int a, int32_t Md)
         return pop > 0 && (int64_t)smb * 100 >= ar->smb_pct * pop ? PCS_TRACK_SMB : PCS_TRACK_ENTERPRISE;
     }
     case PCS_TR_LARGE_WORKLOADS: {
-        unsigned char *large = marks(e, e->n_local);
-        if (!large)
-            return PCS_TRACK_ENTERPRISE;
-        int n = 0;
-        for (int i = 0; i < e->n_rows; i++) {
-            const row_t *r = &e->rows[i];
-            if (r->month != Md - 12)
-                continue;
-            int l = e->wl_local[r->wl];
-            if (large[l] || !(r->credit >> ar->scope & 1))
-                continue;
-            int64_t v = r->paid;
-            v = ar->field == PCS_F_REVENUE ? r->rev : ar->field == PCS_F_ACR ? r->acr : v;
-            if (!(ar->op == PCS_OP_GT ? v > ar->value : v >= ar->value))
-                continue;
-            /* the same (tenant, workload) twelve months later: rows are sorted by month */
-            for (int j = i + 1; j < e->n_rows && e->rows[j].tenant == r->tenant && e->rows[j].wl == r->wl; j++) {
-                const row_t *q = &e->rows[j];
-                if (q->month != Md)
-                    continue;
-                int64_t w = ar->field == PCS_F_REVENUE ? q->rev : ar->field == PCS_F_ACR ? q->acr : q->paid;
-                if ((q->credit >> ar->scope & 1) && (ar->op == PCS_OP_GT ? w > ar->value : w >= ar->value)) {
-                    large[l] = 1;
-                    n++;
-                }
-            }
-        }
-        return n >= ar->min_workloads ? PCS_TRACK_ENTERPRISE : PCS_TRACK_SMB;
+        int n;
+        return large_workloads(e, a, Md, Md, &n) < 0 ? PCS_TRACK_ENTERPRISE : large_track(ar, n);
     }
     }
     return PCS_TRACK_ENTERPRISE;
 }
 
 /* classify, cached for the months of the status window: every day qualified_between evaluates asks
- * it again, and the large_workloads rule reads all of the partner's rows. */
+ * it again. The large_workloads rule reads all of the partner's rows whatever the month: it is
+ * worked out for every month of the window in the one pass. */
 static int classify_at(pcs_engine_t *e, int a, int32_t Md)
 {
-    int i = (int)(Md - (e->M - (HIST_MONTHS - 1)));
+    int32_t first = e->M - (HIST_MONTHS - 1);
+    int i = (int)(Md - first);
     if (i < 0 || i >= HIST_MONTHS)
         return classify(e, a, Md);
     class_cache_t *c = &e->classes[a][i];
+    int n[HIST_MONTHS];
+    if (!c->valid && e->r->areas[a].track_rule == PCS_TR_LARGE_WORKLOADS && large_workloads(e, a, first, e->M, n) == 0)
+        for (int k = 0; k < HIST_MONTHS; k++)
+            e->classes[a][k] = (class_cache_t){.valid = true, .only = large_track(&e->r->areas[a], n[k])};
     if (!c->valid) {
         c->only = classify(e, a, Md);
         c->valid = true;

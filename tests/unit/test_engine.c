@@ -1611,6 +1611,33 @@ Test(tracks, large_workloads_need_both_months)
     fx_free(&f);
 }
 
+/* The rule month by month in the history (the months of the status window are worked out in one
+ * pass over the rows): five workloads large in 2024-03 and 2025-03 and in 2024-06 and 2025-06; in
+ * 2025-04 too, but not in 2024-04; in 2024-05, but not in 2025-05; in 2025-01, with 2024-01 small. */
+Test(tracks, large_workloads_each_month_of_the_history)
+{
+    fx_t f;
+    fx_init(&f, LARGE_AREA);
+    assoc_all(&f, "t1", PCS_AT_DPOR);
+    for (int i = 0; i < 5; i++) {
+        large(&f, "t1", BA_WL[i], 6000, 6000);
+        use(&f, "t1", BA_WL[i], "2024-03", 0, 6000, 0, 0);
+        use(&f, "t1", BA_WL[i], "2025-03", 0, 6000, 0, 0);
+        use(&f, "t1", BA_WL[i], "2025-04", 0, 6000, 0, 0);
+        use(&f, "t1", BA_WL[i], "2024-05", 0, 6000, 0, 0);
+        use(&f, "t1", BA_WL[i], "2024-01", 0, 100, 0, 0);
+        use(&f, "t1", BA_WL[i], "2025-01", 0, 6000, 0, 0);
+    }
+    const pcs_result_t *res = score_mask(&f, "2025-07-10", 1u, true);
+    /* X = 2025-01..2025-06 (2025-06 is the score at D) */
+    const int want[6] = {PCS_TRACK_SMB, PCS_TRACK_SMB, PCS_TRACK_ENTERPRISE,
+                         PCS_TRACK_SMB, PCS_TRACK_SMB, PCS_TRACK_ENTERPRISE};
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(res->areas[0].history[i].track, want[i], "history[%d].track", i);
+    cr_expect_eq(res->areas[0].selected, PCS_TRACK_ENTERPRISE);
+    fx_free(&f);
+}
+
 /* ============================================================================================== */
 /* §11.2 status                                                                                   */
 /* ============================================================================================== */
