@@ -21,7 +21,7 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
     section "scorer: 10,000 partners, 5,000,000 usage rows"
     bench/scorer_bench.sh 10000 5000000 "${EVENTS:-200}"
     section "scorer: 100,000 partners, 5,000,000 usage rows"
-    bench/scorer_bench.sh 100000 5000000 0
+    FLOOR=0 bench/scorer_bench.sh 100000 5000000 0
     section "scorer: 1 partner, 500,000 usage rows"
     bench/scorer_bench.sh 1 500000 0
     section "ingest: 5,000,000 usage rows"
@@ -41,6 +41,10 @@ awk '
         v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["jobs"], v["stream_n_s"], v["engine_n_s"],
         v["scan_s"], v["scan1_s"], v["baseline_s"], v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_n_s"],
         v["refresh_s"] / v["engine_s"], v["stream_n_s"] / v["scan_s"], v["stream_s"] / v["scan1_s"], v["rss_mib"], v["load"]
+    if (v["floor_s"] > 0)
+        printf "    storing its rows alone %5.2f s; floor (stream+engine in %s processes + storing) %5.2f s: baseline/floor %5.2f x, floor/(stream+engine) %5.2f x; the refresh beyond the floor %5.2f s\n",
+            v["floor_s"], v["jobs"], v["engine_n_s"] + v["floor_s"], v["baseline_s"] / (v["engine_n_s"] + v["floor_s"]),
+            (v["engine_n_s"] + v["floor_s"]) / v["engine_n_s"], v["refresh_s"] - v["engine_n_s"] - v["floor_s"]
 }
 /^key ingest/ { print }' "$OUT.tmp" | tee -a "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

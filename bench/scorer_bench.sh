@@ -3,6 +3,8 @@
 # deterministic), then in the same run times
 #   1. a full refresh by SCORERS real pcs-scorer processes (default 2, one per core; `pcs refresh
 #      --wait`), and their peak RSS;
+#   1b. what storing the rows of that refresh costs PostgreSQL alone (the same rows COPYed again into
+#      empty copies of the tables by SCORERS sessions): with 3 it gives the floor of the refresh;
 #   2. PostgreSQL's own scan of the same usage rows kept as a keyed table (usage_rows: SELECT count(*),
 #      sum(...)) as PostgreSQL plans it (a parallel scan here), and in one process;
 #   3. the facts stream alone (`pcs-scorer --stream-facts`: the refresh's COPY, slice by slice,
@@ -16,7 +18,7 @@
 # and prints each goal of issue 13 as a ratio. The last line (key=value) is for bench/all.sh.
 #
 #   bench/scorer_bench.sh [PARTNERS] [ROWS] [EVENTS]    (defaults 10000 5000000 1000; EVENTS 0 skips 5)
-#   NATURAL=1 also times the count(DISTINCT) baseline; SCORERS=N scorer processes (default 2);
+#   NATURAL=1 also times the count(DISTINCT) baseline; SCORERS=N scorer processes (default 2); FLOOR=0 skips 1b;
 #   DUMP=FILE writes every stored result document and snapshot (to compare two builds).
 # Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
 # Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
@@ -144,6 +146,41 @@ if [ -n "${DUMP:-}" ]; then
     { q "COPY (SELECT partner_id, rule_set, as_of, document::text FROM score_results ORDER BY 1, 2, 3) TO STDOUT"
       q "COPY (SELECT partner_id, area, track, as_of, rule_set, total, qualified, selected, status, detail::text
                  FROM score_snapshots ORDER BY 1, 2, 3, 4, 5) TO STDOUT"; } >"$DUMP"
+fi
+
+# ---- 1b. what storing the refresh's rows costs PostgreSQL alone -----------------------------------------
+# The rows the refresh stored, COPYed again (binary, from files) into empty copies of score_results and
+# score_snapshots (their columns, storage, compression, toast_tuple_target and indexes; not their
+# alert-queue triggers) by SCORERS sessions at once, each a share of the partners: the part of a
+# refresh no scorer code can remove while the same rows are stored. With the stream and the engine in
+# SCORERS processes (step 3) it gives the floor the refresh's goals are measured against.
+# FLOOR=0 skips it (all.sh does for 100,000 partners: a gigabyte of documents to write out again).
+floor_s=0
+if [ "${FLOOR:-1}" = 1 ]; then
+    for tb in score_results score_snapshots; do
+        opts=$(q "SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = '$tb'::regclass")
+        q "CREATE TABLE floor_$tb (LIKE $tb INCLUDING ALL)" >/dev/null
+        [ -z "$opts" ] || q "ALTER TABLE floor_$tb SET ($opts)" >/dev/null
+        for i in $(seq 0 $((SCORERS - 1))); do
+            q "\\copy (SELECT * FROM $tb WHERE abs(hashtext(partner_id)) % $SCORERS = $i) TO '$T/floor.$tb.$i' (FORMAT binary)"
+        done
+    done
+    quiesce
+    t0=$(now)
+    pids=""
+    for i in $(seq 0 $((SCORERS - 1))); do
+        psql -qAt -d "$DB" -c "\\copy floor_score_results FROM '$T/floor.score_results.$i' (FORMAT binary)" \
+            -c "\\copy floor_score_snapshots FROM '$T/floor.score_snapshots.$i' (FORMAT binary)" & pids="$pids $!"
+    done
+    # shellcheck disable=SC2086
+    wait $pids
+    t1=$(now)
+    floor_s=$(secs "$t0" "$t1")
+    [ "$(q "SELECT (SELECT count(*) FROM floor_score_results) = $scored AND (SELECT count(*) FROM floor_score_snapshots) = (SELECT count(*) FROM score_snapshots)")" = t ] ||
+        { echo "the storage floor did not copy every row"; exit 1; }
+    floor_mib=$(( ($(cat "$T"/floor.* | wc -c)) / 1048576 ))
+    q "DROP TABLE floor_score_results, floor_score_snapshots" >/dev/null
+    rm -f "$T"/floor.*
 fi
 
 # ---- 2. PostgreSQL's own scan of the same rows, as it plans it (in parallel on this machine's cores)
@@ -306,6 +343,16 @@ printf "PostgreSQL's scan of usage:             %8.2f s  (%s workers beside the 
 printf "the same scan in one process:           %8.2f s\n" "$scan1_s"
 printf "pure-SQL baseline, hash aggregates:     %8.2f s  (Azure NCA, usage growth, deployments only)\n" "$tuned_s"
 [ -n "$natural_s" ] && printf "pure-SQL baseline, count(DISTINCT):     %8.2f s\n" "$natural_s"
+if [ "$floor_s" != 0 ]; then
+printf "storing the refresh's rows alone:       %8.2f s  (%s MiB of documents and snapshot rows COPYed again into empty copies of the tables, %s sessions)\n" \
+    "$floor_s" "$floor_mib" "$SCORERS"
+printf "floor: stream + engine + storing        %8.2f s  (%s processes; the refresh's own work beyond it: %.2f s)\n" \
+    "$(echo "$engine_n_s + $floor_s" | bc -l)" "$SCORERS" "$(echo "$refresh_s - $engine_n_s - $floor_s" | bc -l)"
+printf "      baseline / floor                  %8.2f x  (the best baseline / refresh storing these rows)\n" \
+    "$(ratio "$tuned_s" "$(echo "$engine_n_s + $floor_s" | bc -l)")"
+printf "      floor / (stream + engine)         %8.2f x  (the best refresh / (stream + engine) storing these rows)\n" \
+    "$(ratio "$(echo "$engine_n_s + $floor_s" | bc -l)" "$engine_n_s")"
+fi
 printf "goal: baseline / refresh                %8.2f x  (aim >= 1, 2 with two cores)\n" "$(ratio "$tuned_s" "$refresh_s")"
 printf "goal: refresh / (stream + engine)       %8.2f x  (aim <= 1.5; both in %s processes)\n" "$(ratio "$refresh_s" "$engine_n_s")" "$SCORERS"
 printf "      refresh / (stream + engine)       %8.2f x  (stream + engine in one process, as until round 5)\n" "$(ratio "$refresh_s" "$engine_s")"
@@ -319,7 +366,7 @@ printf "burst of %s events: all stored and rescored in %.2f s (%.0f events/s); p
     "$bnev" "$burst_s" "$(echo "$bnev / $burst_s" | bc -l)" "$bp50" "$bp99"
 fi
 echo "load average at the end: $load"
-printf "key partners=%s rows=%s refresh_s=%.3f stream_s=%.3f engine_s=%.3f scan_s=%.3f baseline_s=%.3f rss_mib=%.1f load=%s jobs=%s stream_n_s=%.3f engine_n_s=%.3f scan1_s=%.3f\n" \
+printf "key partners=%s rows=%s refresh_s=%.3f stream_s=%.3f engine_s=%.3f scan_s=%.3f baseline_s=%.3f rss_mib=%.1f load=%s jobs=%s stream_n_s=%.3f engine_n_s=%.3f scan1_s=%.3f floor_s=%.3f\n" \
     "$PARTNERS" "$ROWS" "$refresh_s" "$stream_s" "$engine_s" "$scan_s" "$tuned_s" "$(echo "$rss_kb / 1024" | bc -l)" "${load%% *}" \
-    "$SCORERS" "$stream_n_s" "$engine_n_s" "$scan1_s"
+    "$SCORERS" "$stream_n_s" "$engine_n_s" "$scan1_s" "$floor_s"
 for v in "$spid" "$ipid"; do [ -n "$v" ] && kill "$v"; done; wait 2>/dev/null || true; spid= ipid=
