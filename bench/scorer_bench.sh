@@ -178,7 +178,7 @@ if [ "${FLOOR:-1}" = 1 ]; then
     floor_s=$(secs "$t0" "$t1")
     [ "$(q "SELECT (SELECT count(*) FROM floor_score_results) = $scored AND (SELECT count(*) FROM floor_score_snapshots) = (SELECT count(*) FROM score_snapshots)")" = t ] ||
         { echo "the storage floor did not copy every row"; exit 1; }
-    floor_mib=$(( ($(cat "$T"/floor.* | wc -c)) / 1048576 ))
+    floor_mib=$(( $(stat -c %s "$T"/floor.* | paste -sd+ | bc) / 1048576 ))
     q "DROP TABLE floor_score_results, floor_score_snapshots" >/dev/null
     rm -f "$T"/floor.*
 fi
