@@ -21,7 +21,7 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
     section "scorer: 10,000 partners, 5,000,000 usage rows"
     bench/scorer_bench.sh 10000 5000000 "${EVENTS:-200}"
     section "scorer: 100,000 partners, 5,000,000 usage rows"
-    FLOOR=0 bench/scorer_bench.sh 100000 5000000 0
+    FLOOR=0 ONE=0 bench/scorer_bench.sh 100000 5000000 0
     section "scorer: 1 partner, 500,000 usage rows"
     bench/scorer_bench.sh 1 500000 0
     section "ingest: 5,000,000 usage rows"
@@ -40,7 +40,8 @@ awk '
     printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %6.2f s | stream+engine %6.2f s | in %s processes %6.2f / %6.2f s | scan %5.2f s, one process %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5; %5.2f x against one process) | stream/scan %5.2f x (aim <= 3; %5.2f x one process each) | RSS %5.1f MiB | load %s\n",
         v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["jobs"], v["stream_n_s"], v["engine_n_s"],
         v["scan_s"], v["scan1_s"], v["baseline_s"], v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_n_s"],
-        v["refresh_s"] / v["engine_s"], v["stream_n_s"] / v["scan_s"], v["stream_s"] / v["scan1_s"], v["rss_mib"], v["load"]
+        v["engine_s"] > 0 ? v["refresh_s"] / v["engine_s"] : 0, v["stream_n_s"] / v["scan_s"], v["stream_s"] / v["scan1_s"],
+        v["rss_mib"], v["load"]
     if (v["floor_s"] > 0)
         printf "    storing its rows alone %5.2f s; floor (stream+engine in %s processes + storing) %5.2f s: baseline/floor %5.2f x, floor/(stream+engine) %5.2f x; the refresh beyond the floor %5.2f s\n",
             v["floor_s"], v["jobs"], v["engine_n_s"] + v["floor_s"], v["baseline_s"] / (v["engine_n_s"] + v["floor_s"]),

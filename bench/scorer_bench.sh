@@ -19,6 +19,7 @@
 #
 #   bench/scorer_bench.sh [PARTNERS] [ROWS] [EVENTS]    (defaults 10000 5000000 1000; EVENTS 0 skips 5)
 #   NATURAL=1 also times the count(DISTINCT) baseline; SCORERS=N scorer processes (default 2); FLOOR=0 skips 1b;
+#   ONE=0 skips the stream and the stream with the engine in one process (3; 0 in the key line);
 #   DUMP=FILE writes every stored result document and snapshot (to compare two builds).
 # Build first: cmake -S . -B build/bench -DPCS_BENCH=ON -DPCS_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
 # Uses the PostgreSQL of PGHOST/PGPORT if one answers, else starts a throwaway one in /tmp.
@@ -202,17 +203,22 @@ scan1_s=$(secs "$t0" "$t1")
 # ---- 3. the facts stream alone, and with the engine ---------------------------------------------------------
 # warmed once, as the scan is: the first stream after the refresh sometimes ran slower than the
 # stream with the engine after it (its tables not yet in PostgreSQL's buffers, I suppose; not shown)
-"$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >/dev/null
-quiesce
-t0=$(now)
 "$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >"$T/stream.out"
-t1=$(now)
-stream_s=$(secs "$t0" "$t1")
-quiesce
-t0=$(now)
-"$SCORER" --config "$T/scorer.conf" --score-facts "$AS_OF" >"$T/score.out"
-t1=$(now)
-engine_s=$(secs "$t0" "$t1")
+# ONE=0 leaves out the runs in one process (all.sh does for 100,000 partners, 20 s there): the goals
+# are measured against SCORERS processes
+stream_s=0 engine_s=0
+if [ "${ONE:-1}" = 1 ]; then
+    quiesce
+    t0=$(now)
+    "$SCORER" --config "$T/scorer.conf" --stream-facts "$AS_OF" >"$T/stream.out"
+    t1=$(now)
+    stream_s=$(secs "$t0" "$t1")
+    quiesce
+    t0=$(now)
+    "$SCORER" --config "$T/scorer.conf" --score-facts "$AS_OF" >"$T/score.out"
+    t1=$(now)
+    engine_s=$(secs "$t0" "$t1")
+fi
 # the same in SCORERS processes at once, each taking every SCORERS-th slice, as the scorers of the
 # refresh share it: the like-for-like measure for a refresh by SCORERS scorers
 shared() { # shared --stream-facts|--score-facts: seconds until all SCORERS processes are done
@@ -335,8 +341,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 printf "full refresh (%s scorers, %s partners): %8.2f s  (%s result documents, %s snapshots, %s workers took slices)\n" \
     "$SCORERS" "$PARTNERS" "$refresh_s" "$scored" "$snaps" "$workers"
+if [ "$engine_s" != 0 ]; then
 printf "facts stream alone (--stream-facts):    %8.2f s  (%s)\n" "$stream_s" "$(cat "$T/stream.out")"
 printf "facts stream + engine (--score-facts):  %8.2f s\n" "$engine_s"
+fi
 printf "the same in %s processes at once:        %8.2f s stream, %.2f s stream + engine (each every %s. slice)\n" \
     "$SCORERS" "$stream_n_s" "$engine_n_s" "$SCORERS"
 printf "PostgreSQL's scan of usage:             %8.2f s  (%s workers beside the leader; %s)\n" "$scan_s" "${scan_workers:-0}" "$SCAN"
@@ -355,8 +363,10 @@ printf "      floor / (stream + engine)         %8.2f x  (the best refresh / (st
 fi
 printf "goal: baseline / refresh                %8.2f x  (aim >= 1, 2 with two cores)\n" "$(ratio "$tuned_s" "$refresh_s")"
 printf "goal: refresh / (stream + engine)       %8.2f x  (aim <= 1.5; both in %s processes)\n" "$(ratio "$refresh_s" "$engine_n_s")" "$SCORERS"
+[ "$engine_s" = 0 ] ||
 printf "      refresh / (stream + engine)       %8.2f x  (stream + engine in one process, as until round 5)\n" "$(ratio "$refresh_s" "$engine_s")"
 printf "goal: stream / scan                     %8.2f x  (aim <= 3; %s processes against the parallel scan)\n" "$(ratio "$stream_n_s" "$scan_s")" "$SCORERS"
+[ "$stream_s" = 0 ] ||
 printf "      stream / scan, one process each   %8.2f x\n" "$(ratio "$stream_s" "$scan1_s")"
 printf "scorer peak RSS:                        %8.1f MiB (one partner's facts plus a batch of results)\n" "$(echo "$rss_kb / 1024" | bc -l)"
 if [ "$EVENTS" -gt 0 ]; then
