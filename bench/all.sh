@@ -35,13 +35,16 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
 } 2>&1 | tee "$OUT.tmp"
 # the summary table from the key=value lines
 awk '
+function f(x, fmt) { return x > 0 ? sprintf(fmt, x) : "-" }   # a figure, or - when not measured (ONE=0, FLOOR=0)
 /^key partners=/ {
+    delete v
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %6.2f s | stream+engine %6.2f s | in %s processes %6.2f / %6.2f s | scan %5.2f s, one process %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5; %5.2f x against one process) | stream/scan %5.2f x (aim <= 3; %5.2f x one process each) | RSS %5.1f MiB | load %s\n",
-        v["partners"], v["rows"], v["refresh_s"], v["stream_s"], v["engine_s"], v["jobs"], v["stream_n_s"], v["engine_n_s"],
-        v["scan_s"], v["scan1_s"], v["baseline_s"], v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_n_s"],
-        v["engine_s"] > 0 ? v["refresh_s"] / v["engine_s"] : 0, v["stream_n_s"] / v["scan_s"], v["stream_s"] / v["scan1_s"],
-        v["rss_mib"], v["load"]
+    one = v["engine_s"] > 0
+    printf "scorer %7s partners %8s rows: refresh %6.2f s | stream %s s | stream+engine %s s | in %s processes %6.2f / %6.2f s | scan %5.2f s, one process %5.2f s | SQL baseline %5.2f s | baseline/refresh %5.2f x (aim >= 1) | refresh/(stream+engine) %5.2f x (aim <= 1.5; %s x against one process) | stream/scan %5.2f x (aim <= 3; %s x one process each) | RSS %5.1f MiB | load %s\n",
+        v["partners"], v["rows"], v["refresh_s"], f(v["stream_s"], "%6.2f"), f(v["engine_s"], "%6.2f"), v["jobs"], v["stream_n_s"],
+        v["engine_n_s"], v["scan_s"], v["scan1_s"], v["baseline_s"], v["baseline_s"] / v["refresh_s"], v["refresh_s"] / v["engine_n_s"],
+        one ? sprintf("%5.2f", v["refresh_s"] / v["engine_s"]) : "-", v["stream_n_s"] / v["scan_s"],
+        one ? sprintf("%5.2f", v["stream_s"] / v["scan1_s"]) : "-", v["rss_mib"], v["load"]
     if (v["floor_s"] > 0)
         printf "    storing its rows alone %5.2f s; floor (stream+engine in %s processes + storing) %5.2f s: baseline/floor %5.2f x, floor/(stream+engine) %5.2f x; the refresh beyond the floor %5.2f s\n",
             v["floor_s"], v["jobs"], v["engine_n_s"] + v["floor_s"], v["baseline_s"] / (v["engine_n_s"] + v["floor_s"]),
