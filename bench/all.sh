@@ -25,11 +25,13 @@ section() { printf '\n## %s  (load %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)
     section "scorer: 1 partner, 500,000 usage rows"
     bench/scorer_bench.sh 1 500000 0
     section "ingest: 5,000,000 usage rows"
-    bench/ingest_bench.sh 5000000 | tee "$OUT.ingest"
+    # one generated file for both ingest runs
+    USAGE_CSV=$OUT.usage.csv bench/ingest_bench.sh 5000000 | tee "$OUT.ingest"
     section "ingest: 5,000,000 usage rows, every tenant tied to a partner (usage_by_partner kept)"
     # the same \copy baseline as the run before (the same file into a fresh database, before the ties)
-    TIES=1 COPY_S=$(sed -n 's/^key ingest .* copy_s=\([0-9.]*\) .*/\1/p' "$OUT.ingest") bench/ingest_bench.sh 5000000
-    rm -f "$OUT.ingest"
+    TIES=1 COPY_S=$(sed -n 's/^key ingest .* copy_s=\([0-9.]*\) .*/\1/p' "$OUT.ingest") USAGE_CSV=$OUT.usage.csv \
+        bench/ingest_bench.sh 5000000
+    rm -f "$OUT.ingest" "$OUT.usage.csv"
     section "engine alone: 10,000 partners, 5,000,000 usage rows (one core)"
     "$BUILD/bench/pcs-bench" --partners 10000 --rows 5000000 --mode current
     section "summary (ratios measured in the same run)"
